@@ -1,0 +1,97 @@
+//! The command line, as clap types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Check outbound SMS against US A2P rules and a RingCentral number's registration.
+#[derive(Debug, Parser)]
+#[command(name = "smslint", version, max_term_width = 100)]
+pub struct Cli {
+    /// When to colour output: auto (a terminal without NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decide whether a number may send a message: approve (exit 0) or reject (exit 1).
+    Check(CheckArgs),
+    /// Score a message against every use case and show the evidence.
+    Classify(ClassifyArgs),
+}
+
+/// Where the message text comes from.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct TextSource {
+    /// The message text.
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
+    /// A file holding the message text (`-` for stdin); one trailing newline is dropped.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+}
+
+/// Options shared by the commands that load a policy.
+#[derive(Debug, Args)]
+pub struct PolicyArg {
+    /// Policy file (YAML or JSON); the embedded default when absent (`builtin:default`).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+/// `smslint check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The number's SMS configuration snapshot (RingCentral JSON).
+    #[arg(long, value_name = "SNAPSHOT")]
+    pub config: PathBuf,
+    /// The message.
+    #[command(flatten)]
+    pub source: TextSource,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// `smslint classify`.
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// The message.
+    #[command(flatten)]
+    pub source: TextSource,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people: verdict, reasons, scores, the message with its matches marked.
+    Human,
+    /// One JSON object (the documented contract).
+    Json,
+}
+
+/// Colour choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}

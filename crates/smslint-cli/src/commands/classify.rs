@@ -1,0 +1,29 @@
+//! `smslint classify`: score one message against every use case.
+
+use std::io::Write;
+
+use anyhow::Result;
+use smslint_core::NormalizedText;
+
+use crate::args::{ClassifyArgs, Format};
+use crate::exit::ExitStatus;
+use crate::input;
+use crate::render::{human, json, Painter};
+
+/// Run `classify`.
+pub fn run(args: &ClassifyArgs, painter: Painter, out: &mut dyn Write) -> Result<ExitStatus> {
+    let loaded = input::policy(args.policy.policy.as_deref())?;
+    let text = input::message_text(&args.source)?;
+    let policy = &loaded.policy;
+    let classification = policy.classify(&NormalizedText::new(&text));
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer(&mut *out, &json::classify(policy, &classification, &text))?;
+            writeln!(out)?;
+        }
+        Format::Human => {
+            out.write_all(human::classify(painter, policy, &classification, &text).as_bytes())?;
+        }
+    }
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,79 @@
+//! Reading what the user points at: message text, snapshots, policies.
+
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use smslint_core::{parse_snapshot, NumberProfile};
+use smslint_policy::{load_default, load_path, LoadedPolicy};
+
+use crate::args::TextSource;
+
+/// Read a file, or stdin for `-`, as UTF-8.
+pub fn read_path(path: &Path) -> Result<String> {
+    let bytes = if path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("cannot read stdin")?;
+        buf
+    } else {
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not valid UTF-8 (invalid byte at offset {})",
+            display_name(path),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// How a path is named in messages.
+pub fn display_name(path: &Path) -> String {
+    if path == Path::new("-") {
+        "<stdin>".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// The message text from `--text` or `--file`.
+pub fn message_text(source: &TextSource) -> Result<String> {
+    match (&source.text, &source.file) {
+        (Some(t), _) => Ok(t.clone()),
+        (None, Some(path)) => {
+            let mut text = read_path(path)?;
+            // A file's final newline ends the file, not the message.
+            if text.ends_with('\n') {
+                text.pop();
+                if text.ends_with('\r') {
+                    text.pop();
+                }
+            }
+            Ok(text)
+        }
+        (None, None) => bail!("give the message with --text or --file"),
+    }
+}
+
+/// The policy named by `--policy`, or the embedded default.
+pub fn policy(path: Option<&Path>) -> Result<LoadedPolicy> {
+    let loaded = match path {
+        Some(p) => load_path(p),
+        None => load_default(),
+    }
+    .map_err(|e| anyhow::anyhow!("the policy cannot be used:\n{e}"))?;
+    Ok(loaded)
+}
+
+/// The numbers a snapshot file holds.
+pub fn snapshot(path: &Path) -> Result<Vec<NumberProfile>> {
+    let text = read_path(path)?;
+    let profiles = parse_snapshot(&text)
+        .map_err(|e| anyhow::anyhow!("cannot read snapshot {}: {e}", display_name(path)))?;
+    if profiles.is_empty() {
+        bail!("snapshot {} holds no numbers", display_name(path));
+    }
+    Ok(profiles)
+}

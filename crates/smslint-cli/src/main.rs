@@ -1,0 +1,58 @@
+//! The `smslint` binary: parse arguments, run a subcommand, map the outcome to an exit status.
+
+mod args;
+mod commands;
+mod exit;
+mod input;
+mod render;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::exit::ExitStatus;
+use crate::render::Painter;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are successes; every other parse failure is a usage error.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitStatus::Error.into()
+            } else {
+                ExitStatus::Success.into()
+            };
+        }
+    };
+    let painter = Painter::new(cli.color);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = match &cli.command {
+        Command::Check(args) => commands::check::run(args, painter, &mut out),
+        Command::Classify(args) => commands::classify::run(args, painter, &mut out),
+    }
+    .and_then(|status| {
+        out.flush()?;
+        Ok(status)
+    });
+    match result {
+        Ok(status) => status.into(),
+        Err(e) if is_broken_pipe(&e) => ExitStatus::Success.into(),
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            ExitStatus::Error.into()
+        }
+    }
+}
+
+/// A reader that closed the pipe (`smslint ... | head`) is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,221 @@
+//! Output for people: verdict first, then reasons, scores with evidence, and the message with
+//! its matches marked.
+
+use std::fmt::Write as _;
+
+use smslint_core::{fmt_score, Classification, Policy, Severity, Span, UseCaseScore, Verdict};
+
+use super::Painter;
+
+/// The human rendering of one `check`.
+pub fn check(
+    p: Painter,
+    policy: &Policy,
+    classification: &Classification,
+    verdict: &Verdict,
+    number: Option<&str>,
+    text: &str,
+) -> String {
+    let mut out = String::new();
+    let number = number.unwrap_or("the number");
+    if verdict.approved() {
+        let _ = writeln!(
+            out,
+            "{}  {number} may send this message",
+            p.green("approve")
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "{}  {number} may not send this message",
+            p.red("reject")
+        );
+    }
+    for r in &verdict.reasons {
+        let level = match r.severity {
+            Severity::Error => p.red("error"),
+            Severity::Warning => p.yellow("warning"),
+            Severity::Info => p.cyan("info"),
+        };
+        let _ = writeln!(out, "  {level}[{}]: {}", p.bold(r.code.as_str()), r.message);
+    }
+    out.push('\n');
+    scores(&mut out, p, policy, classification, text, false);
+    message(&mut out, p, classification, text);
+    out
+}
+
+/// The human rendering of one `classify`.
+pub fn classify(
+    p: Painter,
+    policy: &Policy,
+    classification: &Classification,
+    text: &str,
+) -> String {
+    let mut out = String::new();
+    let top = classification
+        .top()
+        .map_or("Unknown", |s| s.use_case.as_str());
+    let _ = writeln!(out, "top: {}\n", p.bold(top));
+    scores(&mut out, p, policy, classification, text, true);
+    message(&mut out, p, classification, text);
+    out
+}
+
+/// Detected use cases (and, with `near`, those that scored without reaching the threshold),
+/// each with the rules behind its score.
+fn scores(
+    out: &mut String,
+    p: Painter,
+    policy: &Policy,
+    c: &Classification,
+    text: &str,
+    near: bool,
+) {
+    let mut shown: Vec<&UseCaseScore> = c.detected().collect();
+    if near {
+        let mut rest: Vec<_> = c
+            .scores
+            .iter()
+            .filter(|s| !s.detected() && !s.evidence.is_empty())
+            .collect();
+        rest.sort_by(|a, b| b.score.total_cmp(&a.score));
+        shown.extend(rest);
+    }
+    if c.ranking.is_empty() {
+        let closest = c.closest_miss().map_or_else(String::new, |s| {
+            format!(
+                " (closest: {} with {} of {})",
+                s.use_case,
+                fmt_score(s.score),
+                fmt_score(s.threshold)
+            )
+        });
+        let _ = writeln!(out, "detected: nothing{closest}");
+        if !near {
+            out.push('\n');
+            return;
+        }
+    } else {
+        let _ = writeln!(out, "detected:");
+    }
+    let id_width = shown
+        .iter()
+        .flat_map(|s| s.evidence.iter())
+        .map(|e| policy.rule(e.rule).id.chars().count())
+        .max()
+        .unwrap_or(0);
+    for s in shown {
+        let status = if s.detected() {
+            String::new()
+        } else {
+            p.dim("  below threshold")
+        };
+        let _ = writeln!(
+            out,
+            "  {}  {} {}{status}",
+            p.bold(s.use_case.as_str()),
+            fmt_score(s.score),
+            p.dim(&format!("(threshold {})", fmt_score(s.threshold)))
+        );
+        for e in &s.evidence {
+            let id = &policy.rule(e.rule).id;
+            let pad = id_width.saturating_sub(id.chars().count());
+            let _ = writeln!(
+                out,
+                "    {:>5}  {}{:pad$}  {:?}",
+                format!("{:+}", Weight(e.weight)),
+                p.cyan(id),
+                "",
+                e.span.slice(text)
+            );
+        }
+    }
+    out.push('\n');
+}
+
+/// Formats a weight with its sign, as `fmt_score` does a score.
+struct Weight(f64);
+
+impl std::fmt::Display for Weight {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = fmt_score(self.0);
+        if f.sign_plus() && !s.starts_with('-') {
+            f.write_str("+")?;
+        }
+        f.write_str(&s)
+    }
+}
+
+/// The message, line by line, with carets under every piece of evidence.
+fn message(out: &mut String, p: Painter, c: &Classification, text: &str) {
+    let mut spans: Vec<Span> = c
+        .scores
+        .iter()
+        .flat_map(|s| s.evidence.iter().map(|e| e.span))
+        .collect();
+    spans.sort_unstable();
+    spans.dedup();
+    let _ = writeln!(out, "message:");
+    if text.is_empty() {
+        let _ = writeln!(out, "  |");
+        return;
+    }
+    let mut line_start = 0usize;
+    for raw in text.split_inclusive('\n') {
+        let line = raw
+            .strip_suffix('\n')
+            .map_or(raw, |l| l.strip_suffix('\r').unwrap_or(l));
+        let line_end = line_start + line.len();
+        let on_line: Vec<Span> = spans
+            .iter()
+            .filter(|s| (s.start as usize) < line_end && s.end as usize > line_start)
+            .map(|s| {
+                Span::new(
+                    (s.start as usize).max(line_start) - line_start,
+                    (s.end as usize).min(line_end) - line_start,
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "  | {}", highlight(p, line, &on_line));
+        if !on_line.is_empty() {
+            let mut marks = vec![' '; line.chars().count()];
+            for s in &on_line {
+                let s = s.snap_to_chars(line);
+                let from = line[..s.start as usize].chars().count();
+                let len = s.slice(line).chars().count();
+                for m in marks.iter_mut().skip(from).take(len) {
+                    *m = '^';
+                }
+            }
+            let marks: String = marks.into_iter().collect();
+            let _ = writeln!(out, "  | {}", p.yellow(marks.trim_end()));
+        }
+        line_start += raw.len();
+    }
+}
+
+/// A line with its matched ranges styled (no-op without colour).
+fn highlight(p: Painter, line: &str, spans: &[Span]) -> String {
+    let mut out = String::new();
+    let mut at = 0usize;
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for s in spans {
+        let s = s.snap_to_chars(line);
+        let (a, b) = (s.start as usize, s.end as usize);
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    for (a, b) in merged {
+        if a < at {
+            continue;
+        }
+        out.push_str(&line[at..a]);
+        out.push_str(&p.hit(&line[a..b]));
+        at = b;
+    }
+    out.push_str(&line[at..]);
+    out
+}

@@ -1,0 +1,102 @@
+//! The JSON contract of `check` and `classify` (see DESIGN.md and the README).
+
+use serde::Serialize;
+use smslint_core::{Classification, NumberProfile, Policy, Reason, Verdict};
+
+/// A detected use case and its score.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Category<'a> {
+    use_case: &'a str,
+    score: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<Vec<EvidenceJson<'a>>>,
+}
+
+/// One matched rule.
+#[derive(Serialize)]
+pub struct EvidenceJson<'a> {
+    rule: &'a str,
+    start: u32,
+    end: u32,
+    #[serde(rename = "match")]
+    matched: &'a str,
+    weight: f64,
+}
+
+/// `check --format json`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckJson<'a> {
+    verdict: &'static str,
+    phone_number: Option<&'a str>,
+    top: &'a str,
+    categories: Vec<Category<'a>>,
+    reasons: &'a [Reason],
+}
+
+/// `classify --format json`.
+#[derive(Serialize)]
+pub struct ClassifyJson<'a> {
+    top: &'a str,
+    categories: Vec<Category<'a>>,
+}
+
+fn top(c: &Classification) -> &str {
+    c.top().map_or("Unknown", |s| s.use_case.as_str())
+}
+
+fn categories<'a>(
+    policy: &'a Policy,
+    c: &'a Classification,
+    text: &'a str,
+    with_evidence: bool,
+) -> Vec<Category<'a>> {
+    c.detected()
+        .map(|s| Category {
+            use_case: s.use_case.as_str(),
+            score: s.score,
+            evidence: with_evidence.then(|| {
+                s.evidence
+                    .iter()
+                    .map(|e| EvidenceJson {
+                        rule: &policy.rule(e.rule).id,
+                        start: e.span.start,
+                        end: e.span.end,
+                        matched: e.span.slice(text),
+                        weight: e.weight,
+                    })
+                    .collect()
+            }),
+        })
+        .collect()
+}
+
+/// The JSON object of one `check`.
+pub fn check<'a>(
+    policy: &'a Policy,
+    classification: &'a Classification,
+    verdict: &'a Verdict,
+    profile: &'a NumberProfile,
+    text: &'a str,
+) -> CheckJson<'a> {
+    CheckJson {
+        verdict: verdict.outcome.as_str(),
+        phone_number: profile.phone_number(),
+        top: top(classification),
+        categories: categories(policy, classification, text, false),
+        reasons: &verdict.reasons,
+    }
+}
+
+/// The JSON object of one `classify`.
+pub fn classify<'a>(
+    policy: &'a Policy,
+    classification: &'a Classification,
+    text: &'a str,
+) -> ClassifyJson<'a> {
+    ClassifyJson {
+        top: top(classification),
+        categories: categories(policy, classification, text, true),
+    }
+}

@@ -1,0 +1,95 @@
+//! The smslint engine: classify outbound SMS text into the US A2P use cases, and decide whether a
+//! RingCentral number may send it.
+//!
+//! # Overview
+//!
+//! A [`Policy`] (built once from a [`PolicySpec`], usually by the `smslint-policy` crate) holds
+//! the keyword automaton and regex set of every use case. Per message:
+//!
+//! 1. [`NormalizedText::new`] folds the text for matching and keeps a map back to its bytes;
+//! 2. [`Policy::classify`] scores every use case and records the evidence behind each score;
+//! 3. [`decide`] compares the detected use cases with the number's [`NumberProfile`] (parsed by
+//!    [`parse_snapshot`] from RingCentral's JSON) and returns a [`Verdict`] with stable
+//!    [`ReasonCode`]s.
+//!
+//! # Example
+//!
+//! ```
+//! use smslint_core::{decide, parse_snapshot, KeywordSpec, NormalizedText, Policy, PolicySpec,
+//!                    UseCase, UseCaseSpec, DecisionSpec};
+//!
+//! let policy = Policy::compile(PolicySpec {
+//!     name: "example".into(),
+//!     use_cases: vec![UseCaseSpec {
+//!         use_case: UseCase::DeliveryNotification,
+//!         threshold: 3.0,
+//!         description: None,
+//!         keywords: vec![KeywordSpec { phrase: "out for delivery".into(), weight: 3.0 }],
+//!         patterns: vec![],
+//!     }],
+//!     decision: DecisionSpec::default(),
+//! })?;
+//! let profile = &parse_snapshot(r#"{"phoneNumber": "+16501112345",
+//!     "smsCampaignInfo": {"status": "Confirmed", "useCases": ["DeliveryNotification"]},
+//!     "smsBrandInfo": {"status": "Verified"}}"#)?[0];
+//! let text = NormalizedText::new("Your parcel is OUT FOR DELIVERY today");
+//! let classification = policy.classify(&text);
+//! assert_eq!(classification.top().unwrap().use_case, UseCase::DeliveryNotification);
+//! assert!(decide(&policy, &classification, profile).approved());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Matching semantics
+//!
+//! * **Keywords** are folded (see [`normalize`]) and matched against the folded text with one
+//!   Aho-Corasick automaton, reporting overlapping matches so that no phrase hides another. A
+//!   match counts only at word boundaries: a phrase that starts (ends) with a letter, digit or
+//!   `_` must not be preceded (followed) by one, so `cod` never fires in `code`.
+//! * **Patterns** are Rust regular expressions matched against the original bytes, with Unicode
+//!   classes off unless a pattern opts in with `(?u)`: `\d`, `\w`, `\b` and `(?i)` are ASCII.
+//!   One `RegexSet` learns which patterns match; only those run again to find their span.
+//! * A use case's score is the sum of the weights of the distinct rules that matched (a rule
+//!   counts once however often it matches); it is detected when the score reaches its threshold.
+//!
+//! # Performance
+//!
+//! Everything costly (folding keywords, building the automaton, compiling regexes) happens in
+//! [`Policy::compile`]. Per message there is one folding pass (skipped for ASCII without
+//! whitespace runs, whose folding is byte for byte), one automaton scan, one `RegexSet` scan,
+//! and one span search per pattern that matched.
+//!
+//! # Untrusted input
+//!
+//! Message text and snapshots may come from anyone. Matching is linear in the text's length:
+//! the automaton and the regex engine guarantee it, and no backtracking engine is used.
+//! Policies are bounded: [`MAX_RULES`], [`MAX_KEYWORD_BYTES`], [`REGEX_SIZE_LIMIT`] per pattern and
+//! [`REGEX_SET_SIZE_LIMIT`] for the set. Snapshot parsing never panics; a malformed snapshot is a
+//! [`SnapshotError`] naming its line, column and JSON path.
+
+#![forbid(unsafe_code)]
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod classify;
+pub mod decision;
+pub mod error;
+pub mod normalize;
+pub mod policy;
+pub mod reason;
+pub mod severity;
+pub mod snapshot;
+pub mod span;
+pub mod use_case;
+
+pub use classify::{Classification, Evidence, UseCaseScore};
+pub use decision::{decide, fmt_score, Outcome, Verdict};
+pub use error::{CompileError, SnapshotError};
+pub use normalize::NormalizedText;
+pub use policy::{
+    DecisionSpec, KeywordSpec, PatternSpec, Policy, PolicySpec, Rule, RuleKind, UseCaseDef,
+    UseCaseSpec, MAX_KEYWORD_BYTES, MAX_RULES, REGEX_SET_SIZE_LIMIT, REGEX_SIZE_LIMIT,
+};
+pub use reason::{Reason, ReasonCode};
+pub use severity::Severity;
+pub use snapshot::{parse_snapshot, NumberProfile, SmsConfiguration};
+pub use span::{LineIndex, Span};
+pub use use_case::UseCase;

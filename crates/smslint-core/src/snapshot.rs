@@ -1,0 +1,622 @@
+//! RingCentral's number data, exactly as its API returns it.
+//!
+//! Every field is optional and every enumeration is an open string: RingCentral's specification
+//! marks no field of these responses as required, and values it adds later must be kept and
+//! reported, not refused (reference `ringcentral-api.md` §0, §1, §2).
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::error::SnapshotError;
+use crate::use_case::UseCase;
+
+/// Known values of `smsCampaignInfo.status` (`CampaignStatusInfo`, plus `TcrCampaignStatus`'s spelling).
+pub mod campaign_status {
+    /// The only status that lets a campaign send.
+    pub const CONFIRMED: &str = "Confirmed";
+    /// Every value either campaign-status enum defines.
+    pub const KNOWN: &[&str] = &[
+        "Created",
+        "Submitted",
+        "Confirmed",
+        "SubmitFailed",
+        "UpdateRequested",
+        "DeleteRequested",
+        "CampaignSuspended",
+        "CampaignExpired",
+        "Draft",
+        "PreVetFailed",
+        "PreventFailed",
+        "Unconfirmed",
+    ];
+}
+
+/// Known values of `smsBrandInfo.status`: the union of `CampaignStatusInfo` and `TcrBrandStatus`.
+pub mod brand_status {
+    /// The status the guide's example shows for a brand in good standing.
+    pub const VERIFIED: &str = "Verified";
+    /// Every value either enum defines.
+    pub const KNOWN: &[&str] = &[
+        "Created",
+        "Submitted",
+        "Confirmed",
+        "SubmitFailed",
+        "UpdateRequested",
+        "DeleteRequested",
+        "CampaignSuspended",
+        "CampaignExpired",
+        "Draft",
+        "PreVetFailed",
+        "PreventFailed",
+        "Unconfirmed",
+        "Verified",
+        "Unverified",
+        "Suspended",
+        "Expired",
+    ];
+}
+
+/// Known values of `smsCampaignInfo.registrationTier`.
+pub mod registration_tier {
+    /// At most 6,000 messages a day across all the campaign's numbers.
+    pub const LOW_VOLUME: &str = "LowVolume";
+    /// More than 6,000 messages a day.
+    pub const STANDARD_VOLUME: &str = "StandardVolume";
+    /// Both values.
+    pub const KNOWN: &[&str] = &[LOW_VOLUME, STANDARD_VOLUME];
+}
+
+/// Known values of a phone number's `features`.
+pub mod feature {
+    /// Can be shown as caller id.
+    pub const CALLER_ID: &str = "CallerId";
+    /// Standard SMS.
+    pub const SMS_SENDER: &str = "SmsSender";
+    /// High-volume (A2P) SMS.
+    pub const A2P_SMS_SENDER: &str = "A2PSmsSender";
+    /// MMS.
+    pub const MMS_SENDER: &str = "MmsSender";
+    /// SMS to numbers outside the US and Canada.
+    pub const INTERNATIONAL_SMS_SENDER: &str = "InternationalSmsSender";
+    /// Undocumented; listed by the specification.
+    pub const DELEGATED: &str = "Delegated";
+    /// Every value the specification defines.
+    pub const KNOWN: &[&str] = &[
+        CALLER_ID,
+        SMS_SENDER,
+        A2P_SMS_SENDER,
+        MMS_SENDER,
+        INTERNATIONAL_SMS_SENDER,
+        DELEGATED,
+    ];
+}
+
+/// An identifier that RingCentral sends as a JSON number in some responses and a string in others.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Id(pub String);
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Id;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an id (a string or an integer)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Id, E> {
+                Ok(Id(v.to_owned()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Id, E> {
+                Ok(Id(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Id, E> {
+                Ok(Id(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// An error RingCentral attaches to a campaign or brand (`ApiError`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiError {
+    /// The error code, for example `CMN-101`.
+    pub error_code: Option<String>,
+    /// The error's text.
+    pub message: Option<String>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.error_code, &self.message) {
+            (Some(c), Some(m)) => write!(f, "{c}: {m}"),
+            (Some(c), None) => f.write_str(c),
+            (None, Some(m)) => f.write_str(m),
+            (None, None) => f.write_str("(an error without code or message)"),
+        }
+    }
+}
+
+/// Which consent records apply: `coverage.optIn` / `coverage.optOut` of `ConsentSettings`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentCoverage {
+    /// Coverage of opt-in records (`TcrConsentCoverageType`).
+    pub opt_in: Option<String>,
+    /// Coverage of opt-out records (`TcrConsentCoverageType`).
+    pub opt_out: Option<String>,
+}
+
+/// Automatic consent collection (`ConsentSettings.automaticConsentCollecting`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutomaticConsentCollecting {
+    /// Whether it is on.
+    pub enabled: Option<bool>,
+    /// The reply RingCentral sends.
+    pub reply_message_body: Option<String>,
+}
+
+/// A campaign's consent policy (`smsCampaignInfo.consentSettings`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentSettings {
+    /// When true, a recipient without an opt-in record has not consented.
+    pub opt_in_required: Option<bool>,
+    /// Which records apply.
+    pub coverage: Option<ConsentCoverage>,
+    /// Automatic consent collection.
+    pub automatic_consent_collecting: Option<AutomaticConsentCollecting>,
+}
+
+/// The TCR campaign a number is linked to (`SmsCampaignInfo`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmsCampaignInfo {
+    /// RingCentral's id of the campaign.
+    pub id: Option<Id>,
+    /// The TCR campaign id; in the guide's example only, not in the specification.
+    pub external_id: Option<String>,
+    /// Registration status; only `Confirmed` may send.
+    pub status: Option<String>,
+    /// `LowVolume` or `StandardVolume`.
+    pub registration_tier: Option<String>,
+    /// The registered use cases.
+    pub use_cases: Option<Vec<UseCase>>,
+    /// Errors RingCentral reports for the campaign.
+    pub errors: Option<Vec<ApiError>>,
+    /// The campaign's consent policy.
+    pub consent_settings: Option<ConsentSettings>,
+    /// Consent coverage (`TcrConsentCoverageType`).
+    pub coverage_type: Option<String>,
+}
+
+/// The TCR brand behind the campaign (`SmsBrandInfo`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmsBrandInfo {
+    /// RingCentral's id of the brand.
+    pub id: Option<Id>,
+    /// The TCR brand id; in the guide's example only.
+    pub external_id: Option<String>,
+    /// Registration status (an open string; see [`brand_status`]).
+    pub status: Option<String>,
+    /// Errors RingCentral reports for the brand.
+    pub errors: Option<Vec<ApiError>>,
+}
+
+/// The response of `GET .../phone-number/{phoneNumberId}/sms-configuration`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmsConfiguration {
+    /// RingCentral's id of the phone number.
+    pub phone_number_id: Option<Id>,
+    /// The number in E.164.
+    pub phone_number: Option<String>,
+    /// The linked campaign; absent when the number is not linked to one.
+    pub sms_campaign_info: Option<SmsCampaignInfo>,
+    /// The campaign's brand; absent when the number is not linked to a campaign.
+    pub sms_brand_info: Option<SmsBrandInfo>,
+}
+
+/// The resource that owns a phone number (`UserPhoneNumberExtensionInfo`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NumberExtension {
+    /// The owning extension's id.
+    pub id: Option<Id>,
+    /// Its short extension number.
+    pub extension_number: Option<String>,
+    /// `User`, `Department` (call queue), `IvrMenu`, `Site`, ...
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Its name.
+    pub name: Option<String>,
+}
+
+/// A phone-number record of an extension's number list (`UserPhoneNumberInfo`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhoneNumberInfo {
+    /// RingCentral's id of the number (an integer here, a string elsewhere).
+    pub id: Option<Id>,
+    /// The number in E.164.
+    pub phone_number: Option<String>,
+    /// `Local`, `TollFree`, ...
+    pub payment_type: Option<String>,
+    /// `Toll` or `TollFree` (v2 records).
+    pub toll_type: Option<String>,
+    /// `VoiceFax`, `VoiceOnly` or `FaxOnly`; may be null.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// `Normal` when the number is ready for use.
+    pub status: Option<String>,
+    /// `DirectNumber`, `MainCompanyNumber`, `CompanyNumber`, ...
+    pub usage_type: Option<String>,
+    /// What the number can do: `SmsSender`, `MmsSender`, ...
+    pub features: Option<Vec<String>>,
+    /// The resource that owns the number.
+    pub extension: Option<NumberExtension>,
+    /// A label.
+    pub label: Option<String>,
+    /// Whether it is the extension's primary number.
+    pub primary: Option<bool>,
+}
+
+/// An extension that holds the SMS rights of a shared number (`SmsRecipient`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmsRecipient {
+    /// The extension's id.
+    pub id: Option<Id>,
+    /// Its short extension number.
+    pub extension_number: Option<String>,
+    /// Its type.
+    pub extension_type: Option<String>,
+    /// Its name.
+    pub name: Option<String>,
+}
+
+/// Everything smslint knows about one phone number.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NumberProfile {
+    /// The number's record from the extension's phone-number list.
+    pub phone_number_info: Option<PhoneNumberInfo>,
+    /// Its sms-configuration response.
+    pub sms_configuration: Option<SmsConfiguration>,
+    /// Who holds its SMS rights, for numbers owned by a shared resource.
+    pub sms_recipients: Option<Vec<SmsRecipient>>,
+}
+
+impl NumberProfile {
+    /// The number in E.164, from whichever part names it.
+    pub fn phone_number(&self) -> Option<&str> {
+        self.sms_configuration
+            .as_ref()
+            .and_then(|c| c.phone_number.as_deref())
+            .or_else(|| {
+                self.phone_number_info
+                    .as_ref()
+                    .and_then(|p| p.phone_number.as_deref())
+            })
+    }
+
+    /// The linked campaign, if the configuration names one.
+    pub fn campaign(&self) -> Option<&SmsCampaignInfo> {
+        self.sms_configuration
+            .as_ref()
+            .and_then(|c| c.sms_campaign_info.as_ref())
+    }
+
+    /// The campaign's brand, if the configuration names one.
+    pub fn brand(&self) -> Option<&SmsBrandInfo> {
+        self.sms_configuration
+            .as_ref()
+            .and_then(|c| c.sms_brand_info.as_ref())
+    }
+
+    /// Values this version does not know, as `(field path, value)` pairs, for reporting.
+    pub fn unknown_values(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(c) = self.campaign() {
+            if let Some(s) = &c.status {
+                if !campaign_status::KNOWN.contains(&s.as_str()) {
+                    out.push(("smsCampaignInfo.status", s.clone()));
+                }
+            }
+            if let Some(t) = &c.registration_tier {
+                if !registration_tier::KNOWN.contains(&t.as_str()) {
+                    out.push(("smsCampaignInfo.registrationTier", t.clone()));
+                }
+            }
+            for u in c.use_cases.iter().flatten() {
+                if !u.is_known() {
+                    out.push(("smsCampaignInfo.useCases", u.to_string()));
+                }
+            }
+        }
+        if let Some(s) = self.brand().and_then(|b| b.status.as_ref()) {
+            if !brand_status::KNOWN.contains(&s.as_str()) {
+                out.push(("smsBrandInfo.status", s.clone()));
+            }
+        }
+        if let Some(info) = &self.phone_number_info {
+            for f in info.features.iter().flatten() {
+                if !feature::KNOWN.contains(&f.as_str()) {
+                    out.push(("phoneNumberInfo.features", f.clone()));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One element of a snapshot file: the union of the keys every accepted shape uses.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RawEntry {
+    records: Option<Vec<RawEntry>>,
+    phone_number_info: Option<PhoneNumberInfo>,
+    sms_configuration: Option<SmsConfiguration>,
+    #[serde(default, deserialize_with = "recipients")]
+    sms_recipients: Option<Vec<SmsRecipient>>,
+    phone_number_id: Option<Id>,
+    phone_number: Option<String>,
+    sms_campaign_info: Option<SmsCampaignInfo>,
+    sms_brand_info: Option<SmsBrandInfo>,
+}
+
+/// `smsRecipients` as a bare list, or as RingCentral's `SmsRecipientsResource` object.
+fn recipients<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<SmsRecipient>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Resource {
+        sms_recipients: Vec<SmsRecipient>,
+    }
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = Option<Vec<SmsRecipient>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of SMS recipients or {\"smsRecipients\": [...]}")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(Some)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            Resource::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                .map(|r| Some(r.sms_recipients))
+        }
+    }
+    d.deserialize_any(Visitor)
+}
+
+impl RawEntry {
+    fn is_number_snapshot(&self) -> bool {
+        self.phone_number_info.is_some()
+            || self.sms_configuration.is_some()
+            || self.sms_recipients.is_some()
+    }
+
+    fn has_bare_keys(&self) -> bool {
+        self.phone_number_id.is_some()
+            || self.phone_number.is_some()
+            || self.sms_campaign_info.is_some()
+            || self.sms_brand_info.is_some()
+    }
+
+    fn into_profile(self, at: &str) -> Result<NumberProfile, SnapshotError> {
+        if self.records.is_some() {
+            return Err(SnapshotError::Shape {
+                message: format!("{at}: a \"records\" list inside a list of numbers"),
+            });
+        }
+        if self.is_number_snapshot() {
+            if self.has_bare_keys() {
+                return Err(SnapshotError::Shape {
+                    message: format!(
+                        "{at}: mixes number-snapshot keys (phoneNumberInfo, smsConfiguration, \
+                         smsRecipients) with sms-configuration keys (phoneNumber, \
+                         smsCampaignInfo, ...); nest the configuration under \"smsConfiguration\""
+                    ),
+                });
+            }
+            return Ok(NumberProfile {
+                phone_number_info: self.phone_number_info,
+                sms_configuration: self.sms_configuration,
+                sms_recipients: self.sms_recipients,
+            });
+        }
+        // A bare sms-configuration response: even `{}` is one (a number with nothing linked).
+        Ok(NumberProfile {
+            phone_number_info: None,
+            sms_configuration: Some(SmsConfiguration {
+                phone_number_id: self.phone_number_id,
+                phone_number: self.phone_number,
+                sms_campaign_info: self.sms_campaign_info,
+                sms_brand_info: self.sms_brand_info,
+            }),
+            sms_recipients: None,
+        })
+    }
+}
+
+/// Parse a snapshot file: a bare sms-configuration response, a number snapshot
+/// `{"phoneNumberInfo", "smsConfiguration", "smsRecipients"}`, or a list of them (a JSON array
+/// or `{"records": [...]}`).
+pub fn parse_snapshot(json: &str) -> Result<Vec<NumberProfile>, SnapshotError> {
+    let trimmed = json.trim_start();
+    // Decide the shape from the first byte so that type errors keep their line, column and path
+    // (an untagged enum would replace them with "did not match any variant").
+    let (entries, is_list) = if trimmed.starts_with('[') {
+        (from_json::<Vec<RawEntry>>(json)?, true)
+    } else {
+        let mut one = from_json::<RawEntry>(json)?;
+        match one.records.take() {
+            Some(records) => {
+                if one.is_number_snapshot() || one.has_bare_keys() {
+                    return Err(SnapshotError::Shape {
+                        message: "\"records\" beside other top-level keys; a list file holds \
+                                  only \"records\" (and paging)"
+                            .into(),
+                    });
+                }
+                (records, true)
+            }
+            None => (vec![one], false),
+        }
+    };
+    entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let at = if is_list {
+                format!("record {}", i + 1)
+            } else {
+                "the snapshot".to_owned()
+            };
+            e.into_profile(&at)
+        })
+        .collect()
+}
+
+fn from_json<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, SnapshotError> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        SnapshotError::Parse {
+            line: inner.line(),
+            column: inner.column(),
+            path,
+            message: strip_position(&inner.to_string()),
+        }
+    })?;
+    de.end().map_err(|e| SnapshotError::Parse {
+        line: e.line(),
+        column: e.column(),
+        path: ".".into(),
+        message: strip_position(&e.to_string()),
+    })?;
+    Ok(value)
+}
+
+/// `serde_json` appends " at line L column C"; the error carries those as fields instead.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = r#"{
+  "phoneNumberId": "121554771345",
+  "phoneNumber": "+16501112345",
+  "smsCampaignInfo": {
+    "id": "2008",
+    "externalId": "C8VLZXY",
+    "status": "Confirmed",
+    "registrationTier": "LowVolume",
+    "useCases": [ "CustomerCare", "AccountNotification", "DeliveryNotification" ]
+  },
+  "smsBrandInfo": { "id": "1008", "status": "Verified", "externalId": "BG3LNOP" }
+}"#;
+
+    #[test]
+    fn parses_the_seed_sample_as_it_is() {
+        let profiles = parse_snapshot(SEED).unwrap();
+        assert_eq!(profiles.len(), 1);
+        let p = &profiles[0];
+        assert_eq!(p.phone_number(), Some("+16501112345"));
+        let c = p.campaign().unwrap();
+        assert_eq!(c.status.as_deref(), Some("Confirmed"));
+        assert_eq!(c.external_id.as_deref(), Some("C8VLZXY"));
+        assert_eq!(
+            c.use_cases.as_deref().unwrap(),
+            &[
+                UseCase::CustomerCare,
+                UseCase::AccountNotification,
+                UseCase::DeliveryNotification
+            ]
+        );
+        assert_eq!(p.brand().unwrap().status.as_deref(), Some("Verified"));
+        assert!(p.unknown_values().is_empty());
+    }
+
+    #[test]
+    fn accepts_numeric_ids_errors_and_consent_settings() {
+        let json = r#"{"phoneNumberId": 121554771345, "smsCampaignInfo": {"id": 2008,
+            "status": "Confirmed", "errors": [{"errorCode": "TCR-1", "message": "x", "extra": 1}],
+            "consentSettings": {"optInRequired": true, "coverage": {"optOut": "Account"}},
+            "coverageType": "PhoneNumber", "useCases": ["Marketing", "Astrology"]}}"#;
+        let p = &parse_snapshot(json).unwrap()[0];
+        let c = p.campaign().unwrap();
+        assert_eq!(c.id, Some(Id("2008".into())));
+        assert_eq!(
+            p.sms_configuration.as_ref().unwrap().phone_number_id,
+            Some(Id("121554771345".into()))
+        );
+        assert_eq!(
+            c.consent_settings.as_ref().unwrap().opt_in_required,
+            Some(true)
+        );
+        assert_eq!(
+            p.unknown_values(),
+            vec![("smsCampaignInfo.useCases", "Astrology".to_owned())]
+        );
+    }
+
+    #[test]
+    fn wrong_type_names_the_path_and_position() {
+        let json = "{\n  \"smsCampaignInfo\": {\"status\": 5}\n}";
+        let err = parse_snapshot(json).unwrap_err();
+        let SnapshotError::Parse { line, path, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(*line, 2);
+        assert_eq!(path, "smsCampaignInfo.status");
+    }
+
+    #[test]
+    fn reads_lists_and_number_snapshots() {
+        let json = r#"{"records": [
+            {"phoneNumberInfo": {"id": 1, "phoneNumber": "+16505550100", "features": ["SmsSender"]},
+             "smsConfiguration": {"phoneNumber": "+16505550100"},
+             "smsRecipients": {"smsRecipients": [{"id": "7"}]}},
+            {"phoneNumber": "+16505550101"}
+        ], "paging": {}}"#;
+        let err = parse_snapshot(json);
+        // "paging" is allowed beside records: ignored like any key RingCentral adds.
+        let profiles = err.unwrap();
+        assert_eq!(profiles.len(), 2);
+        assert_eq!(profiles[0].sms_recipients.as_ref().unwrap().len(), 1);
+        assert_eq!(profiles[1].phone_number(), Some("+16505550101"));
+        let arr = parse_snapshot(r#"[{"phoneNumber": "+1"}, {"phoneNumber": "+2"}]"#).unwrap();
+        assert_eq!(arr.len(), 2);
+    }
+
+    #[test]
+    fn refuses_mixed_shapes() {
+        let json = r#"{"phoneNumber": "+1", "phoneNumberInfo": {}}"#;
+        assert!(matches!(
+            parse_snapshot(json),
+            Err(SnapshotError::Shape { .. })
+        ));
+    }
+}

@@ -1,0 +1,179 @@
+//! Problems found in a policy file, with where they are and how to fix them.
+
+use std::fmt;
+
+use serde::Serialize;
+use smslint_core::Severity;
+
+/// One problem in a policy file.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PolicyDiagnostic {
+    /// `error` stops the policy from loading; `warning` does not.
+    pub severity: Severity,
+    /// A stable code for the kind of problem, for example `policy.unknown_field`.
+    pub code: &'static str,
+    /// The file, as the user named it (`builtin:default` for the embedded policy).
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column in characters, when known.
+    pub column: Option<usize>,
+    /// The entry, for example `use_cases.Marketing.keywords[3]`, when known.
+    pub path: Option<String>,
+    /// What is wrong and what was expected.
+    pub message: String,
+    /// A suggested fix, for example the nearest valid name.
+    pub help: Option<String>,
+    /// The source line the problem is on, for the caret display.
+    #[serde(skip)]
+    pub source_line: Option<String>,
+}
+
+impl PolicyDiagnostic {
+    /// An error without a position yet.
+    pub fn error(code: &'static str, file: &str, message: impl Into<String>) -> Self {
+        PolicyDiagnostic {
+            severity: Severity::Error,
+            code,
+            file: file.to_owned(),
+            line: None,
+            column: None,
+            path: None,
+            message: message.into(),
+            help: None,
+            source_line: None,
+        }
+    }
+
+    /// The same diagnostic at `line`:`column` of `source`.
+    #[must_use]
+    pub fn at(mut self, source: &str, line: usize, column: usize) -> Self {
+        self.line = Some(line);
+        self.column = Some(column);
+        self.source_line = source
+            .lines()
+            .nth(line.saturating_sub(1))
+            .map(str::to_owned);
+        self
+    }
+
+    /// The same diagnostic about entry `path`.
+    #[must_use]
+    pub fn with_path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// The same diagnostic with a suggested fix.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// The same diagnostic as a warning.
+    #[must_use]
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+}
+
+/// Renders like rustc: the message, `--> file:line:col`, the source line and a caret.
+impl fmt::Display for PolicyDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}[{}]: {}", self.severity, self.code, self.message)?;
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => writeln!(f, "  --> {}:{line}:{column}", self.file)?,
+            _ => writeln!(f, "  --> {}", self.file)?,
+        }
+        if let Some(path) = &self.path {
+            writeln!(f, "   = in: {path}")?;
+        }
+        if let (Some(src), Some(line), Some(column)) = (&self.source_line, self.line, self.column) {
+            let gutter = line.to_string().len();
+            writeln!(f, "{:gutter$} |", "")?;
+            writeln!(f, "{line} | {src}")?;
+            // Columns are in characters; pad with the same characters' widths as the line,
+            // keeping tabs, so the caret lines up under the offending token.
+            let pad: String = src
+                .chars()
+                .take(column.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            writeln!(f, "{:gutter$} | {pad}^", "")?;
+        }
+        if let Some(help) = &self.help {
+            writeln!(f, "   = help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A policy that cannot be used, with every problem found.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{}", render(.diagnostics))]
+pub struct PolicyError {
+    /// The problems; at least one is an error.
+    pub diagnostics: Vec<PolicyDiagnostic>,
+}
+
+fn render(diagnostics: &[PolicyDiagnostic]) -> String {
+    let mut out = String::new();
+    for (i, d) in diagnostics.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&d.to_string());
+    }
+    out.trim_end().to_owned()
+}
+
+/// The nearest of `candidates` to `word`, if it is close enough to be a likely typo.
+pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&word.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|&(d, _)| d <= limit)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_names_only() {
+        let names = ["Marketing", "CustomerCare", "FraudAlert"];
+        assert_eq!(nearest("Marketting", names), Some("Marketing"));
+        assert_eq!(nearest("customercare", names), Some("CustomerCare"));
+        assert_eq!(nearest("Weather", names), None);
+    }
+
+    #[test]
+    fn renders_with_a_caret() {
+        let src = "version: 1\nuse_cases:\n  Marketting:\n";
+        let d = PolicyDiagnostic::error("policy.unknown_use_case", "p.yaml", "unknown use case")
+            .at(src, 3, 3)
+            .with_help("did you mean `Marketing`?");
+        let text = d.to_string();
+        assert!(text.contains("--> p.yaml:3:3"), "{text}");
+        assert!(text.contains("3 |   Marketting:\n  |   ^"), "{text}");
+    }
+}

@@ -1,0 +1,25 @@
+//! The smslint policy format: reading YAML and JSON policies with precise errors, validating
+//! them, and compiling them into a [`smslint_core::Policy`].
+//!
+//! A policy is data: the use cases, their keywords and patterns with weights and thresholds, and
+//! the decision settings. `policies/default.yaml` is embedded ([`load_default`]).
+//!
+//! Loading goes parse → validate → compile. Syntax and type errors stop at the first problem,
+//! with its line and column (values are checked inside `Deserialize`, where the parser knows the
+//! position); whole-policy problems are all reported at once, naming the entry by its path.
+
+#![forbid(unsafe_code)]
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod diagnostic;
+pub mod examples;
+pub mod load;
+pub mod raw;
+pub mod validate;
+
+pub use diagnostic::{PolicyDiagnostic, PolicyError};
+pub use examples::{run_examples, ExampleFailure, ExampleReport};
+pub use load::{
+    load_default, load_path, load_str, Format, LoadedPolicy, BUILTIN_DEFAULT, DEFAULT_POLICY_YAML,
+};
+pub use raw::RawPolicy;

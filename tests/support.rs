@@ -1,0 +1,102 @@
+//! Helpers shared by the test targets: the `smslint` binary and the fixture folder.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
+}
+
+/// A path under `tests/fixtures`.
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("tests").join("fixtures").join(rel)
+}
+
+/// The `smslint` binary, built once per test process.
+///
+/// Cargo exposes `CARGO_BIN_EXE_*` only to tests of the binary's own package, so this runs
+/// `cargo build` for it (a no-op when it is fresh) in the profile the tests were built in, and
+/// takes the executable's path from cargo's JSON messages.
+pub fn bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(root()).args([
+            "build",
+            "--quiet",
+            "--package",
+            "smslint-cli",
+            "--bin",
+            "smslint",
+            "--message-format=json",
+        ]);
+        if !cfg!(debug_assertions) {
+            cmd.arg("--release");
+        }
+        let out = cmd
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run cargo build: {e}"));
+        assert!(out.status.success(), "cargo build of smslint failed");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["target"]["name"] == "smslint")
+            .find_map(|v| v["executable"].as_str().map(PathBuf::from))
+            .unwrap_or_else(|| panic!("cargo build did not report the smslint executable"))
+    })
+}
+
+/// What a run of `smslint` produced.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code (`-1` when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// Run `smslint` with `args` from the workspace root, colour off, with `stdin` as its input.
+pub fn run_with_stdin(args: &[&str], stdin: &str) -> Run {
+    let mut child = Command::new(bin())
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start smslint: {e}"));
+    if let Some(mut input) = child.stdin.take() {
+        // A command that does not read stdin may close it early; that is not a test failure.
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("smslint did not finish: {e}"))
+        .into()
+}
+
+/// Run `smslint` with `args` and empty stdin.
+pub fn run(args: &[&str]) -> Run {
+    run_with_stdin(args, "")
+}
