@@ -168,6 +168,30 @@ fn message_text_from_a_file_and_from_stdin() {
 }
 
 #[test]
+fn a_policy_from_stdin_is_sniffed() {
+    let policy = std::fs::read_to_string(smslint_tests::fixture("policies/minimal.json"))
+        .unwrap_or_default();
+    let r = run_with_stdin(
+        &[
+            "classify",
+            "--text",
+            "it shipped",
+            "--policy",
+            "-",
+            "--format",
+            "json",
+        ],
+        &policy,
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.starts_with("{\"top\":\"DeliveryNotification\""),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn a_snapshot_with_a_wrong_type_is_an_input_error_naming_the_field() {
     let r = run(&[
         "check",

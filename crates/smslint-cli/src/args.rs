@@ -40,7 +40,8 @@ pub struct TextSource {
 /// Options shared by the commands that load a policy.
 #[derive(Debug, Args)]
 pub struct PolicyArg {
-    /// Policy file (YAML or JSON); the embedded default when absent (`builtin:default`).
+    /// Policy file (YAML or JSON; `-` for stdin); the embedded default when absent
+    /// (`builtin:default`).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use smslint_core::{parse_snapshot, NumberProfile};
-use smslint_policy::{load_default, load_path, LoadedPolicy};
+use smslint_policy::{load_default, load_path, load_str, Format, LoadedPolicy};
 
 use crate::args::TextSource;
 
@@ -60,6 +60,11 @@ pub fn message_text(source: &TextSource) -> Result<String> {
 /// The policy named by `--policy`, or the embedded default.
 pub fn policy(path: Option<&Path>) -> Result<LoadedPolicy> {
     let loaded = match path {
+        // A policy piped in has no extension to go by: sniff JSON from YAML.
+        Some(p) if p == Path::new("-") => {
+            let text = read_path(p)?;
+            load_str(&text, "<stdin>", Format::sniff(&text))
+        }
         Some(p) => load_path(p),
         None => load_default(),
     }
