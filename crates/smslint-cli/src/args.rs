@@ -23,6 +23,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Score a message against every use case and show the evidence.
     Classify(ClassifyArgs),
+    /// List numbers with their registration and features, and which may send a text.
+    Numbers(NumbersArgs),
 }
 
 /// Where the message text comes from.
@@ -49,9 +51,31 @@ pub struct PolicyArg {
 /// `smslint check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The number's SMS configuration snapshot (RingCentral JSON).
+    /// The number's snapshot (RingCentral JSON): an sms-configuration response, a number
+    /// snapshot, or a list of them.
     #[arg(long, value_name = "SNAPSHOT")]
     pub config: PathBuf,
+    /// The sending number (E.164); picks it from a snapshot that holds several.
+    #[arg(long, value_name = "E164")]
+    pub from: Option<String>,
+    /// The recipient (E.164).
+    #[arg(long, value_name = "E164")]
+    pub to: Option<String>,
+    /// The id of the extension that sends, to check it holds the number's SMS rights.
+    #[arg(long, value_name = "ID")]
+    pub extension: Option<String>,
+    /// The message is an MMS (carries attachments).
+    #[arg(long)]
+    pub mms: bool,
+    /// Messages the campaign has already sent today, across its numbers.
+    #[arg(long, value_name = "N")]
+    pub sent_today: Option<u64>,
+    /// Daily cap to apply instead of the policy's cap for the campaign's tier.
+    #[arg(long, value_name = "N", requires = "sent_today")]
+    pub daily_cap: Option<u64>,
+    /// Consent records: the response of RingCentral's consents search (`OptRecordList`).
+    #[arg(long, value_name = "FILE", requires = "to")]
+    pub consents: Option<PathBuf>,
     /// The message.
     #[command(flatten)]
     pub source: TextSource,
@@ -69,6 +93,23 @@ pub struct ClassifyArgs {
     /// The message.
     #[command(flatten)]
     pub source: TextSource,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// `smslint numbers`.
+#[derive(Debug, Args)]
+pub struct NumbersArgs {
+    /// Snapshot files (`-` for stdin), each holding one number or a list.
+    #[arg(required = true, value_name = "SNAPSHOT")]
+    pub snapshots: Vec<PathBuf>,
+    /// A message text: mark which numbers may send it, and why the others may not.
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
     /// The policy.
     #[command(flatten)]
     pub policy: PolicyArg,

@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use smslint_core::{parse_snapshot, NumberProfile};
+use smslint_core::{is_e164, parse_snapshot, ConsentRecords, NumberProfile};
 use smslint_policy::{load_default, load_path, load_str, Format, LoadedPolicy};
 
 use crate::args::TextSource;
@@ -70,6 +70,24 @@ pub fn policy(path: Option<&Path>) -> Result<LoadedPolicy> {
     }
     .map_err(|e| anyhow::anyhow!("the policy cannot be used:\n{e}"))?;
     Ok(loaded)
+}
+
+/// Consent records from a file.
+pub fn consents(path: &Path) -> Result<ConsentRecords> {
+    let text = read_path(path)?;
+    ConsentRecords::parse(&text)
+        .map_err(|e| anyhow::anyhow!("cannot read consents {}: {e}", display_name(path)))
+}
+
+/// An E.164 number given on the command line.
+pub fn e164<'a>(flag: &str, value: Option<&'a str>) -> Result<Option<&'a str>> {
+    match value {
+        Some(v) if !is_e164(v) => bail!(
+            "{flag} {v:?} is not an E.164 number (a '+', a country code and up to 15 digits, \
+             no spaces, for example +16501112345)"
+        ),
+        v => Ok(v),
+    }
 }
 
 /// The numbers a snapshot file holds.

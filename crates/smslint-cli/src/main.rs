@@ -34,6 +34,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Check(args) => commands::check::run(args, painter, &mut out),
         Command::Classify(args) => commands::classify::run(args, painter, &mut out),
+        Command::Numbers(args) => commands::numbers::run(args, painter, &mut out),
     }
     .and_then(|status| {
         out.flush()?;

@@ -5,11 +5,42 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::classify::Classification;
+use crate::consent::{ConsentRecords, OptStatus};
 use crate::policy::Policy;
 use crate::reason::{Reason, ReasonCode};
 use crate::severity::Severity;
-use crate::snapshot::{campaign_status, ApiError, NumberProfile};
+use crate::snapshot::{
+    campaign_status, extension_type, feature, number_status, number_type, usage_type, ApiError,
+    NumberProfile,
+};
 use crate::use_case::UseCase;
+
+/// RingCentral's limit on a message's text, in UTF-16 code units.
+pub const MAX_TEXT_UTF16: usize = 1000;
+
+/// What is being sent, besides the classification of its text.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Message<'a> {
+    /// The text as given.
+    pub text: &'a str,
+    /// The recipient in E.164, when known.
+    pub to: Option<&'a str>,
+    /// The id of the extension sending it, when known.
+    pub extension_id: Option<&'a str>,
+    /// Whether it is an MMS (carries attachments).
+    pub mms: bool,
+}
+
+/// Facts from outside the snapshot that some checks need.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SendContext<'a> {
+    /// Consent records, to refuse recipients who opted out.
+    pub consents: Option<&'a ConsentRecords>,
+    /// Messages the campaign has already sent today, across all its numbers.
+    pub sent_today: Option<u64>,
+    /// A daily cap that replaces the policy's cap for the campaign's tier.
+    pub daily_cap: Option<u64>,
+}
 
 /// Approve or reject.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -64,10 +95,31 @@ pub fn decide(
     policy: &Policy,
     classification: &Classification,
     profile: &NumberProfile,
+    message: &Message<'_>,
+    context: &SendContext<'_>,
 ) -> Verdict {
     let mut reasons = Vec::new();
     registration_reasons(policy, profile, &mut reasons);
+    feature_reasons(profile, message, &mut reasons);
+    sender_reasons(profile, message, &mut reasons);
+    consent_reasons(profile, message, context, &mut reasons);
+    text_reasons(message, &mut reasons);
+    volume_reasons(policy, profile, context, &mut reasons);
     content_reasons(policy, classification, profile, &mut reasons);
+    unknown_value_reasons(profile, &mut reasons);
+    Verdict::from_reasons(reasons)
+}
+
+/// Whether a number may send SMS at all, whatever the text: registration, features and record.
+pub fn assess_number(policy: &Policy, profile: &NumberProfile) -> Verdict {
+    let mut reasons = Vec::new();
+    registration_reasons(policy, profile, &mut reasons);
+    feature_reasons(profile, &Message::default(), &mut reasons);
+    unknown_value_reasons(profile, &mut reasons);
+    Verdict::from_reasons(reasons)
+}
+
+fn unknown_value_reasons(profile: &NumberProfile, reasons: &mut Vec<Reason>) {
     for (field, value) in profile.unknown_values() {
         reasons.push(Reason {
             code: ReasonCode::SnapshotUnknownValue,
@@ -77,7 +129,6 @@ pub fn decide(
             ),
         });
     }
-    Verdict::from_reasons(reasons)
 }
 
 fn error(code: ReasonCode, message: String) -> Reason {
@@ -99,7 +150,13 @@ fn registration_reasons(policy: &Policy, profile: &NumberProfile, reasons: &mut 
     .into_iter()
     .flatten()
     .collect();
-    if !missing.is_empty() {
+    // A toll-free number is enabled by toll-free verification, not by a TCR campaign: with
+    // SmsSender among its features, a missing campaign is expected.
+    let verified_toll_free = profile.is_toll_free()
+        && profile
+            .features()
+            .is_some_and(|f| f.iter().any(|x| x == feature::SMS_SENDER));
+    if !missing.is_empty() && !verified_toll_free {
         reasons.push(error(
             ReasonCode::NumberNotSmsEnabled,
             format!(
@@ -148,6 +205,300 @@ fn registration_reasons(policy: &Policy, profile: &NumberProfile, reasons: &mut 
                 format!("smsBrandInfo.errors: {}", list_errors(errors)),
             ));
         }
+    }
+}
+
+fn feature_reasons(profile: &NumberProfile, message: &Message<'_>, reasons: &mut Vec<Reason>) {
+    let number = profile.phone_number().unwrap_or("the number");
+    let features = profile.features();
+    let has = |f: &str| features.is_some_and(|fs| fs.iter().any(|x| x == f));
+    let listed = || {
+        features.map_or_else(String::new, |fs| {
+            if fs.is_empty() {
+                " (it has none)".to_owned()
+            } else {
+                format!(" (it has {})", fs.join(", "))
+            }
+        })
+    };
+    if let Some(info) = &profile.phone_number_info {
+        if features.is_some() && !has(feature::SMS_SENDER) {
+            let hint = if has(feature::A2P_SMS_SENDER) {
+                "; an A2PSmsSender number sends through the high-volume batch API"
+            } else {
+                ""
+            };
+            reasons.push(error(
+                ReasonCode::FeatureSmsNotEnabled,
+                format!(
+                    "phoneNumberInfo.features of {number} lacks SmsSender{}{hint}",
+                    listed()
+                ),
+            ));
+        }
+        if info.kind.as_deref() == Some(number_type::FAX_ONLY) {
+            reasons.push(error(
+                ReasonCode::FeatureSmsNotEnabled,
+                format!(
+                    "phoneNumberInfo.type of {number} is \"FaxOnly\"; fax numbers cannot send SMS"
+                ),
+            ));
+        }
+        if let Some(status) = info
+            .status
+            .as_deref()
+            .filter(|s| *s != number_status::NORMAL)
+        {
+            reasons.push(error(
+                ReasonCode::FeatureSmsNotEnabled,
+                format!(
+                    "phoneNumberInfo.status of {number} is {status:?}; only \"Normal\" numbers are ready for use"
+                ),
+            ));
+        }
+    }
+    let unknown = |what: &str| {
+        format!(
+            "whether {number} can send {what} is unknown: the snapshot has no phoneNumberInfo.features \
+             (give a number snapshot with phoneNumberInfo)"
+        )
+    };
+    if message.mms {
+        if profile.is_toll_free() {
+            reasons.push(error(
+                ReasonCode::FeatureMmsNotEnabled,
+                format!("{number} is toll-free, and toll-free numbers do not send MMS"),
+            ));
+        } else if features.is_none() {
+            reasons.push(error(ReasonCode::FeatureMmsNotEnabled, unknown("MMS")));
+        } else if !has(feature::MMS_SENDER) {
+            reasons.push(error(
+                ReasonCode::FeatureMmsNotEnabled,
+                format!(
+                    "phoneNumberInfo.features of {number} lacks MmsSender{}",
+                    listed()
+                ),
+            ));
+        }
+    }
+    if let Some(to) = message.to.filter(|to| !to.starts_with("+1")) {
+        if profile.is_toll_free() {
+            reasons.push(error(
+                ReasonCode::FeatureInternationalNotEnabled,
+                format!("{to} is outside the US and Canada, and toll-free numbers never send internationally"),
+            ));
+        } else if features.is_none() {
+            reasons.push(error(
+                ReasonCode::FeatureInternationalNotEnabled,
+                unknown(&format!("to {to}, outside the US and Canada,")),
+            ));
+        } else if !has(feature::INTERNATIONAL_SMS_SENDER) {
+            reasons.push(error(
+                ReasonCode::FeatureInternationalNotEnabled,
+                format!(
+                    "{to} is outside the US and Canada, and phoneNumberInfo.features of {number} lacks InternationalSmsSender{}",
+                    listed()
+                ),
+            ));
+        }
+    }
+}
+
+fn sender_reasons(profile: &NumberProfile, message: &Message<'_>, reasons: &mut Vec<Reason>) {
+    let Some(sender) = message.extension_id else {
+        return;
+    };
+    let number = profile.phone_number().unwrap_or("the number");
+    let info = profile.phone_number_info.as_ref();
+    let owner = info.and_then(|i| i.extension.as_ref());
+    let owner_type = owner.and_then(|o| o.kind.as_deref());
+    let usage = info.and_then(|i| i.usage_type.as_deref());
+    let company = usage.is_some_and(|u| usage_type::COMPANY.contains(&u));
+    let shared = company || owner_type.is_some_and(|t| extension_type::SHARED.contains(&t));
+
+    // Who holds the SMS rights, when the snapshot tells.
+    if let Some(recipients) = &profile.sms_recipients {
+        if recipients
+            .iter()
+            .any(|r| r.id.as_ref().is_some_and(|id| id.0 == sender))
+        {
+            return;
+        }
+        let holders: Vec<&str> = recipients
+            .iter()
+            .filter_map(|r| r.id.as_ref().map(|id| id.0.as_str()))
+            .collect();
+        let holders = if holders.is_empty() {
+            "no extension".to_owned()
+        } else {
+            holders.join(", ")
+        };
+        reasons.push(error(
+            ReasonCode::SenderNotAssigned,
+            format!(
+                "extension {sender} does not hold the SMS rights of {number}; smsRecipients lists {holders}"
+            ),
+        ));
+        return;
+    }
+    if shared {
+        let what = match (company, usage, owner_type) {
+            (true, Some(u), _) => format!("a company number ({u})"),
+            (_, _, Some(t)) => format!("owned by a shared resource ({t})"),
+            _ => "shared".to_owned(),
+        };
+        reasons.push(error(
+            ReasonCode::SenderNotAssigned,
+            format!(
+                "cannot tell whether extension {sender} holds the SMS rights of {number}: it is \
+                 {what}, whose SMS rights belong to assigned extensions, and the snapshot has no \
+                 smsRecipients"
+            ),
+        ));
+        return;
+    }
+    match owner.and_then(|o| o.id.as_ref()) {
+        Some(id) if id.0 == sender => {}
+        Some(id) => reasons.push(error(
+            ReasonCode::SenderNotAssigned,
+            format!(
+                "extension {sender} does not hold the SMS rights of {number}; it belongs to {} extension {id}",
+                owner_type.unwrap_or("its owning")
+            ),
+        )),
+        None => reasons.push(error(
+            ReasonCode::SenderNotAssigned,
+            format!(
+                "cannot tell whether extension {sender} holds the SMS rights of {number}: the \
+                 snapshot has no phoneNumberInfo.extension (the owner) and no smsRecipients"
+            ),
+        )),
+    }
+}
+
+fn consent_reasons(
+    profile: &NumberProfile,
+    message: &Message<'_>,
+    context: &SendContext<'_>,
+    reasons: &mut Vec<Reason>,
+) {
+    let number = profile.phone_number();
+    let campaign = profile.campaign();
+    let opt_in_required = campaign
+        .and_then(|c| c.consent_settings.as_ref())
+        .and_then(|c| c.opt_in_required)
+        .unwrap_or(false);
+    let (Some(records), Some(to)) = (context.consents, message.to) else {
+        if opt_in_required {
+            let missing = match (context.consents, message.to) {
+                (None, None) => "no recipient (--to) and no consent records (--consents)",
+                (None, Some(_)) => "no consent records (--consents)",
+                _ => "no recipient (--to)",
+            };
+            reasons.push(error(
+                ReasonCode::RecipientConsentUnknown,
+                format!(
+                    "the campaign requires opt-in (smsCampaignInfo.consentSettings.optInRequired), \
+                     and the check has {missing} to prove it"
+                ),
+            ));
+        }
+        return;
+    };
+    let class = campaign.and_then(|c| c.coverage_type.as_deref());
+    match records.latest(number, to, class) {
+        Some(r) if r.status == OptStatus::OptOut => {
+            let every = r.from.as_deref().is_none_or(|f| f == "*")
+                || r.coverage
+                    .as_deref()
+                    .is_some_and(|c| c.eq_ignore_ascii_case("account"));
+            let sender = if every {
+                "every number of the account"
+            } else {
+                r.from.as_deref().unwrap_or_default()
+            };
+            let when = r
+                .modified_text
+                .as_deref()
+                .map_or_else(String::new, |t| format!(" at {t}"));
+            reasons.push(error(
+                ReasonCode::RecipientOptedOut,
+                format!(
+                    "{to} opted out of messages from {sender}{when} (consent record {})",
+                    r.index
+                ),
+            ));
+        }
+        None if opt_in_required => reasons.push(error(
+            ReasonCode::RecipientOptedOut,
+            format!(
+                "the campaign requires opt-in (smsCampaignInfo.consentSettings.optInRequired), and \
+                 no consent record shows {to} opting in to messages from {}",
+                number.unwrap_or("this number")
+            ),
+        )),
+        Some(_) | None => {}
+    }
+}
+
+fn text_reasons(message: &Message<'_>, reasons: &mut Vec<Reason>) {
+    if message.text.trim().is_empty() && !message.mms {
+        reasons.push(error(
+            ReasonCode::MessageEmpty,
+            "the text is empty; an SMS needs text (only an MMS may carry attachments alone)".into(),
+        ));
+    }
+    let units = message.text.encode_utf16().count();
+    if units > MAX_TEXT_UTF16 {
+        reasons.push(error(
+            ReasonCode::MessageTooLong,
+            format!(
+                "the text is {units} UTF-16 code units; RingCentral accepts at most {MAX_TEXT_UTF16} \
+                 (a character outside the Basic Multilingual Plane, such as an emoji, counts as 2)"
+            ),
+        ));
+    }
+}
+
+fn volume_reasons(
+    policy: &Policy,
+    profile: &NumberProfile,
+    context: &SendContext<'_>,
+    reasons: &mut Vec<Reason>,
+) {
+    let Some(sent) = context.sent_today else {
+        return;
+    };
+    let tier = profile
+        .campaign()
+        .and_then(|c| c.registration_tier.as_deref());
+    let caps = &policy.decision().daily_caps;
+    let (cap, source) = if let Some(cap) = context.daily_cap {
+        (cap, "--daily-cap".to_owned())
+    } else if let Some((t, cap)) = tier.and_then(|t| caps.iter().find(|(name, _)| name == t)) {
+        (*cap, format!("the {t} tier (policy decision.daily_caps)"))
+    } else if tier.is_some_and(|t| crate::snapshot::registration_tier::KNOWN.contains(&t)) {
+        // A known tier without a cap, such as StandardVolume.
+        return;
+    } else if let Some((t, cap)) = caps.iter().min_by_key(|(_, c)| *c) {
+        // Unknown or missing tier: assume the strictest cap the policy knows (fail closed).
+        let tier = tier.map_or_else(|| "missing".to_owned(), |t| format!("{t:?}"));
+        (
+            *cap,
+            format!(
+                "the strictest cap the policy knows ({t}), as smsCampaignInfo.registrationTier is {tier},"
+            ),
+        )
+    } else {
+        return;
+    };
+    if sent >= cap {
+        reasons.push(error(
+            ReasonCode::VolumeDailyCapExceeded,
+            format!(
+                "{sent} messages already sent today; {source} allows {cap} a day across the campaign's numbers"
+            ),
+        ));
     }
 }
 
@@ -316,7 +667,17 @@ mod tests {
 
     fn verdict(p: &Policy, snapshot: &str, text: &str) -> Verdict {
         let profile = &parse_snapshot(snapshot).unwrap()[0];
-        decide(p, &p.classify(&NormalizedText::new(text)), profile)
+        let message = Message {
+            text,
+            ..Message::default()
+        };
+        decide(
+            p,
+            &p.classify(&NormalizedText::new(text)),
+            profile,
+            &message,
+            &SendContext::default(),
+        )
     }
 
     fn codes(v: &Verdict) -> Vec<&'static str> {
@@ -403,6 +764,141 @@ mod tests {
         let v = verdict(&policy(false), snap, "Your order shipped");
         assert!(v.approved());
         assert_eq!(codes(&v), ["snapshot.unknown_value"]);
+    }
+
+    fn verdict_with(
+        p: &Policy,
+        snapshot: &str,
+        message: Message<'_>,
+        ctx: SendContext<'_>,
+    ) -> Verdict {
+        let profile = &parse_snapshot(snapshot).unwrap()[0];
+        let c = p.classify(&NormalizedText::new(message.text));
+        decide(p, &c, profile, &message, &ctx)
+    }
+
+    fn number(features: &str, extra: &str) -> String {
+        format!(
+            r#"{{"phoneNumberInfo": {{"id": 1, "phoneNumber": "+16501112345", "paymentType": "Local",
+                "type": "VoiceFax", "status": "Normal", "usageType": "DirectNumber",
+                "features": [{features}], "extension": {{"id": 77, "type": "User"}} {extra}}},
+              "smsConfiguration": {OK}}}"#
+        )
+    }
+
+    fn msg(text: &str) -> Message<'_> {
+        Message {
+            text,
+            ..Message::default()
+        }
+    }
+
+    #[test]
+    fn features_mms_and_international() {
+        let p = policy(false);
+        let snap = number(r#""CallerId", "SmsSender""#, "");
+        let ctx = SendContext::default();
+        assert!(verdict_with(&p, &snap, msg("Your order shipped"), ctx).approved());
+        let v = verdict_with(
+            &p,
+            &snap,
+            Message {
+                mms: true,
+                to: Some("+442071234567"),
+                ..msg("Your order shipped")
+            },
+            ctx,
+        );
+        assert_eq!(
+            codes(&v),
+            [
+                "feature.mms_not_enabled",
+                "feature.international_not_enabled"
+            ]
+        );
+        let snap = number(r#""CallerId""#, "");
+        let v = verdict_with(&p, &snap, msg("Your order shipped"), ctx);
+        assert_eq!(codes(&v), ["feature.sms_not_enabled"]);
+        // Unknown features: MMS and international fail closed; plain SMS does not need them.
+        let v = verdict_with(
+            &p,
+            OK,
+            Message {
+                mms: true,
+                ..msg("Your order shipped")
+            },
+            ctx,
+        );
+        assert_eq!(codes(&v), ["feature.mms_not_enabled"]);
+        assert!(v.reasons[0].message.contains("unknown"));
+    }
+
+    #[test]
+    fn sender_rights() {
+        let p = policy(false);
+        let snap = number(r#""SmsSender""#, "");
+        let ctx = SendContext::default();
+        let as_ext = |id| Message {
+            extension_id: Some(id),
+            ..msg("Your order shipped")
+        };
+        assert!(verdict_with(&p, &snap, as_ext("77"), ctx).approved());
+        let v = verdict_with(&p, &snap, as_ext("78"), ctx);
+        assert_eq!(codes(&v), ["sender.not_assigned"]);
+        let queue =
+            number(r#""SmsSender""#, "").replace(r#""type": "User""#, r#""type": "Department""#);
+        let v = verdict_with(&p, &queue, as_ext("77"), ctx);
+        assert!(v.reasons[0].message.contains("cannot tell"), "{v:?}");
+        let with_recipients = queue.replacen(
+            "\"smsConfiguration\"",
+            "\"smsRecipients\": [{\"id\": \"90\"}], \"smsConfiguration\"",
+            1,
+        );
+        assert!(verdict_with(&p, &with_recipients, as_ext("90"), ctx).approved());
+        assert_eq!(
+            codes(&verdict_with(&p, &with_recipients, as_ext("77"), ctx)),
+            ["sender.not_assigned"]
+        );
+    }
+
+    #[test]
+    fn text_limits_and_volume() {
+        let p = policy(false);
+        let ctx = SendContext::default();
+        assert_eq!(
+            codes(&verdict_with(&p, OK, msg(" "), ctx))[0],
+            "message.empty"
+        );
+        let long = format!("Your order shipped {}", "😀".repeat(491));
+        assert!(codes(&verdict_with(&p, OK, msg(&long), ctx)).contains(&"message.too_long"));
+        let low = OK.replace(
+            "\"status\": \"Confirmed\"",
+            "\"status\": \"Confirmed\", \"registrationTier\": \"LowVolume\"",
+        );
+        let sent = |n| SendContext {
+            sent_today: Some(n),
+            ..SendContext::default()
+        };
+        assert!(verdict_with(&p, &low, msg("Your order shipped"), sent(5999)).approved());
+        assert_eq!(
+            codes(&verdict_with(
+                &p,
+                &low,
+                msg("Your order shipped"),
+                sent(6000)
+            )),
+            ["volume.daily_cap_exceeded"]
+        );
+        let capped = SendContext {
+            sent_today: Some(10),
+            daily_cap: Some(10),
+            ..SendContext::default()
+        };
+        assert!(!verdict_with(&p, &low, msg("Your order shipped"), capped).approved());
+        let standard = low.replace("LowVolume", "StandardVolume");
+        assert!(verdict_with(&p, &standard, msg("Your order shipped"), sent(1_000_000)).approved());
+        // No tier at all: the strictest cap applies.
+        assert!(!verdict_with(&p, OK, msg("Your order shipped"), sent(6000)).approved());
     }
 
     #[test]

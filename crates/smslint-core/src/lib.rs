@@ -15,8 +15,8 @@
 //! # Example
 //!
 //! ```
-//! use smslint_core::{decide, parse_snapshot, KeywordSpec, NormalizedText, Policy, PolicySpec,
-//!                    UseCase, UseCaseSpec, DecisionSpec};
+//! use smslint_core::{decide, parse_snapshot, DecisionSpec, KeywordSpec, Message,
+//!                    NormalizedText, Policy, PolicySpec, SendContext, UseCase, UseCaseSpec};
 //!
 //! let policy = Policy::compile(PolicySpec {
 //!     name: "example".into(),
@@ -35,7 +35,9 @@
 //! let text = NormalizedText::new("Your parcel is OUT FOR DELIVERY today");
 //! let classification = policy.classify(&text);
 //! assert_eq!(classification.top().unwrap().use_case, UseCase::DeliveryNotification);
-//! assert!(decide(&policy, &classification, profile).approved());
+//! let message = Message { text: text.original(), ..Message::default() };
+//! let verdict = decide(&policy, &classification, profile, &message, &SendContext::default());
+//! assert!(verdict.approved());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -70,18 +72,23 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod classify;
+pub mod consent;
 pub mod decision;
 pub mod error;
 pub mod normalize;
 pub mod policy;
 pub mod reason;
+pub mod segments;
 pub mod severity;
 pub mod snapshot;
 pub mod span;
 pub mod use_case;
 
 pub use classify::{Classification, Evidence, UseCaseScore};
-pub use decision::{decide, fmt_score, Outcome, Verdict};
+pub use consent::{ConsentRecord, ConsentRecords, OptStatus};
+pub use decision::{
+    assess_number, decide, fmt_score, Message, Outcome, SendContext, Verdict, MAX_TEXT_UTF16,
+};
 pub use error::{CompileError, SnapshotError};
 pub use normalize::NormalizedText;
 pub use policy::{
@@ -89,7 +96,10 @@ pub use policy::{
     UseCaseSpec, MAX_KEYWORD_BYTES, MAX_RULES, REGEX_SET_SIZE_LIMIT, REGEX_SIZE_LIMIT,
 };
 pub use reason::{Reason, ReasonCode};
+pub use segments::{Encoding, SegmentInfo};
 pub use severity::Severity;
-pub use snapshot::{parse_snapshot, NumberProfile, SmsConfiguration};
+pub use snapshot::{
+    is_e164, parse_snapshot, select_profile, NumberProfile, SelectError, SmsConfiguration,
+};
 pub use span::{LineIndex, Span};
 pub use use_case::UseCase;

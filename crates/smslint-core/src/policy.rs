@@ -75,6 +75,8 @@ pub struct DecisionSpec {
     pub covers: Vec<(UseCase, Vec<UseCase>)>,
     /// Brand statuses that pass.
     pub accepted_brand_statuses: Vec<String>,
+    /// Messages a day a campaign of each registration tier may send (tiers absent: no cap).
+    pub daily_caps: Vec<(String, u64)>,
 }
 
 impl Default for DecisionSpec {
@@ -84,6 +86,7 @@ impl Default for DecisionSpec {
             restricted: vec![UseCase::Marketing],
             covers: Vec::new(),
             accepted_brand_statuses: vec!["Verified".into(), "Confirmed".into()],
+            daily_caps: vec![("LowVolume".into(), 6000)],
         }
     }
 }

@@ -48,6 +48,33 @@ reason_codes! {
     /// RingCentral reports errors on the brand.
     BrandHasErrors => "brand.has_errors",
         "RingCentral reports errors on the brand (`smsBrandInfo.errors`).";
+    /// The number's features or record rule out SMS.
+    FeatureSmsNotEnabled => "feature.sms_not_enabled",
+        "The number cannot send SMS: its features lack `SmsSender`, its type is `FaxOnly`, or its status is not `Normal`.";
+    /// An MMS from a number that cannot send MMS, or whose features are unknown.
+    FeatureMmsNotEnabled => "feature.mms_not_enabled",
+        "An MMS from a number without `MmsSender` (toll-free numbers never have it), or whose features the snapshot does not hold.";
+    /// A recipient outside +1 from a number that cannot send internationally, or whose features are unknown.
+    FeatureInternationalNotEnabled => "feature.international_not_enabled",
+        "A recipient outside the +1 plan (US, Canada) from a number without `InternationalSmsSender` (toll-free numbers never send internationally), or whose features the snapshot does not hold.";
+    /// The sending extension does not hold the number's SMS rights, or the snapshot cannot tell.
+    SenderNotAssigned => "sender.not_assigned",
+        "The sending extension (`--extension`) does not hold the number's SMS rights, or the snapshot cannot tell who does.";
+    /// The recipient opted out, or has not opted in where the campaign requires it.
+    RecipientOptedOut => "recipient.opted_out",
+        "The latest consent record for the sender and recipient is an opt-out, or the campaign requires opt-in and none is recorded.";
+    /// The campaign requires opt-in and the check was given no way to prove it.
+    RecipientConsentUnknown => "recipient.consent_unknown",
+        "The campaign requires opt-in, and the check has no recipient (`--to`) or no consent records (`--consents`) to prove it.";
+    /// The text is empty.
+    MessageEmpty => "message.empty",
+        "The text is empty (allowed only for an MMS).";
+    /// The text is over RingCentral's limit.
+    MessageTooLong => "message.too_long",
+        "The text is over 1000 UTF-16 code units, RingCentral's limit (a character outside the BMP counts as 2).";
+    /// The campaign's daily cap is reached.
+    VolumeDailyCapExceeded => "volume.daily_cap_exceeded",
+        "The campaign has already sent its tier's daily cap (`--sent-today`; LowVolume: 6,000 a day across its numbers; `--daily-cap` overrides).";
     /// The content fits no registered use case, or carries a restricted one that is not registered.
     ContentUseCaseNotRegistered => "content.use_case_not_registered",
         "The content fits no use case the campaign registers, or carries a restricted use case (Marketing) it does not register.";

@@ -92,6 +92,104 @@ pub mod feature {
     ];
 }
 
+/// Known values of a phone number's `paymentType` (`PlatformPaymentType`).
+pub mod payment_type {
+    /// A toll-free number.
+    pub const TOLL_FREE: &str = "TollFree";
+    /// Every value the specification defines.
+    pub const KNOWN: &[&str] = &[
+        "External",
+        "TollFree",
+        "Local",
+        "BusinessMobileNumberProvider",
+        "ExternalNumberProvider",
+        "ExternalNumberProviderTollFree",
+        "Mobile",
+    ];
+}
+
+/// Known values of a phone number's `status` (`PhoneNumberStatus`).
+pub mod number_status {
+    /// Ready for use.
+    pub const NORMAL: &str = "Normal";
+    /// Every value the specification defines.
+    pub const KNOWN: &[&str] = &["Normal", "Pending", "PortedIn", "Temporary", "Unknown"];
+}
+
+/// Known values of a phone number's `type` (`PhoneNumberType`).
+pub mod number_type {
+    /// A fax-only number, which cannot send SMS.
+    pub const FAX_ONLY: &str = "FaxOnly";
+    /// Every value the specification defines.
+    pub const KNOWN: &[&str] = &["VoiceFax", "VoiceOnly", "FaxOnly"];
+}
+
+/// Known values of a phone number's `usageType` (v1 and v2 `PhoneNumberUsageType`).
+pub mod usage_type {
+    /// Usage types of numbers owned by the company (auto-receptionist), whose SMS rights belong
+    /// to one assigned extension (or several with message threads).
+    pub const COMPANY: &[&str] = &[
+        "MainCompanyNumber",
+        "CompanyNumber",
+        "AdditionalCompanyNumber",
+    ];
+    /// Every value either specification version defines.
+    pub const KNOWN: &[&str] = &[
+        "MainCompanyNumber",
+        "AdditionalCompanyNumber",
+        "CompanyNumber",
+        "DirectNumber",
+        "CompanyFaxNumber",
+        "FmcBusinessMobileNumber",
+        "InventoryFmcBusinessMobileNumber",
+        "ForwardedNumber",
+        "ForwardedCompanyNumber",
+        "ContactCenterNumber",
+        "ConferencingNumber",
+        "MeetingsNumber",
+        "NumberPool",
+        "BusinessMobileNumber",
+        "ELIN",
+        "PartnerBusinessMobileNumber",
+        "NumberPoolPartnerBusinessMobileNumber",
+        "NumberStorage",
+        "IntegrationNumber",
+        "InventoryMobileNumber",
+        "Inventory",
+        "InventoryPartnerBusinessMobileNumber",
+        "PhoneLine",
+    ];
+}
+
+/// Known values of the owning extension's `type`.
+pub mod extension_type {
+    /// A user: only that user holds the number's SMS rights.
+    pub const USER: &str = "User";
+    /// Shared resources whose SMS rights are assigned to chosen extensions: call queue
+    /// (`Department`), IVR menu and site.
+    pub const SHARED: &[&str] = &["Department", "IvrMenu", "Site"];
+    /// Every value the specification defines.
+    pub const KNOWN: &[&str] = &[
+        "Announcement",
+        "ApplicationExtension",
+        "DigitalUser",
+        "DelegatedLinesGroup",
+        "Department",
+        "FaxUser",
+        "IvrMenu",
+        "PagingOnly",
+        "ParkLocation",
+        "SharedLinesGroup",
+        "Site",
+        "User",
+        "VirtualUser",
+        "Voicemail",
+    ];
+}
+
+/// US and Canadian toll-free area codes.
+pub const TOLL_FREE_AREA_CODES: &[&str] = &["800", "888", "877", "866", "855", "844", "833"];
+
 /// An identifier that RingCentral sends as a JSON number in some responses and a string in others.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
@@ -325,6 +423,27 @@ impl NumberProfile {
             .and_then(|c| c.sms_brand_info.as_ref())
     }
 
+    /// The number's features, when the snapshot holds its phone-number record.
+    pub fn features(&self) -> Option<&[String]> {
+        self.phone_number_info
+            .as_ref()
+            .and_then(|p| p.features.as_deref())
+    }
+
+    /// Whether the number is toll-free, by its record or, failing that, its area code.
+    pub fn is_toll_free(&self) -> bool {
+        let by_record = self.phone_number_info.as_ref().is_some_and(|p| {
+            p.payment_type.as_deref() == Some(payment_type::TOLL_FREE)
+                || p.payment_type.as_deref() == Some("ExternalNumberProviderTollFree")
+                || p.toll_type.as_deref() == Some("TollFree")
+        });
+        by_record
+            || self.phone_number().is_some_and(|n| {
+                n.strip_prefix("+1")
+                    .is_some_and(|rest| TOLL_FREE_AREA_CODES.iter().any(|a| rest.starts_with(a)))
+            })
+    }
+
     /// Values this version does not know, as `(field path, value)` pairs, for reporting.
     pub fn unknown_values(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
@@ -356,9 +475,109 @@ impl NumberProfile {
                     out.push(("phoneNumberInfo.features", f.clone()));
                 }
             }
+            let fields = [
+                (
+                    "phoneNumberInfo.paymentType",
+                    &info.payment_type,
+                    payment_type::KNOWN,
+                ),
+                ("phoneNumberInfo.status", &info.status, number_status::KNOWN),
+                ("phoneNumberInfo.type", &info.kind, number_type::KNOWN),
+                (
+                    "phoneNumberInfo.usageType",
+                    &info.usage_type,
+                    usage_type::KNOWN,
+                ),
+                (
+                    "phoneNumberInfo.extension.type",
+                    &info.extension.as_ref().and_then(|e| e.kind.clone()),
+                    extension_type::KNOWN,
+                ),
+            ];
+            for (path, value, known) in fields {
+                if let Some(v) = value {
+                    if !known.contains(&v.as_str()) {
+                        out.push((path, v.clone()));
+                    }
+                }
+            }
         }
         out
     }
+}
+
+/// Why no single number could be picked from a snapshot file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SelectError {
+    /// The file holds several numbers and no `--from` says which.
+    #[error("the snapshot holds {} numbers ({}); say which with --from", .numbers.len(), .numbers.join(", "))]
+    Ambiguous {
+        /// The numbers the file holds.
+        numbers: Vec<String>,
+    },
+    /// No number of the file is `from`.
+    #[error("{from} is not in the snapshot, which holds {}", .numbers.join(", "))]
+    NotFound {
+        /// The number asked for.
+        from: String,
+        /// The numbers the file holds.
+        numbers: Vec<String>,
+    },
+    /// Several records of the file are `from`.
+    #[error("{from} appears {count} times in the snapshot")]
+    Duplicate {
+        /// The number asked for.
+        from: String,
+        /// How often it appears.
+        count: usize,
+    },
+}
+
+/// The profile of the sending number: the only one, or the one whose number is `from`.
+pub fn select_profile<'p>(
+    profiles: &'p [NumberProfile],
+    from: Option<&str>,
+) -> Result<&'p NumberProfile, SelectError> {
+    let numbers = || {
+        profiles
+            .iter()
+            .map(|p| p.phone_number().unwrap_or("(no phoneNumber)").to_owned())
+            .collect::<Vec<_>>()
+    };
+    match from {
+        None => match profiles {
+            [one] => Ok(one),
+            _ => Err(SelectError::Ambiguous { numbers: numbers() }),
+        },
+        Some(from) => {
+            let matching: Vec<&NumberProfile> = profiles
+                .iter()
+                .filter(|p| p.phone_number() == Some(from))
+                .collect();
+            match matching.as_slice() {
+                [one] => Ok(one),
+                [] => Err(SelectError::NotFound {
+                    from: from.to_owned(),
+                    numbers: numbers(),
+                }),
+                many => Err(SelectError::Duplicate {
+                    from: from.to_owned(),
+                    count: many.len(),
+                }),
+            }
+        }
+    }
+}
+
+/// Whether `s` is an E.164 number: `+`, a non-zero digit, then 1 to 14 digits.
+pub fn is_e164(s: &str) -> bool {
+    let Some(digits) = s.strip_prefix('+') else {
+        return false;
+    };
+    (2..=15).contains(&digits.len())
+        && !digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// One element of a snapshot file: the union of the keys every accepted shape uses.
@@ -492,7 +711,7 @@ pub fn parse_snapshot(json: &str) -> Result<Vec<NumberProfile>, SnapshotError> {
         .collect()
 }
 
-fn from_json<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, SnapshotError> {
+pub(crate) fn from_json<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, SnapshotError> {
     let mut de = serde_json::Deserializer::from_str(json);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -609,6 +828,50 @@ mod tests {
         assert_eq!(profiles[1].phone_number(), Some("+16505550101"));
         let arr = parse_snapshot(r#"[{"phoneNumber": "+1"}, {"phoneNumber": "+2"}]"#).unwrap();
         assert_eq!(arr.len(), 2);
+    }
+
+    #[test]
+    fn selects_the_sending_number() {
+        let profiles =
+            parse_snapshot(r#"[{"phoneNumber": "+16505550100"}, {"phoneNumber": "+16505550101"}]"#)
+                .unwrap();
+        assert!(matches!(
+            select_profile(&profiles, None),
+            Err(SelectError::Ambiguous { .. })
+        ));
+        let p = select_profile(&profiles, Some("+16505550101")).unwrap();
+        assert_eq!(p.phone_number(), Some("+16505550101"));
+        let err = select_profile(&profiles, Some("+1999")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "+1999 is not in the snapshot, which holds +16505550100, +16505550101"
+        );
+        let one = parse_snapshot(r#"{"phoneNumber": "+16505550100"}"#).unwrap();
+        assert!(select_profile(&one, None).is_ok());
+        assert!(select_profile(&one, Some("+16505550101")).is_err());
+    }
+
+    #[test]
+    fn e164() {
+        assert!(is_e164("+16501112345"));
+        assert!(is_e164("+44"));
+        assert!(!is_e164("16501112345"));
+        assert!(!is_e164("+0650"));
+        assert!(!is_e164("+1 650 111"));
+        assert!(!is_e164("+1234567890123456"));
+    }
+
+    #[test]
+    fn toll_free_by_record_or_area_code() {
+        let p = &parse_snapshot(r#"{"phoneNumber": "+18885550100"}"#).unwrap()[0];
+        assert!(p.is_toll_free());
+        let p = &parse_snapshot(
+            r#"{"phoneNumberInfo": {"phoneNumber": "+16505550100", "paymentType": "TollFree"}}"#,
+        )
+        .unwrap()[0];
+        assert!(p.is_toll_free());
+        let p = &parse_snapshot(r#"{"phoneNumber": "+16505550100"}"#).unwrap()[0];
+        assert!(!p.is_toll_free());
     }
 
     #[test]

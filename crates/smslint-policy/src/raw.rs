@@ -86,6 +86,9 @@ pub struct RawDecision {
     /// Brand statuses that pass (default: Verified, Confirmed).
     #[serde(default = "default_brand_statuses")]
     pub accept_brand_statuses: Vec<String>,
+    /// Messages a day a campaign of each registration tier may send (default: `LowVolume` 6000).
+    #[serde(default = "default_daily_caps")]
+    pub daily_caps: OrderedMap<String, u64>,
 }
 
 impl Default for RawDecision {
@@ -95,12 +98,17 @@ impl Default for RawDecision {
             restricted: default_restricted(),
             covers: OrderedMap::default(),
             accept_brand_statuses: default_brand_statuses(),
+            daily_caps: default_daily_caps(),
         }
     }
 }
 
 fn default_restricted() -> Vec<UseCaseName> {
     vec![UseCaseName(UseCase::Marketing)]
+}
+
+fn default_daily_caps() -> OrderedMap<String, u64> {
+    OrderedMap(vec![("LowVolume".into(), 6000)])
 }
 
 fn default_brand_statuses() -> Vec<String> {

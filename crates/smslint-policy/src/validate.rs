@@ -150,6 +150,7 @@ pub fn to_spec(raw: &RawPolicy, file: &str) -> PolicySpec {
                 .map(|(l, m)| (l.0.clone(), m.iter().map(|u| u.0.clone()).collect()))
                 .collect(),
             accepted_brand_statuses: raw.decision.accept_brand_statuses.clone(),
+            daily_caps: raw.decision.daily_caps.0.clone(),
         },
     }
 }

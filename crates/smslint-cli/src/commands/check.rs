@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use anyhow::Result;
-use smslint_core::{decide, NormalizedText};
+use smslint_core::{decide, segments, select_profile, Message, NormalizedText, SendContext};
 
 use crate::args::{CheckArgs, Format};
 use crate::exit::ExitStatus;
@@ -14,24 +14,32 @@ use crate::render::{human, json, Painter};
 pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<ExitStatus> {
     let loaded = input::policy(args.policy.policy.as_deref())?;
     let profiles = input::snapshot(&args.config)?;
-    let profile = match profiles.as_slice() {
-        [one] => one,
-        many => anyhow::bail!(
-            "snapshot {} holds {} numbers; this version checks a file with one number",
-            input::display_name(&args.config),
-            many.len()
-        ),
-    };
+    let from = input::e164("--from", args.from.as_deref())?;
+    let to = input::e164("--to", args.to.as_deref())?;
+    let profile = select_profile(&profiles, from)
+        .map_err(|e| anyhow::anyhow!("snapshot {}: {e}", input::display_name(&args.config)))?;
+    let consents = args.consents.as_deref().map(input::consents).transpose()?;
     let text = input::message_text(&args.source)?;
+
     let policy = &loaded.policy;
     let classification = policy.classify(&NormalizedText::new(&text));
-    let verdict = decide(policy, &classification, profile);
+    let message = Message {
+        text: &text,
+        to,
+        extension_id: args.extension.as_deref(),
+        mms: args.mms,
+    };
+    let context = SendContext {
+        consents: consents.as_ref(),
+        sent_today: args.sent_today,
+        daily_cap: args.daily_cap,
+    };
+    let verdict = decide(policy, &classification, profile, &message, &context);
+    let segments = segments::analyze(&text);
     match args.format {
         Format::Json => {
-            serde_json::to_writer(
-                &mut *out,
-                &json::check(policy, &classification, &verdict, profile, &text),
-            )?;
+            let record = json::check(policy, &classification, &verdict, profile, &text, segments);
+            serde_json::to_writer(&mut *out, &record)?;
             writeln!(out)?;
         }
         Format::Human => out.write_all(
@@ -42,6 +50,7 @@ pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<Ex
                 &verdict,
                 profile.phone_number(),
                 &text,
+                segments,
             )
             .as_bytes(),
         )?,

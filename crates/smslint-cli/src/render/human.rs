@@ -3,7 +3,10 @@
 
 use std::fmt::Write as _;
 
-use smslint_core::{fmt_score, Classification, Policy, Severity, Span, UseCaseScore, Verdict};
+use smslint_core::{
+    fmt_score, Classification, Encoding, NumberProfile, Policy, Reason, SegmentInfo, Severity,
+    Span, UseCaseScore, Verdict,
+};
 
 use super::Painter;
 
@@ -15,6 +18,7 @@ pub fn check(
     verdict: &Verdict,
     number: Option<&str>,
     text: &str,
+    segments: SegmentInfo,
 ) -> String {
     let mut out = String::new();
     let number = number.unwrap_or("the number");
@@ -31,17 +35,107 @@ pub fn check(
             p.red("reject")
         );
     }
-    for r in &verdict.reasons {
+    reasons(&mut out, p, &verdict.reasons, "  ");
+    out.push('\n');
+    scores(&mut out, p, policy, classification, text, false);
+    let unit = match segments.encoding {
+        Encoding::Gsm7 => "septets",
+        Encoding::Ucs2 => "UTF-16 units",
+    };
+    let _ = writeln!(
+        out,
+        "encoding: {}, {} segment{} ({} {unit})\n",
+        segments.encoding.as_str(),
+        segments.segments,
+        if segments.segments == 1 { "" } else { "s" },
+        segments.units
+    );
+    message(&mut out, p, classification, text);
+    out
+}
+
+fn reasons(out: &mut String, p: Painter, reasons: &[Reason], indent: &str) {
+    for r in reasons {
         let level = match r.severity {
             Severity::Error => p.red("error"),
             Severity::Warning => p.yellow("warning"),
             Severity::Info => p.cyan("info"),
         };
-        let _ = writeln!(out, "  {level}[{}]: {}", p.bold(r.code.as_str()), r.message);
+        let _ = writeln!(
+            out,
+            "{indent}{level}[{}]: {}",
+            p.bold(r.code.as_str()),
+            r.message
+        );
     }
-    out.push('\n');
-    scores(&mut out, p, policy, classification, text, false);
-    message(&mut out, p, classification, text);
+}
+
+/// The numbers table: one row per number, eligible ones first, reasons under the others.
+pub fn numbers(p: Painter, rows: &[(&NumberProfile, &Verdict)], with_text: bool) -> String {
+    let header = [
+        "NUMBER",
+        "CAMPAIGN",
+        "TIER",
+        "USE CASES",
+        "FEATURES",
+        if with_text { "MAY SEND" } else { "SMS" },
+    ];
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|(profile, verdict)| {
+            let campaign = profile.campaign();
+            let or_dash = |v: Option<&str>| v.unwrap_or("-").to_owned();
+            [
+                or_dash(profile.phone_number()),
+                or_dash(campaign.and_then(|c| c.status.as_deref())),
+                or_dash(campaign.and_then(|c| c.registration_tier.as_deref())),
+                campaign.and_then(|c| c.use_cases.as_ref()).map_or_else(
+                    || "-".to_owned(),
+                    |u| {
+                        u.iter()
+                            .map(smslint_core::UseCase::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                ),
+                profile
+                    .features()
+                    .map_or_else(|| "(unknown)".to_owned(), |f| f.join(", ")),
+                if verdict.approved() { "yes" } else { "no" }.to_owned(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |out: &mut String, row: &[String; 6], style: &dyn Fn(&str) -> String| {
+        let mut text = String::new();
+        for (i, (c, w)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == row.len() {
+                text.push_str(&style(c));
+            } else {
+                let pad = w - c.chars().count();
+                let _ = write!(text, "{c}{:pad$}  ", "");
+            }
+        }
+        let _ = writeln!(out, "{}", text.trim_end());
+    };
+    line(&mut out, &header.map(str::to_owned), &|s| p.bold(s));
+    for (row, (_, verdict)) in cells.iter().zip(rows) {
+        let style = |s: &str| {
+            if verdict.approved() {
+                p.green(s)
+            } else {
+                p.red(s)
+            }
+        };
+        line(&mut out, row, &style);
+        reasons(&mut out, p, &verdict.reasons, "    ");
+    }
     out
 }
 

@@ -1,7 +1,7 @@
 //! The JSON contract of `check` and `classify` (see DESIGN.md and the README).
 
 use serde::Serialize;
-use smslint_core::{Classification, NumberProfile, Policy, Reason, Verdict};
+use smslint_core::{Classification, Encoding, NumberProfile, Policy, Reason, SegmentInfo, Verdict};
 
 /// A detected use case and its score.
 #[derive(Serialize)]
@@ -33,6 +33,8 @@ pub struct CheckJson<'a> {
     top: &'a str,
     categories: Vec<Category<'a>>,
     reasons: &'a [Reason],
+    encoding: Encoding,
+    segments: u32,
 }
 
 /// `classify --format json`.
@@ -79,6 +81,7 @@ pub fn check<'a>(
     verdict: &'a Verdict,
     profile: &'a NumberProfile,
     text: &'a str,
+    segments: SegmentInfo,
 ) -> CheckJson<'a> {
     CheckJson {
         verdict: verdict.outcome.as_str(),
@@ -86,7 +89,42 @@ pub fn check<'a>(
         top: top(classification),
         categories: categories(policy, classification, text, false),
         reasons: &verdict.reasons,
+        encoding: segments.encoding,
+        segments: segments.segments,
     }
+}
+
+/// One row of `numbers --format json`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NumberJson<'a> {
+    phone_number: Option<&'a str>,
+    campaign_status: Option<&'a str>,
+    registration_tier: Option<&'a str>,
+    use_cases: Option<Vec<&'a str>>,
+    features: Option<&'a [String]>,
+    eligible: bool,
+    reasons: &'a [Reason],
+}
+
+/// The rows of `numbers --format json`, in display order.
+pub fn numbers<'a>(rows: &[(&'a NumberProfile, &'a Verdict)]) -> Vec<NumberJson<'a>> {
+    rows.iter()
+        .map(|(p, v)| {
+            let campaign = p.campaign();
+            NumberJson {
+                phone_number: p.phone_number(),
+                campaign_status: campaign.and_then(|c| c.status.as_deref()),
+                registration_tier: campaign.and_then(|c| c.registration_tier.as_deref()),
+                use_cases: campaign
+                    .and_then(|c| c.use_cases.as_ref())
+                    .map(|u| u.iter().map(smslint_core::UseCase::as_str).collect()),
+                features: p.features(),
+                eligible: v.approved(),
+                reasons: &v.reasons,
+            }
+        })
+        .collect()
 }
 
 /// The JSON object of one `classify`.
