@@ -25,6 +25,56 @@ pub enum Command {
     Classify(ClassifyArgs),
     /// List numbers with their registration and features, and which may send a text.
     Numbers(NumbersArgs),
+    /// Work on policies: validate, test, explain, schema.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+/// `smslint policy ...`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Check policy files: exit 0 when valid, 2 when not, every problem with its position.
+    Validate(ValidateArgs),
+    /// Run a policy's examples and test files; exit 1 on any failure.
+    Test(TestArgs),
+    /// Print the policy after `extends`; with --text, every rule that fires and each use case's
+    /// distance from its threshold.
+    Explain(ExplainArgs),
+    /// Print the JSON Schema of the policy format, for editors.
+    Schema,
+}
+
+/// `smslint policy validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Policy files (`builtin:default` for the embedded one).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// `smslint policy test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Policy files and test files (YAML lists of cases). Test files run against every policy
+    /// given, or the default when none is; a policy `NAME.yaml` also runs `NAME.tests.yaml`
+    /// beside it.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// `smslint policy explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The policy file (`builtin:default` for the embedded one).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// A message: show every rule that fires on it and how far each use case is from its
+    /// threshold.
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
 }
 
 /// Where the message text comes from.

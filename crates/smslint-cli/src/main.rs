@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(args, painter, &mut out),
         Command::Classify(args) => commands::classify::run(args, painter, &mut out),
         Command::Numbers(args) => commands::numbers::run(args, painter, &mut out),
+        Command::Policy(cmd) => commands::policy::run(cmd, painter, &mut out),
     }
     .and_then(|status| {
         out.flush()?;

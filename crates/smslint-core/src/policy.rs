@@ -121,7 +121,7 @@ pub enum RuleKind {
 /// One scoring rule of a use case.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Rule {
-    /// The rule's id: the pattern's id, or `kw:` and the phrase for a keyword.
+    /// The rule's id: the pattern's id, or `kw:` and the folded phrase for a keyword.
     pub id: String,
     /// Index of its use case in [`Policy::use_cases`].
     pub use_case: usize,
@@ -186,9 +186,11 @@ impl Policy {
                     });
                 }
                 keyword_bytes += folded.len();
+                // The id uses the folded phrase, so it does not depend on how it was capitalised.
+                let id = format!("kw:{folded}");
                 phrases.push((folded, rules.len() as u32));
                 rules.push(Rule {
-                    id: format!("kw:{}", kw.phrase),
+                    id,
                     use_case: uc_index,
                     weight: kw.weight,
                     kind: RuleKind::Keyword { phrase: kw.phrase },
@@ -354,7 +356,7 @@ mod tests {
     fn compiles_and_indexes_rules() {
         let p = Policy::compile(spec()).unwrap();
         assert_eq!(p.rules().len(), 2);
-        assert_eq!(p.rule(0).id, "kw:Out for delivery");
+        assert_eq!(p.rule(0).id, "kw:out for delivery");
         assert_eq!(p.rule(1).id, "ups-tracking");
         assert_eq!(p.keyword_targets, vec![0..1]);
     }

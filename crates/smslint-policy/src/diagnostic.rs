@@ -5,13 +5,78 @@ use std::fmt;
 use serde::Serialize;
 use smslint_core::Severity;
 
+macro_rules! diagnostic_codes {
+    ($( $variant:ident => $code:literal, $desc:literal; )*) => {
+        /// The kind of a policy problem. The strings are a public contract.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum DiagnosticCode {
+            $( #[doc = $desc] $variant, )*
+        }
+
+        impl DiagnosticCode {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [DiagnosticCode] = &[ $( DiagnosticCode::$variant, )* ];
+
+            /// The code as printed, for example `policy.unknown_field`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( DiagnosticCode::$variant => $code, )* }
+            }
+
+            /// One line on what it means.
+            pub fn description(self) -> &'static str {
+                match self { $( DiagnosticCode::$variant => $desc, )* }
+            }
+        }
+    };
+}
+
+diagnostic_codes! {
+    Unreadable => "policy.unreadable", "The policy file cannot be read.";
+    Syntax => "policy.syntax", "The file is not valid YAML or JSON, or a value has the wrong type.";
+    Version => "policy.version", "`version` is not 1.";
+    UnknownField => "policy.unknown_field", "A key the policy format does not have.";
+    MissingField => "policy.missing_field", "A required key is missing.";
+    DuplicateKey => "policy.duplicate_key", "A mapping has the same key twice.";
+    UnknownUseCase => "policy.unknown_use_case", "A use-case name RingCentral does not define.";
+    InvalidNumber => "policy.invalid_number", "A weight that is not finite, or a threshold that is not greater than 0.";
+    EmptyKeyword => "policy.empty_keyword", "A keyword that is empty once normalised.";
+    InvalidId => "policy.invalid_id", "A pattern id that is not lowercase letters, digits, `.`, `_` and `-`.";
+    InvalidRegex => "policy.invalid_regex", "A pattern that is not a valid regular expression.";
+    EmptyMatch => "policy.empty_match", "A pattern that matches the empty string, so it would fire on every message.";
+    ExtendsUnresolved => "policy.extends_unresolved", "`extends` names a policy that cannot be read.";
+    ExtendsCycle => "policy.extends_cycle", "Policies extend each other in a cycle.";
+    MissingThreshold => "policy.missing_threshold", "A use case without a threshold, given or inherited.";
+    UnclassifiableUseCase => "policy.unclassifiable_use_case", "`Mixed` or `Unknown` under `use_cases`: they are registration labels, not content.";
+    DuplicateId => "policy.duplicate_id", "Two patterns with the same id.";
+    DuplicateKeyword => "policy.duplicate_keyword", "A use case lists the same keyword twice (once normalised); it would count twice.";
+    UnreachableThreshold => "policy.unreachable_threshold", "A threshold higher than all the use case's positive weights together.";
+    RemoveUnmatched => "policy.remove_unmatched", "A `remove_keywords` or `remove_patterns` entry that removes nothing from the extended policy.";
+    EmptyCovers => "policy.empty_covers", "A `decision.covers` label that covers nothing.";
+    RestrictedUnclassified => "policy.restricted_unclassified", "A restricted use case the policy does not classify, so the restriction never applies.";
+    UnicodeClass => "policy.unicode_class", "A pattern that opts into Unicode with `(?u)`, whose classes are about 100 times slower.";
+    Limit => "policy.limit", "The policy exceeds a size limit (rules, keyword bytes, compiled regex size).";
+}
+
+impl fmt::Display for DiagnosticCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for DiagnosticCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// One problem in a policy file.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PolicyDiagnostic {
     /// `error` stops the policy from loading; `warning` does not.
     pub severity: Severity,
-    /// A stable code for the kind of problem, for example `policy.unknown_field`.
-    pub code: &'static str,
+    /// The kind of problem.
+    pub code: DiagnosticCode,
     /// The file, as the user named it (`builtin:default` for the embedded policy).
     pub file: String,
     /// 1-based line, when known.
@@ -31,7 +96,7 @@ pub struct PolicyDiagnostic {
 
 impl PolicyDiagnostic {
     /// An error without a position yet.
-    pub fn error(code: &'static str, file: &str, message: impl Into<String>) -> Self {
+    pub fn error(code: DiagnosticCode, file: &str, message: impl Into<String>) -> Self {
         PolicyDiagnostic {
             severity: Severity::Error,
             code,
@@ -83,15 +148,14 @@ impl PolicyDiagnostic {
 impl fmt::Display for PolicyDiagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}[{}]: {}", self.severity, self.code, self.message)?;
+        let gutter = self.line.map_or(1, |l| l.to_string().len());
         match (self.line, self.column) {
-            (Some(line), Some(column)) => writeln!(f, "  --> {}:{line}:{column}", self.file)?,
-            _ => writeln!(f, "  --> {}", self.file)?,
-        }
-        if let Some(path) = &self.path {
-            writeln!(f, "   = in: {path}")?;
+            (Some(line), Some(column)) => {
+                writeln!(f, "{:gutter$}--> {}:{line}:{column}", "", self.file)?;
+            }
+            _ => writeln!(f, "{:gutter$}--> {}", "", self.file)?,
         }
         if let (Some(src), Some(line), Some(column)) = (&self.source_line, self.line, self.column) {
-            let gutter = line.to_string().len();
             writeln!(f, "{:gutter$} |", "")?;
             writeln!(f, "{line} | {src}")?;
             // Columns are in characters; pad with the same characters' widths as the line,
@@ -103,8 +167,11 @@ impl fmt::Display for PolicyDiagnostic {
                 .collect();
             writeln!(f, "{:gutter$} | {pad}^", "")?;
         }
+        if let Some(path) = &self.path {
+            writeln!(f, "{:gutter$} = note: in {path}", "")?;
+        }
         if let Some(help) = &self.help {
-            writeln!(f, "   = help: {help}")?;
+            writeln!(f, "{:gutter$} = help: {help}", "")?;
         }
         Ok(())
     }
@@ -169,9 +236,10 @@ mod tests {
     #[test]
     fn renders_with_a_caret() {
         let src = "version: 1\nuse_cases:\n  Marketting:\n";
-        let d = PolicyDiagnostic::error("policy.unknown_use_case", "p.yaml", "unknown use case")
-            .at(src, 3, 3)
-            .with_help("did you mean `Marketing`?");
+        let d =
+            PolicyDiagnostic::error(DiagnosticCode::UnknownUseCase, "p.yaml", "unknown use case")
+                .at(src, 3, 3)
+                .with_help("did you mean `Marketing`?");
         let text = d.to_string();
         assert!(text.contains("--> p.yaml:3:3"), "{text}");
         assert!(text.contains("3 |   Marketting:\n  |   ^"), "{text}");

@@ -19,6 +19,24 @@ pub struct ExampleFailure {
     pub threshold: f64,
 }
 
+impl std::fmt::Display for ExampleFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {:?} scored {} (threshold {})",
+            self.use_case,
+            if self.expected_match {
+                "match"
+            } else {
+                "no_match"
+            },
+            self.text,
+            smslint_core::fmt_score(self.score),
+            smslint_core::fmt_score(self.threshold)
+        )
+    }
+}
+
 /// Counts and failures of one run of a policy's examples.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExampleReport {
@@ -32,12 +50,12 @@ pub struct ExampleReport {
 pub fn run_examples(loaded: &LoadedPolicy) -> ExampleReport {
     let mut report = ExampleReport::default();
     for (index, (name, uc)) in loaded.raw.use_cases.0.iter().enumerate() {
-        let cases = uc
-            .examples
+        let examples = uc.examples.clone().unwrap_or_default();
+        let cases = examples
             .matches
             .iter()
             .map(|t| (t, true))
-            .chain(uc.examples.no_match.iter().map(|t| (t, false)));
+            .chain(examples.no_match.iter().map(|t| (t, false)));
         for (text, expected_match) in cases {
             report.total += 1;
             let classification = loaded.policy.classify(&NormalizedText::new(text));
@@ -55,4 +73,151 @@ pub fn run_examples(loaded: &LoadedPolicy) -> ExampleReport {
         }
     }
     report
+}
+
+/// A policy test case of a test file: a message and what the policy must make of it.
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestCase {
+    /// A name for the case, shown when it fails.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The message text.
+    pub text: String,
+    /// What must hold.
+    pub expect: Expect,
+}
+
+/// Expectations of a test case; each one given must hold.
+#[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// The top use case, or `Unknown` when none may be detected.
+    #[serde(default)]
+    pub top: Option<String>,
+    /// Exactly the use cases detected, in any order.
+    #[serde(default)]
+    pub detected: Option<Vec<crate::raw::UseCaseName>>,
+    /// Use cases that must not be detected.
+    #[serde(default)]
+    pub not_detected: Vec<crate::raw::UseCaseName>,
+    /// Rule ids that must fire (`kw:<phrase>` for keywords, the id for patterns).
+    #[serde(default)]
+    pub fired: Vec<String>,
+    /// Rule ids that must not fire.
+    #[serde(default)]
+    pub not_fired: Vec<String>,
+}
+
+/// A test case that did not hold, with everything that went wrong.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaseFailure {
+    /// The file it came from.
+    pub file: String,
+    /// Its index in the file (0-based).
+    pub index: usize,
+    /// Its 1-based line, when found.
+    pub line: Option<usize>,
+    /// Its name or text.
+    pub label: String,
+    /// The text.
+    pub text: String,
+    /// Each expectation that failed.
+    pub problems: Vec<String>,
+}
+
+/// Parse a test file: a YAML (or JSON) list of [`TestCase`]s.
+pub fn parse_cases(text: &str, file: &str) -> Result<Vec<TestCase>, crate::PolicyError> {
+    serde_yaml::from_str::<Vec<TestCase>>(text).map_err(|e| {
+        let message = e.to_string();
+        let message = message
+            .rfind(" at line ")
+            .map_or(message.clone(), |i| message[..i].to_owned());
+        let d = crate::PolicyDiagnostic::error(crate::DiagnosticCode::Syntax, file, message);
+        crate::PolicyError {
+            diagnostics: vec![match e.location() {
+                Some(l) => d.at(text, l.line(), l.column()),
+                None => d,
+            }],
+        }
+    })
+}
+
+/// Run test cases against a loaded policy; problems with the cases themselves (unknown rule ids)
+/// are failures too.
+pub fn run_cases(
+    loaded: &LoadedPolicy,
+    cases: &[TestCase],
+    file: &str,
+    source: &str,
+) -> Vec<CaseFailure> {
+    let policy = &loaded.policy;
+    let rule_ids: Vec<&str> = policy.rules().iter().map(|r| r.id.as_str()).collect();
+    let mut failures = Vec::new();
+    for (index, case) in cases.iter().enumerate() {
+        let c = policy.classify(&NormalizedText::new(&case.text));
+        let mut problems = Vec::new();
+        let top = c.top().map_or("Unknown", |s| s.use_case.as_str());
+        if let Some(want) = &case.expect.top {
+            if want != top {
+                problems.push(format!("expected top {want}, got {top}"));
+            }
+        }
+        let detected: Vec<&str> = c.detected().map(|s| s.use_case.as_str()).collect();
+        if let Some(want) = &case.expect.detected {
+            let mut want: Vec<&str> = want.iter().map(|u| u.0.as_str()).collect();
+            let mut got = detected.clone();
+            want.sort_unstable();
+            got.sort_unstable();
+            if want != got {
+                problems.push(format!(
+                    "expected detected [{}], got [{}]",
+                    want.join(", "),
+                    got.join(", ")
+                ));
+            }
+        }
+        for u in &case.expect.not_detected {
+            if detected.contains(&u.0.as_str()) {
+                problems.push(format!("expected {u} not detected, but it is"));
+            }
+        }
+        let fired: Vec<&str> = c
+            .scores
+            .iter()
+            .flat_map(|s| &s.evidence)
+            .map(|e| policy.rule(e.rule).id.as_str())
+            .collect();
+        for (ids, must) in [(&case.expect.fired, true), (&case.expect.not_fired, false)] {
+            for id in ids {
+                if !rule_ids.contains(&id.as_str()) {
+                    let hint = crate::diagnostic::nearest(id, rule_ids.iter().copied())
+                        .map_or_else(String::new, |n| format!("; did you mean `{n}`?"));
+                    problems.push(format!("no rule has the id `{id}`{hint}"));
+                } else if fired.contains(&id.as_str()) != must {
+                    problems.push(if must {
+                        format!("expected `{id}` to fire, but it did not")
+                    } else {
+                        format!("expected `{id}` not to fire, but it did")
+                    });
+                }
+            }
+        }
+        if !problems.is_empty() {
+            let first_line = case.text.lines().next().unwrap_or_default();
+            let line = source
+                .find(first_line)
+                .filter(|_| !first_line.is_empty())
+                .map(|at| source[..at].matches('\n').count() + 1);
+            failures.push(CaseFailure {
+                file: file.to_owned(),
+                index,
+                line,
+                label: case.name.clone().unwrap_or_else(|| case.text.clone()),
+                text: case.text.clone(),
+                problems,
+            });
+        }
+    }
+    failures
 }

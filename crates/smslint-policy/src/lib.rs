@@ -13,13 +13,19 @@
 
 pub mod diagnostic;
 pub mod examples;
+pub mod extends;
 pub mod load;
+pub mod locate;
 pub mod raw;
+pub mod schema;
+pub mod source;
 pub mod validate;
 
-pub use diagnostic::{PolicyDiagnostic, PolicyError};
+pub use diagnostic::{DiagnosticCode, PolicyDiagnostic, PolicyError};
 pub use examples::{run_examples, ExampleFailure, ExampleReport};
 pub use load::{
-    load_default, load_path, load_str, Format, LoadedPolicy, BUILTIN_DEFAULT, DEFAULT_POLICY_YAML,
+    load_default, load_path, load_source, load_str, LoadedPolicy, BUILTIN_DEFAULT,
+    DEFAULT_POLICY_YAML,
 };
 pub use raw::RawPolicy;
+pub use source::{Format, Source};

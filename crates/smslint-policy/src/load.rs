@@ -1,12 +1,15 @@
-//! Reading a policy: bytes → [`RawPolicy`] → validation → compiled [`Policy`].
+//! Reading a policy: sources → parse → `extends` → validate → compile.
 
 use std::path::Path;
 
-use smslint_core::{Policy, PolicySpec};
+use smslint_core::{CompileError, Policy, Severity};
 
-use crate::diagnostic::{PolicyDiagnostic, PolicyError};
+use crate::diagnostic::{DiagnosticCode, PolicyDiagnostic, PolicyError};
+use crate::extends::{merge, read_chain, read_source};
+use crate::locate::Kind;
 use crate::raw::RawPolicy;
-use crate::validate::{to_spec, validate};
+use crate::source::{Format, Source};
+use crate::validate::{to_spec, validate_file, validate_merged};
 
 /// The name of the embedded default policy, accepted wherever a policy path is.
 pub const BUILTIN_DEFAULT: &str = "builtin:default";
@@ -14,46 +17,19 @@ pub const BUILTIN_DEFAULT: &str = "builtin:default";
 /// The embedded default policy's YAML source.
 pub const DEFAULT_POLICY_YAML: &str = include_str!("../../../policies/default.yaml");
 
-/// The syntax of a policy file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// YAML (`.yaml`, `.yml`).
-    Yaml,
-    /// JSON (`.json`).
-    Json,
-}
-
-impl Format {
-    /// The format a file name implies; `None` when its extension says nothing.
-    pub fn from_path(path: &Path) -> Option<Format> {
-        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-            "yaml" | "yml" => Some(Format::Yaml),
-            "json" => Some(Format::Json),
-            _ => None,
-        }
-    }
-
-    /// The format of text with no telling name (stdin): JSON if it starts with `{`.
-    pub fn sniff(text: &str) -> Format {
-        if text.trim_start().starts_with('{') {
-            Format::Json
-        } else {
-            Format::Yaml
-        }
-    }
-}
-
 /// A policy ready for use, with what it was built from.
 #[derive(Clone, Debug)]
 pub struct LoadedPolicy {
     /// The compiled engine.
     pub policy: Policy,
-    /// The policy as written (examples, descriptions).
+    /// The policy after `extends`, as data (examples, descriptions, `policy explain`).
     pub raw: RawPolicy,
     /// Problems that do not stop the policy from loading.
     pub warnings: Vec<PolicyDiagnostic>,
     /// Where it came from, as the user named it.
     pub name: String,
+    /// Every file read: the named policy first, then what it extends.
+    pub sources: Vec<Source>,
 }
 
 /// Load the embedded default policy.
@@ -64,123 +40,80 @@ pub fn load_default() -> Result<LoadedPolicy, PolicyError> {
 /// Load a policy file, or the embedded default when `path` is `builtin:default`.
 pub fn load_path(path: &Path) -> Result<LoadedPolicy, PolicyError> {
     let name = path.display().to_string();
-    if name == BUILTIN_DEFAULT {
-        return load_default();
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
+    let source = read_source(&name, Some(path)).map_err(|e| PolicyError {
         diagnostics: vec![PolicyDiagnostic::error(
-            "policy.unreadable",
+            DiagnosticCode::Unreadable,
             &name,
             format!("cannot read the policy file: {e}"),
         )],
     })?;
-    let format = Format::from_path(path).unwrap_or_else(|| Format::sniff(&text));
-    load_str(&text, &name, format)
+    load_source(source)
 }
 
-/// Load a policy from text; `name` labels it in diagnostics.
+/// Load a policy from text; `name` labels it in diagnostics. A relative `extends` is resolved
+/// from the current folder.
 pub fn load_str(text: &str, name: &str, format: Format) -> Result<LoadedPolicy, PolicyError> {
-    let raw = parse(text, name, format)?;
-    let diagnostics = validate(&raw, name);
-    if diagnostics
-        .iter()
-        .any(|d| d.severity == smslint_core::Severity::Error)
-    {
-        return Err(PolicyError { diagnostics });
-    }
-    let spec: PolicySpec = to_spec(&raw, name);
-    let policy = Policy::compile(spec).map_err(|e| PolicyError {
-        diagnostics: vec![PolicyDiagnostic::error(
-            "policy.compile",
-            name,
-            e.to_string(),
-        )],
-    })?;
-    Ok(LoadedPolicy {
-        policy,
-        raw,
-        warnings: diagnostics,
+    load_source(Source {
         name: name.to_owned(),
+        path: None,
+        text: text.to_owned(),
+        format,
     })
 }
 
-/// Parse without validating; syntax and type errors stop at the first, with its position.
-pub fn parse(text: &str, name: &str, format: Format) -> Result<RawPolicy, PolicyError> {
-    let one = |d: PolicyDiagnostic| PolicyError {
-        diagnostics: vec![d],
+/// Load a source and what it extends.
+pub fn load_source(source: Source) -> Result<LoadedPolicy, PolicyError> {
+    let chain = read_chain(source)?;
+    let mut diagnostics: Vec<PolicyDiagnostic> = chain
+        .policies
+        .iter()
+        .zip(&chain.sources)
+        .flat_map(|(raw, source)| validate_file(raw, source))
+        .collect();
+    let (merged, merge_problems) = merge(&chain);
+    diagnostics.extend(merge_problems);
+    diagnostics.extend(validate_merged(&merged, &chain.sources));
+    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        return Err(PolicyError { diagnostics });
+    }
+    let name = chain.sources[0].name.clone();
+    let policy = Policy::compile(to_spec(&merged, &name)).map_err(|e| PolicyError {
+        diagnostics: vec![compile_diagnostic(&e, &merged, &chain.sources)],
+    })?;
+    Ok(LoadedPolicy {
+        policy,
+        raw: merged,
+        warnings: diagnostics,
+        name,
+        sources: chain.sources,
+    })
+}
+
+/// A compile error, placed at the pattern it is about when there is one.
+fn compile_diagnostic(
+    e: &CompileError,
+    merged: &RawPolicy,
+    sources: &[Source],
+) -> PolicyDiagnostic {
+    let code = match e {
+        CompileError::Regex { .. } | CompileError::Limit(_) | CompileError::Keywords(_) => {
+            DiagnosticCode::Limit
+        }
+        CompileError::EmptyKeyword { .. } => DiagnosticCode::EmptyKeyword,
+        _ => DiagnosticCode::Syntax,
     };
-    match format {
-        Format::Yaml => serde_yaml::from_str::<RawPolicy>(text).map_err(|e| {
-            let message = strip_position(&e.to_string());
-            let d = PolicyDiagnostic::error(code_for(&message), name, message);
-            one(match e.location() {
-                // libyaml counts columns in characters already.
-                Some(loc) => d.at(text, loc.line(), loc.column()),
-                None => d,
-            })
-        }),
-        Format::Json => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            let result = <RawPolicy as serde::Deserialize>::deserialize(&mut de)
-                .and_then(|p| de.end().map(|()| p));
-            result.map_err(|e| {
-                let message = strip_position(&e.to_string());
-                one(
-                    PolicyDiagnostic::error(code_for(&message), name, message).at(
-                        text,
-                        e.line(),
-                        byte_column_to_chars(text, e.line(), e.column()),
-                    ),
-                )
-            })
+    if let CompileError::Regex { id, .. } = e {
+        let found = merged
+            .use_cases
+            .0
+            .iter()
+            .flat_map(|(_, uc)| &uc.patterns)
+            .find(|p| p.id.0 == *id);
+        if let Some(p) = found {
+            return sources[p.at.source].diagnostic(code, Kind::PatternId, p.at, e.to_string());
         }
     }
-}
-
-/// A stable code from the parser's message.
-fn code_for(message: &str) -> &'static str {
-    if message.contains("unknown field") {
-        "policy.unknown_field"
-    } else if message.contains("unknown use case") {
-        "policy.unknown_use_case"
-    } else if message.contains("invalid regex") {
-        "policy.invalid_regex"
-    } else if message.contains("matches the empty string") {
-        "policy.empty_match"
-    } else if message.contains("missing field") {
-        "policy.missing_field"
-    } else if message.contains("duplicate key") || message.contains("duplicate entry") {
-        "policy.duplicate_key"
-    } else if message.contains("weight") || message.contains("threshold") {
-        "policy.invalid_number"
-    } else if message.contains("keyword") {
-        "policy.empty_keyword"
-    } else if message.contains("version") {
-        "policy.version"
-    } else {
-        "policy.syntax"
-    }
-}
-
-/// Parsers report " at line L column C" in the text; the diagnostic carries those as fields.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
-}
-
-/// `serde_json` counts columns in bytes; diagnostics count characters.
-fn byte_column_to_chars(text: &str, line: usize, column: usize) -> usize {
-    let Some(src) = text.lines().nth(line.saturating_sub(1)) else {
-        return column;
-    };
-    let byte = column.saturating_sub(1);
-    if byte <= src.len() && src.is_char_boundary(byte) {
-        src[..byte].chars().count() + 1
-    } else {
-        column
-    }
+    PolicyDiagnostic::error(code, &sources[0].name, e.to_string())
 }
 
 #[cfg(test)]
@@ -199,39 +132,20 @@ mod tests {
     fn every_default_example_holds() {
         let loaded = load_default().unwrap();
         let report = run_examples(&loaded);
-        let msgs: Vec<String> = report
-            .failures
-            .iter()
-            .map(|f| {
-                format!(
-                    "{} {}: {:?} scored {} (threshold {})",
-                    f.use_case,
-                    if f.expected_match {
-                        "match"
-                    } else {
-                        "no_match"
-                    },
-                    f.text,
-                    f.score,
-                    f.threshold
-                )
-            })
-            .collect();
+        let msgs: Vec<String> = report.failures.iter().map(ToString::to_string).collect();
         assert!(msgs.is_empty(), "{}", msgs.join("\n"));
         for (name, uc) in &loaded.raw.use_cases.0 {
+            let ex = uc.examples.clone().unwrap_or_default();
+            assert!(ex.matches.len() >= 5, "{name}: fewer than 5 match examples");
             assert!(
-                uc.examples.matches.len() >= 5,
-                "{name}: fewer than 5 match examples"
-            );
-            assert!(
-                uc.examples.no_match.len() >= 3,
+                ex.no_match.len() >= 3,
                 "{name}: fewer than 3 no_match examples"
             );
         }
         assert!(report.total >= 13 * 8);
     }
 
-    fn parse_err(text: &str, format: Format) -> PolicyDiagnostic {
+    fn first_error(text: &str, format: Format) -> PolicyDiagnostic {
         match load_str(text, "p", format) {
             Ok(_) => panic!("loaded"),
             Err(mut e) => e.diagnostics.remove(0),
@@ -239,40 +153,46 @@ mod tests {
     }
 
     #[test]
-    fn errors_carry_line_column_and_code() {
+    fn errors_point_at_the_offending_token() {
         let yaml = "version: 1\nuse_cases:\n  Marketting:\n    threshold: 3\n";
-        let d = parse_err(yaml, Format::Yaml);
-        assert_eq!(d.code, "policy.unknown_use_case");
-        assert_eq!(d.line, Some(3), "{d}");
-        assert!(d.message.contains("did you mean `Marketing`"), "{d}");
+        let d = first_error(yaml, Format::Yaml);
+        assert_eq!(d.code, DiagnosticCode::UnknownUseCase);
+        assert_eq!((d.line, d.column), (Some(3), Some(3)), "{d}");
+        assert_eq!(d.help.as_deref(), Some("did you mean `Marketing`?"));
 
         let yaml = "version: 1\nuse_cases:\n  Marketing:\n    threshold: 3\n    keywrds: []\n";
-        let d = parse_err(yaml, Format::Yaml);
-        assert_eq!(d.code, "policy.unknown_field");
-        assert_eq!(d.line, Some(5), "{d}");
+        let d = first_error(yaml, Format::Yaml);
+        assert_eq!(d.code, DiagnosticCode::UnknownField);
+        assert_eq!((d.line, d.column), (Some(5), Some(5)), "{d}");
+        assert_eq!(d.help.as_deref(), Some("did you mean `keywords`?"));
 
-        let yaml = "version: 1\nuse_cases:\n  Marketing:\n    threshold: 3\n    patterns:\n      - { id: x, regex: 'a(b', weight: 3 }\n";
-        let d = parse_err(yaml, Format::Yaml);
-        assert_eq!(d.code, "policy.invalid_regex");
-        assert_eq!(d.line, Some(6), "{d}");
+        let yaml = "version: 1\nuse_cases:\n  Marketing:\n    threshold: 3\n    patterns:\n      - { id: x, regex: 'ab(c', weight: 3 }\n";
+        let d = first_error(yaml, Format::Yaml);
+        assert_eq!(d.code, DiagnosticCode::InvalidRegex);
+        // The caret sits on the unclosed group inside the pattern.
+        assert_eq!((d.line, d.column), (Some(6), Some(28)), "{d}");
 
         let json = "{\"version\": 1,\n \"use_cases\": {\"Marketing\": {\"threshold\": 0}}}";
-        let d = parse_err(json, Format::Json);
-        assert_eq!(d.code, "policy.invalid_number");
-        assert_eq!(d.line, Some(2), "{d}");
+        let d = first_error(json, Format::Json);
+        assert_eq!(d.code, DiagnosticCode::InvalidNumber);
+        assert_eq!((d.line, d.column), (Some(2), Some(43)), "{d}");
     }
 
     #[test]
-    fn semantic_problems_are_all_reported() {
+    fn semantic_problems_are_all_reported_at_their_place() {
         let yaml = "version: 1\nuse_cases:\n  Marketing:\n    threshold: 9\n    keywords:\n      - { phrase: sale, weight: 2 }\n    patterns:\n      - { id: a, regex: 'x+', weight: 1 }\n  Mixed:\n    threshold: 1\n    patterns:\n      - { id: a, regex: 'y+', weight: 1 }\n";
         let err = load_str(yaml, "p", Format::Yaml).unwrap_err();
-        let codes: Vec<&str> = err.diagnostics.iter().map(|d| d.code).collect();
+        let found: Vec<(DiagnosticCode, Option<usize>, Option<usize>)> = err
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.line, d.column))
+            .collect();
         assert_eq!(
-            codes,
+            found,
             [
-                "policy.unreachable_threshold",
-                "policy.unclassifiable_use_case",
-                "policy.duplicate_id"
+                (DiagnosticCode::UnclassifiableUseCase, Some(9), Some(3)),
+                (DiagnosticCode::DuplicateId, Some(12), Some(15)),
+                (DiagnosticCode::UnreachableThreshold, Some(4), Some(16)),
             ]
         );
     }

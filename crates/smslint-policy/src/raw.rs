@@ -1,39 +1,61 @@
 //! The policy file format, as serde types.
 //!
 //! Every struct refuses unknown fields. Values are checked inside the `Deserialize` of small
-//! newtypes ([`UseCaseName`], [`Phrase`], [`RegexSource`], [`Weight`], [`Threshold`],
-//! [`PatternId`]) so that an error carries the parser's line and column.
+//! newtypes ([`UseCaseKey`], [`UseCaseName`], [`Phrase`], [`RegexSource`], [`Weight`],
+//! [`Threshold`], [`PatternId`], [`ExtendsRef`]) so that an error carries the parser's position,
+//! refined to the token by [`crate::locate`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use smslint_core::normalize::fold;
 use smslint_core::UseCase;
 
 use crate::diagnostic::nearest;
+use crate::locate::{probe_hit, set_detail, Detail, Kind, PROBE_MESSAGE};
 
 /// The only policy format version this release reads.
 pub const VERSION: u32 = 1;
 
+/// Where a value came from: which loaded file, and its ordinal among values of its kind there.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct At {
+    /// Index of the file in the load's sources.
+    pub source: usize,
+    /// Ordinal among values of the same kind in that file, in document order.
+    pub ordinal: usize,
+}
+
 /// A policy file.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "smslint policy",
+    description = "An smslint policy (version 1)."
+)]
 pub struct RawPolicy {
     /// Format version; must be 1.
     pub version: Version,
     /// The policy's name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// What the policy is for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// How classification and registration combine into a verdict.
-    #[serde(default)]
-    pub decision: RawDecision,
+    /// A policy this one builds on: a path relative to this file, or `builtin:default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extends: Option<ExtendsRef>,
+    /// How classification and registration combine into a verdict; each field given replaces
+    /// the extended policy's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<RawDecision>,
     /// The classifiable use cases, in order; ties in score go to the earlier one.
-    pub use_cases: OrderedMap<UseCaseName, RawUseCase>,
+    #[serde(default)]
+    pub use_cases: OrderedMap<UseCaseKey, RawUseCase>,
 }
 
 /// The format version, checked on read.
@@ -46,6 +68,10 @@ impl<'de> Deserialize<'de> for Version {
         if v == VERSION {
             Ok(Version(v))
         } else {
+            set_detail(Detail {
+                key: Some("version".into()),
+                ..Detail::default()
+            });
             Err(de::Error::custom(format!(
                 "unsupported policy version {v}; this smslint reads version {VERSION}"
             )))
@@ -59,8 +85,17 @@ impl Serialize for Version {
     }
 }
 
+impl JsonSchema for Version {
+    fn schema_name() -> Cow<'static, str> {
+        "Version".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "const": VERSION, "description": "Format version; must be 1." })
+    }
+}
+
 /// What a message that fits no use case gets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Unclassified {
     /// `content.unclassified` is an error: the message is rejected.
@@ -70,89 +105,117 @@ pub enum Unclassified {
     Warn,
 }
 
-/// Decision settings.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+/// Decision settings; every field is optional and replaces the extended policy's when given.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDecision {
-    /// What a message that fits no use case gets (`reject` or `warn`).
-    #[serde(default)]
-    pub unclassified: Unclassified,
+    /// What a message that fits no use case gets (`reject` or `warn`; default `reject`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unclassified: Option<Unclassified>,
     /// Use cases that must be registered whenever detected (default: Marketing).
-    #[serde(default = "default_restricted")]
-    pub restricted: Vec<UseCaseName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted: Option<Vec<UseCaseName>>,
     /// Registration labels that stand for other use cases, e.g. `Mixed: [CustomerCare, ...]`.
-    #[serde(default)]
-    pub covers: OrderedMap<UseCaseName, Vec<UseCaseName>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covers: Option<OrderedMap<UseCaseName, Vec<UseCaseName>>>,
     /// Brand statuses that pass (default: Verified, Confirmed).
-    #[serde(default = "default_brand_statuses")]
-    pub accept_brand_statuses: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept_brand_statuses: Option<Vec<String>>,
     /// Messages a day a campaign of each registration tier may send (default: `LowVolume` 6000).
-    #[serde(default = "default_daily_caps")]
-    pub daily_caps: OrderedMap<String, u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_caps: Option<OrderedMap<String, u64>>,
 }
 
-impl Default for RawDecision {
-    fn default() -> Self {
+impl RawDecision {
+    /// Every field, with the built-in defaults where none is given.
+    pub fn with_defaults() -> RawDecision {
         RawDecision {
-            unclassified: Unclassified::default(),
-            restricted: default_restricted(),
-            covers: OrderedMap::default(),
-            accept_brand_statuses: default_brand_statuses(),
-            daily_caps: default_daily_caps(),
+            unclassified: Some(Unclassified::Reject),
+            restricted: Some(vec![UseCaseName(UseCase::Marketing)]),
+            covers: Some(OrderedMap::default()),
+            accept_brand_statuses: Some(vec!["Verified".into(), "Confirmed".into()]),
+            daily_caps: Some(OrderedMap(vec![("LowVolume".into(), 6000)])),
         }
+    }
+
+    /// This decision with each field `over` gives replacing its own.
+    #[must_use]
+    pub fn overlaid(mut self, over: &RawDecision) -> RawDecision {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if over.$f.is_some() { self.$f = over.$f.clone(); } )* };
+        }
+        take!(
+            unclassified,
+            restricted,
+            covers,
+            accept_brand_statuses,
+            daily_caps
+        );
+        self
     }
 }
 
-fn default_restricted() -> Vec<UseCaseName> {
-    vec![UseCaseName(UseCase::Marketing)]
-}
-
-fn default_daily_caps() -> OrderedMap<String, u64> {
-    OrderedMap(vec![("LowVolume".into(), 6000)])
-}
-
-fn default_brand_statuses() -> Vec<String> {
-    vec!["Verified".into(), "Confirmed".into()]
-}
-
-/// One use case's rules.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// One use case's rules. In a policy that `extends` another, a use case the base defines may
+/// omit `threshold`, and may remove the base's keywords and patterns.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawUseCase {
-    /// Score at which the use case is detected.
-    pub threshold: Threshold,
+    /// Score at which the use case is detected (greater than 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<Threshold>,
     /// What content belongs to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Phrases, matched at word boundaries on folded text.
-    #[serde(default)]
+    /// Phrases, matched at word boundaries on folded text. In an extending policy, a phrase the
+    /// base has (once folded) replaces the base's weight.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keywords: Vec<RawKeyword>,
-    /// Regular expressions, matched on the original text.
-    #[serde(default)]
+    /// Regular expressions, matched on the original text. In an extending policy, an id the base
+    /// has replaces the base's pattern.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patterns: Vec<RawPattern>,
-    /// Messages that must and must not be detected as this use case.
-    #[serde(default)]
-    pub examples: RawExamples,
+    /// Phrases of the extended policy's keywords to drop.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove_keywords: Vec<String>,
+    /// Ids of the extended policy's patterns to drop.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove_patterns: Vec<String>,
+    /// Messages that must and must not be detected as this use case; in an extending policy,
+    /// they replace the base's examples of the use case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub examples: Option<RawExamples>,
+    /// Where the use case's key is.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub key_at: At,
+    /// Where its threshold is (when given).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub threshold_at: Option<At>,
 }
 
 /// A keyword rule.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawKeyword {
     /// The phrase.
     pub phrase: Phrase,
-    /// Points it adds (default 1).
+    /// Points it adds (default 1; negative counts against the use case).
     #[serde(default = "Weight::one")]
     pub weight: Weight,
+    /// Where it is.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub at: At,
 }
 
 /// A pattern rule.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPattern {
     /// Unique id, lowercase: letters, digits, `.`, `_`, `-`.
     pub id: PatternId,
-    /// The regular expression.
+    /// The regular expression (Rust syntax; ASCII classes unless it opts in with `(?u)`).
     pub regex: RegexSource,
     /// Points it adds (default 1).
     #[serde(default = "Weight::one")]
@@ -160,10 +223,14 @@ pub struct RawPattern {
     /// What it recognises.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Where it is.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub at: At,
 }
 
 /// Example messages for the policy tests.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExamples {
     /// Messages that must be detected as the use case.
@@ -181,6 +248,13 @@ pub struct OrderedMap<K, V>(pub Vec<(K, V)>);
 impl<K, V> Default for OrderedMap<K, V> {
     fn default() -> Self {
         OrderedMap(Vec::new())
+    }
+}
+
+impl<K: PartialEq, V> OrderedMap<K, V> {
+    /// The value of `key`.
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 }
 
@@ -204,6 +278,11 @@ where
                 let mut entries: Vec<(K, V)> = Vec::new();
                 while let Some(key) = map.next_key::<K>()? {
                     if entries.iter().any(|(k, _)| *k == key) {
+                        set_detail(Detail {
+                            token: Some(key.to_string()),
+                            skip: 1,
+                            ..Detail::default()
+                        });
                         return Err(de::Error::custom(format!("duplicate key `{key}`")));
                     }
                     let value = map.next_value()?;
@@ -227,7 +306,66 @@ impl<K: Serialize, V: Serialize> Serialize for OrderedMap<K, V> {
     }
 }
 
-/// A known use-case name, spelled exactly as RingCentral spells it.
+impl<K: JsonSchema, V: JsonSchema> JsonSchema for OrderedMap<K, V> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Map_of_{}_to_{}", K::schema_name(), V::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let keys = generator.subschema_for::<K>();
+        let values = generator.subschema_for::<V>();
+        json_schema!({
+            "type": "object",
+            "propertyNames": keys,
+            "additionalProperties": values,
+        })
+    }
+}
+
+fn use_case_names() -> Vec<&'static str> {
+    let mut v = Vec::new();
+    for u in UseCase::KNOWN {
+        v.push(match u {
+            UseCase::AccountNotification => "AccountNotification",
+            UseCase::ConversationsInternal => "ConversationsInternal",
+            UseCase::ConversationsExternal => "ConversationsExternal",
+            UseCase::CustomerCare => "CustomerCare",
+            UseCase::DeliveryNotification => "DeliveryNotification",
+            UseCase::FraudAlert => "FraudAlert",
+            UseCase::HigherEducation => "HigherEducation",
+            UseCase::K12Education => "K12Education",
+            UseCase::MachineToMachine => "MachineToMachine",
+            UseCase::Marketing => "Marketing",
+            UseCase::Mixed => "Mixed",
+            UseCase::PollingVoting => "PollingVoting",
+            UseCase::PublicServiceAnnouncement => "PublicServiceAnnouncement",
+            UseCase::SecurityAlert => "SecurityAlert",
+            UseCase::Unknown | UseCase::Unrecognized(_) => "Unknown",
+        });
+    }
+    v
+}
+
+fn parse_use_case<E: de::Error>(s: &str) -> Result<UseCase, E> {
+    if let Some(u) = UseCase::known(s) {
+        return Ok(u);
+    }
+    let names = use_case_names();
+    set_detail(Detail {
+        token: Some(s.to_owned()),
+        help: nearest(s, names.iter().copied()).map(|n| format!("did you mean `{n}`?")),
+        ..Detail::default()
+    });
+    Err(E::custom(format!(
+        "unknown use case `{s}`; expected one of: {}",
+        names.join(", ")
+    )))
+}
+
+fn use_case_schema(description: &str) -> Schema {
+    json_schema!({ "enum": use_case_names(), "description": description })
+}
+
+/// A use-case name, spelled exactly as RingCentral spells it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UseCaseName(pub UseCase);
 
@@ -240,22 +378,60 @@ impl fmt::Display for UseCaseName {
 impl<'de> Deserialize<'de> for UseCaseName {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        if let Some(u) = UseCase::known(&s) {
-            return Ok(UseCaseName(u));
-        }
-        let names = UseCase::KNOWN.map(|u| u.as_str().to_owned());
-        let hint = nearest(&s, names.iter().map(String::as_str))
-            .map_or_else(String::new, |n| format!("; did you mean `{n}`?"));
-        Err(de::Error::custom(format!(
-            "unknown use case `{s}`{hint} (expected one of: {})",
-            names.join(", ")
-        )))
+        parse_use_case(&s).map(UseCaseName)
     }
 }
 
 impl Serialize for UseCaseName {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.0.as_str())
+    }
+}
+
+impl JsonSchema for UseCaseName {
+    fn schema_name() -> Cow<'static, str> {
+        "UseCaseName".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        use_case_schema("A use case, spelled as RingCentral spells it.")
+    }
+}
+
+/// A key of `use_cases`: a use-case name whose position can be probed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UseCaseKey(pub UseCase);
+
+impl fmt::Display for UseCaseKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for UseCaseKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let u = parse_use_case(&s)?;
+        if probe_hit(Kind::UseCaseKey, None, &s) {
+            return Err(de::Error::custom(PROBE_MESSAGE));
+        }
+        Ok(UseCaseKey(u))
+    }
+}
+
+impl Serialize for UseCaseKey {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_str())
+    }
+}
+
+impl JsonSchema for UseCaseKey {
+    fn schema_name() -> Cow<'static, str> {
+        "UseCaseKey".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        use_case_schema(
+            "A classifiable use case (not Mixed or Unknown, which are registration labels).",
+        )
     }
 }
 
@@ -276,10 +452,23 @@ impl<'de> Deserialize<'de> for Weight {
         if w.is_finite() {
             Ok(Weight(w))
         } else {
+            set_detail(Detail {
+                key: Some("weight".into()),
+                ..Detail::default()
+            });
             Err(de::Error::custom(format!(
-                "weight {w} is not a finite number"
+                "weight {w} is not a finite number; expected a number such as 2 or -1.5"
             )))
         }
+    }
+}
+
+impl JsonSchema for Weight {
+    fn schema_name() -> Cow<'static, str> {
+        "Weight".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "number", "description": "Points a rule adds; may be negative." })
     }
 }
 
@@ -291,14 +480,33 @@ pub struct Threshold(pub f64);
 impl<'de> Deserialize<'de> for Threshold {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let t = f64::deserialize(d)?;
-        if t.is_finite() && t > 0.0 {
-            Ok(Threshold(t))
-        } else {
-            Err(de::Error::custom(format!(
+        if !(t.is_finite() && t > 0.0) {
+            set_detail(Detail {
+                key: Some("threshold".into()),
+                ..Detail::default()
+            });
+            return Err(de::Error::custom(format!(
                 "threshold {t} must be a finite number greater than 0 (a threshold of 0 or less \
                  would detect the use case in every message)"
-            )))
+            )));
         }
+        if probe_hit(Kind::Threshold, Some("threshold"), &t.to_string()) {
+            return Err(de::Error::custom(PROBE_MESSAGE));
+        }
+        Ok(Threshold(t))
+    }
+}
+
+impl JsonSchema for Threshold {
+    fn schema_name() -> Cow<'static, str> {
+        "Threshold".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "description": "Score at which the use case is detected."
+        })
     }
 }
 
@@ -311,13 +519,32 @@ impl<'de> Deserialize<'de> for Phrase {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         if fold(&s).is_empty() {
-            Err(de::Error::custom(format!(
+            set_detail(Detail {
+                key: Some("phrase".into()),
+                ..Detail::default()
+            });
+            return Err(de::Error::custom(format!(
                 "keyword {s:?} is empty once normalised (case, accents, invisible characters and \
-                 whitespace are folded away)"
-            )))
-        } else {
-            Ok(Phrase(s))
+                 whitespace are folded away); expected a phrase with letters, digits or symbols"
+            )));
         }
+        if probe_hit(Kind::Phrase, Some("phrase"), &s) {
+            return Err(de::Error::custom(PROBE_MESSAGE));
+        }
+        Ok(Phrase(s))
+    }
+}
+
+impl JsonSchema for Phrase {
+    fn schema_name() -> Cow<'static, str> {
+        "Phrase".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "minLength": 1,
+            "description": "A phrase, matched case- and accent-insensitively at word boundaries."
+        })
     }
 }
 
@@ -325,6 +552,9 @@ impl<'de> Deserialize<'de> for Phrase {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct PatternId(pub String);
+
+/// The shape of a pattern id, as a regex for the schema.
+const ID_PATTERN: &str = "^[a-z0-9][a-z0-9._-]*$";
 
 impl<'de> Deserialize<'de> for PatternId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -336,14 +566,29 @@ impl<'de> Deserialize<'de> for PatternId {
             && s.chars().all(|c| {
                 c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
             });
-        if valid {
-            Ok(PatternId(s))
-        } else {
-            Err(de::Error::custom(format!(
+        if !valid {
+            set_detail(Detail {
+                key: Some("id".into()),
+                ..Detail::default()
+            });
+            return Err(de::Error::custom(format!(
                 "pattern id {s:?} must be lowercase letters, digits, `.`, `_` and `-`, starting \
-                 with a letter or digit (for example `ups-tracking`)"
-            )))
+                 with a letter or digit (for example `delivery.ups-tracking`)"
+            )));
         }
+        if probe_hit(Kind::PatternId, Some("id"), &s) {
+            return Err(de::Error::custom(PROBE_MESSAGE));
+        }
+        Ok(PatternId(s))
+    }
+}
+
+impl JsonSchema for PatternId {
+    fn schema_name() -> Cow<'static, str> {
+        "PatternId".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "pattern": ID_PATTERN })
     }
 }
 
@@ -355,19 +600,126 @@ pub struct RegexSource(pub String);
 impl<'de> Deserialize<'de> for RegexSource {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        // Parse with the same settings the engine compiles with (bytes, Unicode off), which
-        // checks syntax without building an automaton; compilation happens once, later.
-        let hir = regex_syntax::ParserBuilder::new()
+        // Parse with the settings the engine compiles with (bytes, Unicode off): this checks
+        // syntax without building an automaton, which happens once, later.
+        let parsed = regex_syntax::ParserBuilder::new()
             .unicode(false)
             .utf8(false)
             .build()
-            .parse(&s)
-            .map_err(|e| de::Error::custom(format!("invalid regex:\n{e}")))?;
+            .parse(&s);
+        let hir = match parsed {
+            Ok(hir) => hir,
+            Err(e) => {
+                let (offset, what) = match &e {
+                    regex_syntax::Error::Parse(p) => (p.span().start.offset, p.kind().to_string()),
+                    regex_syntax::Error::Translate(t) => {
+                        (t.span().start.offset, t.kind().to_string())
+                    }
+                    _ => (0, e.to_string()),
+                };
+                set_detail(Detail {
+                    key: Some("regex".into()),
+                    offset_in_value: Some(offset),
+                    ..Detail::default()
+                });
+                return Err(de::Error::custom(format!("invalid regex: {what}")));
+            }
+        };
         if hir.properties().minimum_len() == Some(0) {
+            set_detail(Detail {
+                key: Some("regex".into()),
+                ..Detail::default()
+            });
             return Err(de::Error::custom(format!(
-                "regex {s:?} matches the empty string, so it would fire on every message"
+                "regex {s:?} matches the empty string, so it would fire on every message; \
+                 expected a pattern that needs at least one character"
             )));
         }
         Ok(RegexSource(s))
+    }
+}
+
+impl JsonSchema for RegexSource {
+    fn schema_name() -> Cow<'static, str> {
+        "RegexSource".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "format": "regex",
+            "minLength": 1,
+            "description": "A Rust regular expression over the original text; ASCII classes unless it opts in with (?u)."
+        })
+    }
+}
+
+/// What a policy extends: a path relative to the file, or `builtin:default`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ExtendsRef(pub String);
+
+impl<'de> Deserialize<'de> for ExtendsRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.trim().is_empty() {
+            set_detail(Detail {
+                key: Some("extends".into()),
+                ..Detail::default()
+            });
+            return Err(de::Error::custom(
+                "extends is empty; expected a path or `builtin:default`",
+            ));
+        }
+        if probe_hit(Kind::Extends, Some("extends"), &s) {
+            return Err(de::Error::custom(PROBE_MESSAGE));
+        }
+        Ok(ExtendsRef(s))
+    }
+}
+
+impl JsonSchema for ExtendsRef {
+    fn schema_name() -> Cow<'static, str> {
+        "ExtendsRef".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A policy file to build on (relative to this one), or builtin:default."
+        })
+    }
+}
+
+impl RawPolicy {
+    /// Record where each probed value is, as ordinals in document order (which is the order of
+    /// the parsed structure: maps keep file order, and each kind appears in one place only).
+    pub fn assign_positions(&mut self, source: usize) {
+        let (mut thresholds, mut phrases, mut patterns) = (0, 0, 0);
+        for (key_ordinal, (_, uc)) in self.use_cases.0.iter_mut().enumerate() {
+            uc.key_at = At {
+                source,
+                ordinal: key_ordinal,
+            };
+            if uc.threshold.is_some() {
+                uc.threshold_at = Some(At {
+                    source,
+                    ordinal: thresholds,
+                });
+                thresholds += 1;
+            }
+            for k in &mut uc.keywords {
+                k.at = At {
+                    source,
+                    ordinal: phrases,
+                };
+                phrases += 1;
+            }
+            for p in &mut uc.patterns {
+                p.at = At {
+                    source,
+                    ordinal: patterns,
+                };
+                patterns += 1;
+            }
+        }
     }
 }

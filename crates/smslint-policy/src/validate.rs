@@ -1,4 +1,8 @@
 //! Whole-policy checks that no single value can make, and conversion to the core model.
+//!
+//! Every problem is reported, each at its position: the checks run on every file of the chain
+//! (duplicates within a file) and on the merged policy (thresholds, restrictions), and locate
+//! entries by probing their file ([`crate::source::Source::position`]).
 
 use std::collections::HashMap;
 
@@ -7,61 +11,110 @@ use smslint_core::{
     DecisionSpec, KeywordSpec, PatternSpec, PolicySpec, Severity, UseCase, UseCaseSpec,
 };
 
-use crate::diagnostic::PolicyDiagnostic;
-use crate::raw::{RawPolicy, Unclassified};
+use crate::diagnostic::{DiagnosticCode, PolicyDiagnostic};
+use crate::locate::Kind;
+use crate::raw::{RawDecision, RawPolicy, Unclassified};
+use crate::source::Source;
 
-/// Every problem of a parsed policy, in file order; errors and warnings together.
-pub fn validate(raw: &RawPolicy, file: &str) -> Vec<PolicyDiagnostic> {
+/// Problems within each file of a chain: checked before merging, where positions are exact.
+pub fn validate_file(raw: &RawPolicy, source: &Source) -> Vec<PolicyDiagnostic> {
     let mut out = Vec::new();
-    let mut pattern_ids: HashMap<&str, String> = HashMap::new();
+    let mut ids: HashMap<&str, String> = HashMap::new();
     for (name, uc) in &raw.use_cases.0 {
         let base = format!("use_cases.{name}");
         if matches!(name.0, UseCase::Mixed | UseCase::Unknown) {
             out.push(
-                PolicyDiagnostic::error(
-                    "policy.unclassifiable_use_case",
-                    file,
-                    format!("`{name}` is a registration label, not a kind of content"),
-                )
-                .with_path(&base)
-                .with_help(if name.0 == UseCase::Mixed {
-                    "say what a Mixed campaign covers under `decision.covers.Mixed`"
-                } else {
-                    "a campaign registering Unknown accepts content that fits no use case"
-                }),
+                source
+                    .diagnostic(
+                        DiagnosticCode::UnclassifiableUseCase,
+                        Kind::UseCaseKey,
+                        uc.key_at,
+                        format!("`{name}` is a registration label, not a kind of content"),
+                    )
+                    .with_path(&base)
+                    .with_help(if name.0 == UseCase::Mixed {
+                        "say what a Mixed campaign covers under `decision.covers.Mixed`"
+                    } else {
+                        "a campaign registering Unknown already accepts content that fits no use case"
+                    }),
             );
         }
         let mut phrases: HashMap<String, usize> = HashMap::new();
         for (i, kw) in uc.keywords.iter().enumerate() {
-            let folded = fold(&kw.phrase.0);
-            if let Some(first) = phrases.insert(folded, i) {
+            if let Some(first) = phrases.insert(fold(&kw.phrase.0), i) {
                 out.push(
-                    PolicyDiagnostic::error(
-                        "policy.duplicate_keyword",
-                        file,
-                        format!(
-                            "keyword {:?} repeats keyword [{first}] once normalised; it would count twice",
-                            kw.phrase.0
-                        ),
-                    )
-                    .warning()
-                    .with_path(format!("{base}.keywords[{i}]")),
+                    source
+                        .diagnostic(
+                            DiagnosticCode::DuplicateKeyword,
+                            Kind::Phrase,
+                            kw.at,
+                            format!(
+                                "keyword {:?} repeats keywords[{first}] once normalised, so the phrase would count twice",
+                                kw.phrase.0
+                            ),
+                        )
+                        .warning()
+                        .with_path(format!("{base}.keywords[{i}]")),
                 );
             }
         }
         for (i, p) in uc.patterns.iter().enumerate() {
             let path = format!("{base}.patterns[{i}]");
-            if let Some(first) = pattern_ids.insert(&p.id.0, path.clone()) {
+            if let Some(first) = ids.insert(&p.id.0, path.clone()) {
                 out.push(
-                    PolicyDiagnostic::error(
-                        "policy.duplicate_id",
-                        file,
-                        format!("pattern id `{}` is already used at {first}", p.id.0),
-                    )
-                    .with_path(path),
+                    source
+                        .diagnostic(
+                            DiagnosticCode::DuplicateId,
+                            Kind::PatternId,
+                            p.at,
+                            format!("pattern id `{}` is already used at {first}", p.id.0),
+                        )
+                        .with_path(path.clone()),
+                );
+            }
+            if p.regex.0.contains("(?u") {
+                out.push(
+                    source
+                        .diagnostic(
+                            DiagnosticCode::UnicodeClass,
+                            Kind::PatternId,
+                            p.at,
+                            format!(
+                                "pattern `{}` opts into Unicode with (?u): Unicode \\d, \\w and \\b make the \
+                                 whole pattern set about 100 times slower",
+                                p.id.0
+                            ),
+                        )
+                        .warning()
+                        .with_path(path)
+                        .with_help("match the original text's ASCII, or list the few non-ASCII characters you need"),
                 );
             }
         }
+    }
+    out
+}
+
+/// Problems of the merged policy.
+pub fn validate_merged(merged: &RawPolicy, sources: &[Source]) -> Vec<PolicyDiagnostic> {
+    let mut out = Vec::new();
+    let at_key = |code, uc: &crate::raw::RawUseCase, message: String| {
+        sources[uc.key_at.source].diagnostic(code, Kind::UseCaseKey, uc.key_at, message)
+    };
+    for (name, uc) in &merged.use_cases.0 {
+        let base = format!("use_cases.{name}");
+        let Some(threshold) = uc.threshold else {
+            out.push(
+                at_key(
+                    DiagnosticCode::MissingThreshold,
+                    uc,
+                    format!("use case `{name}` has no threshold, and no extended policy gives one"),
+                )
+                .with_path(&base)
+                .with_help("add `threshold:` with the score at which the use case is detected"),
+            );
+            continue;
+        };
         let reachable: f64 = uc
             .keywords
             .iter()
@@ -69,26 +122,31 @@ pub fn validate(raw: &RawPolicy, file: &str) -> Vec<PolicyDiagnostic> {
             .chain(uc.patterns.iter().map(|p| p.weight.0))
             .filter(|w| *w > 0.0)
             .sum();
-        if reachable < uc.threshold.0 {
-            out.push(
-                PolicyDiagnostic::error(
-                    "policy.unreachable_threshold",
-                    file,
-                    format!(
-                        "threshold {} can never be reached: all positive weights together add up to {}",
-                        uc.threshold.0, reachable
-                    ),
-                )
-                .with_path(format!("{base}.threshold")),
+        if reachable < threshold.0 {
+            let message = format!(
+                "threshold {} of `{name}` can never be reached: all its positive weights together add up to {reachable}",
+                threshold.0
             );
+            let d = match uc.threshold_at {
+                Some(at) => sources[at.source].diagnostic(
+                    DiagnosticCode::UnreachableThreshold,
+                    Kind::Threshold,
+                    at,
+                    message,
+                ),
+                None => at_key(DiagnosticCode::UnreachableThreshold, uc, message),
+            };
+            out.push(d.with_path(format!("{base}.threshold")));
         }
     }
-    for (label, members) in &raw.decision.covers.0 {
+    let decision = effective_decision(merged);
+    let first = &sources[0];
+    for (label, members) in decision.covers.iter().flat_map(|c| &c.0) {
         if members.is_empty() {
             out.push(
                 PolicyDiagnostic::error(
-                    "policy.empty_covers",
-                    file,
+                    DiagnosticCode::EmptyCovers,
+                    &first.name,
                     format!("`{label}` covers nothing"),
                 )
                 .warning()
@@ -96,11 +154,33 @@ pub fn validate(raw: &RawPolicy, file: &str) -> Vec<PolicyDiagnostic> {
             );
         }
     }
+    for r in decision.restricted.iter().flatten() {
+        if !merged.use_cases.0.iter().any(|(k, _)| k.0 == r.0) {
+            out.push(
+                PolicyDiagnostic::error(
+                    DiagnosticCode::RestrictedUnclassified,
+                    &first.name,
+                    format!("`{r}` is restricted, but the policy does not classify it, so the restriction never applies"),
+                )
+                .warning()
+                .with_path("decision.restricted"),
+            );
+        }
+    }
     out
 }
 
-/// The core model of a policy that passed [`validate`].
+/// The decision with every field given, defaults filling the gaps.
+pub fn effective_decision(raw: &RawPolicy) -> RawDecision {
+    match &raw.decision {
+        Some(d) => RawDecision::with_defaults().overlaid(d),
+        None => RawDecision::with_defaults(),
+    }
+}
+
+/// The core model of a merged policy that passed validation.
 pub fn to_spec(raw: &RawPolicy, file: &str) -> PolicySpec {
+    let decision = effective_decision(raw);
     PolicySpec {
         name: raw.name.clone().unwrap_or_else(|| file.to_owned()),
         use_cases: raw
@@ -109,7 +189,7 @@ pub fn to_spec(raw: &RawPolicy, file: &str) -> PolicySpec {
             .iter()
             .map(|(name, uc)| UseCaseSpec {
                 use_case: name.0.clone(),
-                threshold: uc.threshold.0,
+                threshold: uc.threshold.map_or(f64::INFINITY, |t| t.0),
                 description: uc.description.clone(),
                 keywords: uc
                     .keywords
@@ -132,25 +212,25 @@ pub fn to_spec(raw: &RawPolicy, file: &str) -> PolicySpec {
             })
             .collect(),
         decision: DecisionSpec {
-            unclassified: match raw.decision.unclassified {
+            unclassified: match decision.unclassified.unwrap_or_default() {
                 Unclassified::Reject => Severity::Error,
                 Unclassified::Warn => Severity::Warning,
             },
-            restricted: raw
-                .decision
+            restricted: decision
                 .restricted
-                .iter()
-                .map(|u| u.0.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|u| u.0)
                 .collect(),
-            covers: raw
-                .decision
+            covers: decision
                 .covers
+                .unwrap_or_default()
                 .0
-                .iter()
-                .map(|(l, m)| (l.0.clone(), m.iter().map(|u| u.0.clone()).collect()))
+                .into_iter()
+                .map(|(l, m)| (l.0, m.into_iter().map(|u| u.0).collect()))
                 .collect(),
-            accepted_brand_statuses: raw.decision.accept_brand_statuses.clone(),
-            daily_caps: raw.decision.daily_caps.0.clone(),
+            accepted_brand_statuses: decision.accept_brand_statuses.unwrap_or_default(),
+            daily_caps: decision.daily_caps.unwrap_or_default().0,
         },
     }
 }

@@ -3,3 +3,4 @@
 pub mod check;
 pub mod classify;
 pub mod numbers;
+pub mod policy;

@@ -156,6 +156,13 @@ pub fn classify(
     out
 }
 
+/// Every use case that scored, with the rules behind its score (for explaining a failure).
+pub fn scores_only(p: Painter, policy: &Policy, c: &Classification, text: &str) -> String {
+    let mut out = String::new();
+    scores(&mut out, p, policy, c, text, true);
+    out
+}
+
 /// Detected use cases (and, with `near`, those that scored without reaching the threshold),
 /// each with the rules behind its score.
 fn scores(

@@ -1,0 +1,243 @@
+//! `extends`: reading the chain of policies a policy builds on, and merging it.
+//!
+//! Precedence, from the extended policy (the base) to the extending one (the child):
+//!
+//! * `name` and `description`: the child's when given.
+//! * `decision`: field by field, the child's when given.
+//! * `use_cases`: a use case only the base has is kept as it is; one only the child has is
+//!   added (it needs a `threshold`); for one both have, the child's `threshold` and
+//!   `description` replace the base's when given, `remove_keywords` and `remove_patterns` drop
+//!   base rules (each entry must drop one), then each child keyword replaces the base keyword
+//!   with the same folded phrase or is added, each child pattern replaces the base pattern with
+//!   the same id or is added, and the child's `examples`, when given, replace the base's.
+//!
+//! Chains are followed to any depth (`a` extends `b` extends `builtin:default`); a cycle is an
+//! error at the `extends` that closes it.
+
+use std::path::{Path, PathBuf};
+
+use smslint_core::normalize::fold;
+
+use crate::diagnostic::{DiagnosticCode, PolicyDiagnostic, PolicyError};
+use crate::load::{BUILTIN_DEFAULT, DEFAULT_POLICY_YAML};
+use crate::locate::Kind;
+use crate::raw::{At, RawPolicy};
+use crate::source::{Format, Source};
+
+/// The files of a load (the policy named first), and each parsed, base last.
+pub struct Chain {
+    /// Every file read, in the order read: the named policy first.
+    pub sources: Vec<Source>,
+    /// The parsed files, in the same order.
+    pub policies: Vec<RawPolicy>,
+}
+
+/// A source for `name`: `builtin:default`, or a file path.
+pub fn read_source(name: &str, path: Option<&Path>) -> Result<Source, String> {
+    if name == BUILTIN_DEFAULT {
+        return Ok(Source {
+            name: BUILTIN_DEFAULT.to_owned(),
+            path: None,
+            text: DEFAULT_POLICY_YAML.to_owned(),
+            format: Format::Yaml,
+        });
+    }
+    let path = path.map_or_else(|| PathBuf::from(name), Path::to_path_buf);
+    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+    let format = Format::from_path(&path).unwrap_or_else(|| Format::sniff(&text));
+    Ok(Source {
+        name: name.to_owned(),
+        path: Some(path),
+        text,
+        format,
+    })
+}
+
+fn identity(source: &Source) -> String {
+    source
+        .path
+        .as_ref()
+        .and_then(|p| std::fs::canonicalize(p).ok())
+        .map_or_else(|| source.name.clone(), |p| p.display().to_string())
+}
+
+/// Read `first` and every policy it extends.
+pub fn read_chain(first: Source) -> Result<Chain, PolicyError> {
+    let one = |d: PolicyDiagnostic| PolicyError {
+        diagnostics: vec![d],
+    };
+    let mut chain = Chain {
+        sources: Vec::new(),
+        policies: Vec::new(),
+    };
+    let mut seen = vec![identity(&first)];
+    let mut next = Some(first);
+    while let Some(source) = next.take() {
+        let index = chain.sources.len();
+        let raw = source.parse(index).map_err(|d| one(*d))?;
+        if let Some(ext) = &raw.extends {
+            let target = resolve(&source, &ext.0);
+            let located = |code, message: String| {
+                source.diagnostic(
+                    code,
+                    Kind::Extends,
+                    At {
+                        source: index,
+                        ordinal: 0,
+                    },
+                    message,
+                )
+            };
+            let parent_name = target
+                .as_ref()
+                .map_or_else(|| ext.0.clone(), |t| t.display().to_string());
+            let parent = read_source(&parent_name, target.as_deref()).map_err(|e| {
+                one(located(
+                    DiagnosticCode::ExtendsUnresolved,
+                    format!("cannot read the extended policy `{}`: {e}", ext.0),
+                ))
+            })?;
+            let id = identity(&parent);
+            if let Some(start) = seen.iter().position(|s| *s == id) {
+                let mut names: Vec<&str> = chain.sources[start..]
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect();
+                names.push(&source.name);
+                names.push(&parent.name);
+                return Err(one(located(
+                    DiagnosticCode::ExtendsCycle,
+                    format!("extends cycle: {}", names.join(" → ")),
+                )));
+            }
+            seen.push(id);
+            next = Some(parent);
+        }
+        chain.sources.push(source);
+        chain.policies.push(raw);
+    }
+    Ok(chain)
+}
+
+/// The path `reference` names, relative to the extending file's folder.
+fn resolve(from: &Source, reference: &str) -> Option<PathBuf> {
+    if reference == BUILTIN_DEFAULT {
+        return None;
+    }
+    let base = from
+        .path
+        .as_ref()
+        .and_then(|p| p.parent())
+        .map_or_else(PathBuf::new, Path::to_path_buf);
+    Some(base.join(reference))
+}
+
+/// Merge a chain into one policy without `extends` or removals; problems with removals are
+/// returned as diagnostics.
+pub fn merge(chain: &Chain) -> (RawPolicy, Vec<PolicyDiagnostic>) {
+    let mut diagnostics = Vec::new();
+    let mut policies = chain.policies.iter().enumerate().rev();
+    let Some((_, base)) = policies.next() else {
+        unreachable!("a chain holds at least the policy named");
+    };
+    let mut merged = base.clone();
+    for (index, child) in policies {
+        let source = &chain.sources[index];
+        if child.name.is_some() {
+            merged.name.clone_from(&child.name);
+        }
+        if child.description.is_some() {
+            merged.description.clone_from(&child.description);
+        }
+        merged.decision = Some(match (&merged.decision, &child.decision) {
+            (Some(b), Some(c)) => b.clone().overlaid(c),
+            (b, c) => c.clone().or_else(|| b.clone()).unwrap_or_default(),
+        });
+        for (key, cuc) in &child.use_cases.0 {
+            let Some((_, buc)) = merged.use_cases.0.iter_mut().find(|(k, _)| k == key) else {
+                merged.use_cases.0.push((key.clone(), cuc.clone()));
+                continue;
+            };
+            if cuc.threshold.is_some() {
+                buc.threshold = cuc.threshold;
+                buc.threshold_at = cuc.threshold_at;
+            }
+            if cuc.description.is_some() {
+                buc.description.clone_from(&cuc.description);
+            }
+            buc.key_at = cuc.key_at;
+            for removed in &cuc.remove_keywords {
+                let folded = fold(removed);
+                let before = buc.keywords.len();
+                buc.keywords.retain(|k| fold(&k.phrase.0) != folded);
+                if buc.keywords.len() == before {
+                    diagnostics.push(unmatched(
+                        source,
+                        "remove_keywords",
+                        removed,
+                        key,
+                        "keyword",
+                    ));
+                }
+            }
+            for removed in &cuc.remove_patterns {
+                let before = buc.patterns.len();
+                buc.patterns.retain(|p| p.id.0 != *removed);
+                if buc.patterns.len() == before {
+                    diagnostics.push(unmatched(
+                        source,
+                        "remove_patterns",
+                        removed,
+                        key,
+                        "pattern",
+                    ));
+                }
+            }
+            for kw in &cuc.keywords {
+                let folded = fold(&kw.phrase.0);
+                match buc
+                    .keywords
+                    .iter_mut()
+                    .find(|k| fold(&k.phrase.0) == folded)
+                {
+                    Some(existing) => *existing = kw.clone(),
+                    None => buc.keywords.push(kw.clone()),
+                }
+            }
+            for p in &cuc.patterns {
+                match buc.patterns.iter_mut().find(|b| b.id == p.id) {
+                    Some(existing) => *existing = p.clone(),
+                    None => buc.patterns.push(p.clone()),
+                }
+            }
+            if cuc.examples.is_some() {
+                buc.examples.clone_from(&cuc.examples);
+            }
+        }
+    }
+    merged.extends = None;
+    for (_, uc) in &mut merged.use_cases.0 {
+        uc.remove_keywords.clear();
+        uc.remove_patterns.clear();
+    }
+    (merged, diagnostics)
+}
+
+fn unmatched(
+    source: &Source,
+    list: &str,
+    entry: &str,
+    use_case: &impl std::fmt::Display,
+    what: &str,
+) -> PolicyDiagnostic {
+    let d = PolicyDiagnostic::error(
+        DiagnosticCode::RemoveUnmatched,
+        &source.name,
+        format!("{list} entry {entry:?} removes nothing: the extended policy's {use_case} has no such {what}"),
+    )
+    .with_path(format!("use_cases.{use_case}.{list}"));
+    match source.position_after_key(list, entry) {
+        Some((line, column)) => d.at(&source.text, line, column),
+        None => d,
+    }
+}

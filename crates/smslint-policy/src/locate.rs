@@ -1,0 +1,307 @@
+//! Exact positions for problems in policy files.
+//!
+//! The YAML deserializer marks a value's error at the start of the mapping or sequence that holds
+//! it, and the JSON deserializer just after the value; neither keeps spans. So a value that
+//! refuses itself leaves a [`Detail`] saying which key and token it was, and [`refine`] walks from
+//! the parser's mark to that token. Problems found after parsing (a duplicate id, a threshold no
+//! rule can reach) are located by parsing the file again with a probe that makes the n-th value
+//! of one kind refuse itself ([`locate`]), which yields its position the same way.
+
+use std::cell::{Cell, RefCell};
+
+/// Values whose positions can be probed, each counted in document order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A key of `use_cases`.
+    UseCaseKey,
+    /// A use case's `threshold`.
+    Threshold,
+    /// A keyword's `phrase`.
+    Phrase,
+    /// A pattern's `id`.
+    PatternId,
+    /// The `extends` value.
+    Extends,
+}
+
+const KINDS: usize = 5;
+
+impl Kind {
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// What a refusing value knows about itself: the key it sits under and its text.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Detail {
+    /// The mapping key the value sits under (`threshold`, `regex`, ...), if any.
+    pub key: Option<String>,
+    /// The value's (or a key's) text, to find it in the source.
+    pub token: Option<String>,
+    /// Skip this many earlier occurrences of the token (a duplicate key is the second one).
+    pub skip: usize,
+    /// A byte offset inside the value to point at (a regex error's position in the pattern).
+    pub offset_in_value: Option<usize>,
+    /// A suggested fix.
+    pub help: Option<String>,
+}
+
+thread_local! {
+    static DETAIL: RefCell<Option<Detail>> = const { RefCell::new(None) };
+    static PROBE: Cell<Option<(Kind, usize)>> = const { Cell::new(None) };
+    static COUNTS: RefCell<[usize; KINDS]> = const { RefCell::new([0; KINDS]) };
+}
+
+/// Record why the value being deserialized refuses itself.
+pub(crate) fn set_detail(detail: Detail) {
+    DETAIL.with(|d| *d.borrow_mut() = Some(detail));
+}
+
+/// Take the detail the last refusing value left, if any.
+pub(crate) fn take_detail() -> Option<Detail> {
+    DETAIL.with(|d| d.borrow_mut().take())
+}
+
+/// Start counting values for a fresh parse.
+pub(crate) fn reset() {
+    COUNTS.with(|c| *c.borrow_mut() = [0; KINDS]);
+    DETAIL.with(|d| *d.borrow_mut() = None);
+}
+
+/// Count one value of `kind`; true when the probe targets it, in which case the detail is set and
+/// the caller must refuse the value.
+pub(crate) fn probe_hit(kind: Kind, key: Option<&str>, token: &str) -> bool {
+    let n = COUNTS.with(|c| {
+        let mut c = c.borrow_mut();
+        let n = c[kind.index()];
+        c[kind.index()] += 1;
+        n
+    });
+    if PROBE.with(Cell::get) == Some((kind, n)) {
+        set_detail(Detail {
+            key: key.map(str::to_owned),
+            token: Some(token.to_owned()),
+            ..Detail::default()
+        });
+        true
+    } else {
+        false
+    }
+}
+
+/// The message a probed value refuses itself with.
+pub(crate) const PROBE_MESSAGE: &str = "smslint position probe";
+
+/// Run `parse` with a probe on the `ordinal`-th value of `kind`; `parse` returns the parser's
+/// position of its error.
+pub(crate) fn with_probe<T>(kind: Kind, ordinal: usize, parse: impl FnOnce() -> T) -> T {
+    PROBE.with(|p| p.set(Some((kind, ordinal))));
+    reset();
+    let out = parse();
+    PROBE.with(|p| p.set(None));
+    out
+}
+
+/// Byte offset of 1-based `line` and `column` (characters) in `text`.
+pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return offset
+                + l.char_indices()
+                    .nth(column.saturating_sub(1))
+                    .map_or(l.len(), |(b, _)| b);
+        }
+        offset += l.len();
+    }
+    text.len()
+}
+
+/// 1-based line and column (characters) of byte `offset` in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, text[line_start..offset].chars().count() + 1)
+}
+
+/// The position of the token a detail describes, searching from the parser's mark: forward for
+/// YAML (marks are container starts), backward then forward for JSON (marks follow the value).
+pub fn refine(
+    text: &str,
+    json: bool,
+    line: usize,
+    column: usize,
+    detail: &Detail,
+) -> (usize, usize) {
+    let mark = offset_of(text, line, column);
+    let start = if json {
+        // The value ends at the mark: its key is the last one before it.
+        match detail.key.as_deref() {
+            Some(key) => text[..mark].rfind(&format!("\"{key}\"")).unwrap_or(mark),
+            None => detail
+                .token
+                .as_deref()
+                .and_then(|t| text[..mark].rfind(&format!("\"{t}\"")))
+                .unwrap_or(mark),
+        }
+    } else {
+        mark
+    };
+    let found = match (detail.key.as_deref(), detail.token.as_deref()) {
+        (Some(key), _) => find_key(text, start, key, 0).map(|k| value_start(text, k)),
+        (None, Some(token)) => find_token(text, start, token, detail.skip),
+        (None, None) => None,
+    };
+    let Some(mut at) = found else {
+        return (line, column);
+    };
+    if let Some(offset) = detail.offset_in_value {
+        at = inside_value(text, at, offset);
+    }
+    line_col(text, at)
+}
+
+/// The offset of `key` used as a mapping key (`key:` or `"key":`) at or after `from`.
+fn find_key(text: &str, from: usize, key: &str, skip: usize) -> Option<usize> {
+    let mut seen = 0;
+    let mut at = from;
+    while let Some(i) = text[at..].find(key).map(|i| i + at) {
+        let before = text[..i].chars().next_back();
+        let after = &text[i + key.len()..];
+        let quoted = matches!(before, Some('"' | '\'')) && after.starts_with(['"', '\'']);
+        let rest = if quoted { &after[1..] } else { after };
+        let bounded = before.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        if bounded && rest.trim_start_matches([' ', '\t']).starts_with(':') {
+            if seen == skip {
+                return Some(if quoted { i - 1 } else { i });
+            }
+            seen += 1;
+        }
+        at = i + key.len();
+    }
+    None
+}
+
+/// Where the value after the key at `key_at` starts.
+fn value_start(text: &str, key_at: usize) -> usize {
+    let colon = text[key_at..].find(':').map_or(key_at, |i| key_at + i + 1);
+    let rest = &text[colon..];
+    colon + (rest.len() - rest.trim_start_matches([' ', '\t']).len())
+}
+
+/// The offset of `token` (bare or quoted) at or after `from`, skipping `skip` occurrences.
+fn find_token(text: &str, from: usize, token: &str, skip: usize) -> Option<usize> {
+    let mut seen = 0;
+    let mut at = from;
+    while let Some(i) = text[at..].find(token).map(|i| i + at) {
+        let before = text[..i].chars().next_back();
+        let after = text[i + token.len()..].chars().next();
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        if !word(before) && !word(after) {
+            if seen == skip {
+                return Some(if matches!(before, Some('"' | '\'')) {
+                    i - 1
+                } else {
+                    i
+                });
+            }
+            seen += 1;
+        }
+        at = i + token.len();
+    }
+    None
+}
+
+/// The source offset of byte `offset` of the decoded scalar that starts at `at`, following its
+/// quoting (`'...'` with `''`, `"..."` with backslash escapes, or plain).
+fn inside_value(text: &str, at: usize, offset: usize) -> usize {
+    let rest = &text[at..];
+    let quote = rest.chars().next().filter(|c| matches!(c, '"' | '\''));
+    let mut decoded = 0usize;
+    let mut chars = rest
+        .char_indices()
+        .skip(usize::from(quote.is_some()))
+        .peekable();
+    while let Some((i, c)) = chars.next() {
+        if decoded >= offset || c == '\n' {
+            return at + i;
+        }
+        match (quote, c) {
+            (Some(q), _) if c == q && q == '\'' && chars.peek().map(|p| p.1) == Some('\'') => {
+                chars.next();
+                decoded += 1;
+            }
+            (Some(q), _) if c == q => return at + i,
+            (Some('"'), '\\') => {
+                let escaped = chars.next().map(|p| p.1);
+                if escaped == Some('u') {
+                    for _ in 0..4 {
+                        chars.next();
+                    }
+                    decoded += 1;
+                } else {
+                    decoded += escaped.map_or(1, char::len_utf8);
+                }
+            }
+            _ => decoded += c.len_utf8(),
+        }
+    }
+    at + rest.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_and_positions_round_trip() {
+        let text = "ab\ncdé\nf";
+        for (line, col) in [(1, 1), (2, 3), (3, 1)] {
+            assert_eq!(line_col(text, offset_of(text, line, col)), (line, col));
+        }
+    }
+
+    #[test]
+    fn refines_yaml_marks_to_the_value() {
+        let text = "use_cases:\n  X:\n    patterns:\n      - { id: a, regex: 'a[b', weight: 1 }\n";
+        let d = Detail {
+            key: Some("regex".into()),
+            offset_in_value: Some(1),
+            ..Detail::default()
+        };
+        // The parser marks the flow mapping at line 4, column 9.
+        assert_eq!(refine(text, false, 4, 9, &d), (4, 27));
+    }
+
+    #[test]
+    fn refines_json_marks_backwards() {
+        let text = "{\"a\": {\"threshold\": 0, \"b\": 1}}";
+        let d = Detail {
+            key: Some("threshold".into()),
+            ..Detail::default()
+        };
+        assert_eq!(refine(text, true, 1, 23, &d), (1, 21));
+        let text = "{\"regex\": \"\\\\d(x\"}";
+        let d = Detail {
+            key: Some("regex".into()),
+            offset_in_value: Some(2),
+            ..Detail::default()
+        };
+        // `\\d(x`: decoded offset 2 is `(`, which sits after the two-character escape.
+        assert_eq!(refine(text, true, 1, 18, &d), (1, 15));
+    }
+
+    #[test]
+    fn finds_the_second_occurrence_of_a_duplicate_key() {
+        let text = "m:\n  Marketing: 1\n  Marketing: 2\n";
+        let d = Detail {
+            token: Some("Marketing".into()),
+            skip: 1,
+            ..Detail::default()
+        };
+        assert_eq!(refine(text, false, 1, 1, &d), (3, 3));
+    }
+}

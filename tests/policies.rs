@@ -1,0 +1,183 @@
+//! Policy authoring end to end: every kind of invalid policy, `extends`, `policy test`,
+//! `policy explain` and `policy schema`.
+
+use smslint_core::{NormalizedText, UseCase};
+use smslint_policy::{load_path, DiagnosticCode};
+use smslint_tests::{fixture, root, run};
+
+#[test]
+fn every_invalid_policy_is_refused_with_a_located_diagnostic() {
+    insta::glob!("fixtures/policies/invalid/*.{yaml,json}", |path| {
+        let rel = path
+            .strip_prefix(root())
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        let r = run(&["policy", "validate", &rel]);
+        assert_eq!(r.code, 2, "{rel}: {r:?}");
+        // Every error names file:line:col and shows a caret, except where no position exists.
+        assert!(
+            r.stdout.contains("--> tests/fixtures/policies/invalid/"),
+            "{rel}: {}",
+            r.stdout
+        );
+        insta::assert_snapshot!(r.stdout);
+    });
+}
+
+#[test]
+fn validate_json_lists_each_file() {
+    let r = run(&[
+        "policy",
+        "validate",
+        "builtin:default",
+        "tests/fixtures/policies/invalid/several-problems.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 2);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_default();
+    assert_eq!(v[0]["valid"], true);
+    assert_eq!(v[1]["valid"], false);
+    let codes: Vec<&str> = v[1]["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "policy.duplicate_keyword",
+            "policy.unclassifiable_use_case",
+            "policy.duplicate_id",
+            "policy.unreachable_threshold",
+            "policy.missing_threshold"
+        ]
+    );
+    assert_eq!(v[1]["diagnostics"][0]["line"], 8);
+    assert_eq!(v[1]["diagnostics"][0]["column"], 19);
+}
+
+#[test]
+fn extends_merges_with_documented_precedence() {
+    let loaded =
+        load_path(&fixture("policies/extends/grandchild.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let raw = &loaded.raw;
+    assert_eq!(raw.name.as_deref(), Some("child"));
+    let decision = smslint_policy::validate::effective_decision(raw);
+    assert_eq!(
+        decision.unclassified,
+        Some(smslint_policy::raw::Unclassified::Warn)
+    );
+    let names: Vec<&str> = raw.use_cases.0.iter().map(|(k, _)| k.0.as_str()).collect();
+    assert_eq!(names, ["Marketing", "DeliveryNotification", "CustomerCare"]);
+    let marketing = &raw.use_cases.0[0].1;
+    assert_eq!(marketing.threshold.map(|t| t.0), Some(2.0));
+    let phrases: Vec<&str> = marketing
+        .keywords
+        .iter()
+        .map(|k| k.phrase.0.as_str())
+        .collect();
+    // "deals" removed by child; "sale" replaced by child's "SALE" (same folded phrase).
+    assert_eq!(phrases, ["SALE", "coupon"]);
+    let ids: Vec<&str> = marketing.patterns.iter().map(|p| p.id.0.as_str()).collect();
+    // percent-off removed by grandchild, amount-off added by child.
+    assert_eq!(ids, ["amount-off"]);
+    let examples = marketing.examples.clone().unwrap_or_default();
+    assert_eq!(examples.matches, ["$5 off today"]);
+}
+
+#[test]
+fn extends_the_builtin_default() {
+    let loaded =
+        load_path(&fixture("policies/extends/on-default.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let policy = &loaded.policy;
+    let classify = |t: &str| policy.classify(&NormalizedText::new(t));
+    // Only the Marketing use case changed; the others are the default's.
+    assert_eq!(policy.use_cases().len(), 13);
+    assert!(!classify("Hurry, 20% off").is_detected(&UseCase::Marketing));
+    assert!(classify("Act now: 20% off").is_detected(&UseCase::Marketing));
+    assert_eq!(
+        classify("Your order has shipped")
+            .top()
+            .map(|s| &s.use_case),
+        Some(&UseCase::DeliveryNotification)
+    );
+    assert!(policy.rules().iter().all(|r| r.id != "kw:hurry"));
+}
+
+#[test]
+fn semantic_codes_are_documented_in_the_readme() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap_or_default();
+    for code in DiagnosticCode::ALL {
+        assert!(
+            readme.contains(&format!("`{}`", code.as_str())),
+            "README does not document {code}"
+        );
+    }
+}
+
+#[test]
+fn policy_test_runs_examples_and_test_files() {
+    let r = run(&[
+        "policy",
+        "test",
+        "tests/fixtures/policies/extends/child.yaml",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stdout.trim(),
+        "tests/fixtures/policies/extends/child.yaml: 5 run, 0 failed"
+    );
+    let r = run(&["policy", "test", "builtin:default"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = run(&[
+        "policy",
+        "test",
+        "tests/fixtures/policies/extends/child.yaml",
+        "tests/fixtures/policies/extends/failing.tests.yaml",
+    ]);
+    assert_eq!(r.code, 1);
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn policy_explain_prints_the_resolved_policy() {
+    let r = run(&[
+        "policy",
+        "explain",
+        "tests/fixtures/policies/extends/grandchild.yaml",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn policy_explain_with_text_shows_rules_and_distances() {
+    let r = run(&[
+        "policy",
+        "explain",
+        "builtin:default",
+        "--text",
+        "Acme: 30% off boots today only! Your order #4411 ships tomorrow.",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn the_committed_schema_is_current() {
+    let r = run(&["policy", "schema"]);
+    assert_eq!(r.code, 0);
+    let committed =
+        std::fs::read_to_string(root().join("policies/policy.schema.json")).unwrap_or_default();
+    assert_eq!(
+        committed.trim(),
+        r.stdout.trim(),
+        "policies/policy.schema.json is stale: run `cargo run -- policy schema > policies/policy.schema.json`"
+    );
+    let schema: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_default();
+    assert_eq!(schema["additionalProperties"], false);
+    assert!(schema["$defs"]["RawUseCase"]["properties"]["keywords"].is_object());
+}
