@@ -61,7 +61,13 @@ fn a_sale_is_rejected_on_the_seed_campaign() {
     let (code, v) = check("seed", "40% off all jackets today only", &[]);
     assert_eq!(code, 1);
     assert_eq!(v["top"], "Marketing");
-    assert_eq!(codes(&v), ["content.use_case_not_registered"]);
+    assert_eq!(
+        codes(&v),
+        [
+            "content.use_case_not_registered",
+            "rule.marketing.opt_out_missing"
+        ]
+    );
     assert_eq!(
         v["reasons"][0]["message"],
         "Marketing content, but the campaign registers CustomerCare, AccountNotification, \
@@ -123,19 +129,12 @@ fn unclassified_text_is_rejected_unless_unknown_is_registered() {
 
 #[test]
 fn registered_marketing_and_mixed_coverage() {
-    let (code, v) = check(
-        "marketing",
-        "Flash sale: 30% off all boots this weekend only!",
-        &[],
-    );
+    let sale = "Flash sale: 30% off all boots this weekend only! Reply STOP to opt out.";
+    let (code, v) = check("marketing", sale, &[]);
     assert_eq!(code, 0, "{v}");
     let (code, _) = check("mixed", SHIPPED, &[]);
     assert_eq!(code, 0);
-    let (code, v) = check(
-        "mixed",
-        "Flash sale: 30% off all boots this weekend only!",
-        &[],
-    );
+    let (code, v) = check("mixed", sale, &[]);
     assert_eq!(code, 1);
     assert!(v["reasons"][0]["message"]
         .as_str()

@@ -9,7 +9,7 @@ fn readme_reason_table_matches_the_code() {
     let section = readme
         .split("## Reason codes")
         .nth(1)
-        .and_then(|s| s.split("\n## ").next())
+        .and_then(|s| s.split("\n#").next())
         .unwrap_or_else(|| panic!("README.md has no \"## Reason codes\" section"));
     let documented: Vec<&str> = section
         .lines()

@@ -126,6 +126,10 @@ pub struct CheckArgs {
     /// Consent records: the response of RingCentral's consents search (`OptRecordList`).
     #[arg(long, value_name = "FILE", requires = "to")]
     pub consents: Option<PathBuf>,
+    /// A name the sender goes by (repeatable), for rules that require the message to name it;
+    /// replaces the policy's `brand_names`.
+    #[arg(long = "brand", value_name = "NAME")]
+    pub brands: Vec<String>,
     /// The message.
     #[command(flatten)]
     pub source: TextSource,

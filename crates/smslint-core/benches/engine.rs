@@ -74,6 +74,7 @@ fn decide_typical(bencher: Bencher) {
         decide(
             policy,
             black_box(&classification),
+            &[],
             profile,
             &message,
             &SendContext::default(),

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::normalize::NormalizedText;
-use crate::policy::Policy;
+use crate::policy::{Clause, Policy, Target};
 use crate::span::Span;
 use crate::use_case::UseCase;
 
@@ -38,6 +38,17 @@ impl UseCaseScore {
     }
 }
 
+/// A clause of a content rule that matched, and where (first occurrence).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ClauseHit {
+    /// Index of the content rule in [`Policy::content_rules`].
+    pub rule: u32,
+    /// The clause that matched.
+    pub clause: Clause,
+    /// Where.
+    pub span: Span,
+}
+
 /// The result of classifying one message.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Classification {
@@ -45,6 +56,8 @@ pub struct Classification {
     pub scores: Vec<UseCaseScore>,
     /// Indices into `scores` of the detected use cases, highest score first (ties: policy order).
     pub ranking: Vec<usize>,
+    /// The content-rule clauses that matched, by rule then clause: the same scan as the scores.
+    pub clause_hits: Vec<ClauseHit>,
 }
 
 impl Classification {
@@ -75,13 +88,21 @@ impl Classification {
 impl Policy {
     /// Score `text` against every use case.
     pub fn classify(&self, text: &NormalizedText<'_>) -> Classification {
-        let mut hits: Vec<(u32, Span)> = Vec::new();
-        self.keyword_hits(text, &mut hits);
-        self.pattern_hits(text.original(), &mut hits);
+        let mut all: Vec<(Target, Span)> = Vec::new();
+        self.keyword_hits(text, &mut all);
+        self.pattern_hits(text.original(), &mut all);
 
-        // Each rule counts once: keep its first occurrence.
-        hits.sort_unstable_by_key(|&(rule, span)| (rule, span.start, span.end));
-        hits.dedup_by_key(|&mut (rule, _)| rule);
+        // Each rule (and each clause) counts once: keep its first occurrence.
+        all.sort_unstable_by_key(|&(target, span)| (target, span.start, span.end));
+        all.dedup_by_key(|&mut (target, _)| target);
+        let mut hits: Vec<(u32, Span)> = Vec::with_capacity(all.len());
+        let mut clause_hits = Vec::new();
+        for (target, span) in all {
+            match target {
+                Target::Score(rule) => hits.push((rule, span)),
+                Target::Clause(rule, clause) => clause_hits.push(ClauseHit { rule, clause, span }),
+            }
+        }
 
         let mut scores: Vec<UseCaseScore> = self
             .use_cases
@@ -114,10 +135,14 @@ impl Policy {
             .filter(|&i| scores[i].detected())
             .collect();
         ranking.sort_by(|&a, &b| scores[b].score.total_cmp(&scores[a].score).then(a.cmp(&b)));
-        Classification { scores, ranking }
+        Classification {
+            scores,
+            ranking,
+            clause_hits,
+        }
     }
 
-    fn keyword_hits(&self, text: &NormalizedText<'_>, hits: &mut Vec<(u32, Span)>) {
+    fn keyword_hits(&self, text: &NormalizedText<'_>, hits: &mut Vec<(Target, Span)>) {
         let Some(ac) = &self.keywords else { return };
         let folded = text.folded();
         for m in ac.find_overlapping_iter(folded) {
@@ -125,21 +150,21 @@ impl Policy {
                 continue;
             }
             let span = text.to_original(m.start(), m.end());
-            let targets = &self.keyword_targets[m.pattern().as_usize()];
-            for &rule in &self.keyword_rules[targets.start as usize..targets.end as usize] {
-                hits.push((rule, span));
+            let range = &self.keyword_ranges[m.pattern().as_usize()];
+            for &target in &self.keyword_targets[range.start as usize..range.end as usize] {
+                hits.push((target, span));
             }
         }
     }
 
-    fn pattern_hits(&self, original: &str, hits: &mut Vec<(u32, Span)>) {
+    fn pattern_hits(&self, original: &str, hits: &mut Vec<(Target, Span)>) {
         let Some(set) = &self.pattern_set else { return };
         let bytes = original.as_bytes();
         for i in &set.matches(bytes) {
             if let Some(m) = self.patterns[i].find(bytes) {
                 // Byte-level patterns may stop inside a character; evidence covers whole ones.
                 let span = Span::new(m.start(), m.end()).snap_to_chars(original);
-                hits.push((self.pattern_rules[i], span));
+                hits.push((self.pattern_targets[i], span));
             }
         }
     }
@@ -147,7 +172,7 @@ impl Policy {
 
 /// Whether a match is not part of a longer word: the text on either side of a word character
 /// at the match's edge must not be a word character.
-fn at_word_boundaries(text: &str, start: usize, end: usize) -> bool {
+pub(crate) fn at_word_boundaries(text: &str, start: usize, end: usize) -> bool {
     let matched = &text[start..end];
     let first_is_word = matched.chars().next().is_some_and(is_word_char);
     let last_is_word = matched.chars().next_back().is_some_and(is_word_char);
@@ -201,6 +226,8 @@ mod tests {
                 },
             ],
             decision: DecisionSpec::default(),
+            rules: Vec::new(),
+            brand_names: Vec::new(),
         })
         .unwrap()
     }

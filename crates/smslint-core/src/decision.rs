@@ -7,7 +7,8 @@ use serde::Serialize;
 use crate::classify::Classification;
 use crate::consent::{ConsentRecords, OptStatus};
 use crate::policy::Policy;
-use crate::reason::{Reason, ReasonCode};
+use crate::reason::{Code, Reason, ReasonCode};
+use crate::rules::Finding;
 use crate::severity::Severity;
 use crate::snapshot::{
     campaign_status, extension_type, feature, number_status, number_type, usage_type, ApiError,
@@ -94,6 +95,7 @@ impl Verdict {
 pub fn decide(
     policy: &Policy,
     classification: &Classification,
+    findings: &[Finding],
     profile: &NumberProfile,
     message: &Message<'_>,
     context: &SendContext<'_>,
@@ -106,6 +108,15 @@ pub fn decide(
     text_reasons(message, &mut reasons);
     volume_reasons(policy, profile, context, &mut reasons);
     content_reasons(policy, classification, profile, &mut reasons);
+    for f in findings {
+        let rule = &policy.content_rules()[f.rule as usize];
+        reasons.push(Reason {
+            code: Code::Rule(rule.code.clone()),
+            severity: f.severity,
+            message: rule.message.clone(),
+            span: f.span,
+        });
+    }
     unknown_value_reasons(profile, &mut reasons);
     Verdict::from_reasons(reasons)
 }
@@ -122,20 +133,22 @@ pub fn assess_number(policy: &Policy, profile: &NumberProfile) -> Verdict {
 fn unknown_value_reasons(profile: &NumberProfile, reasons: &mut Vec<Reason>) {
     for (field, value) in profile.unknown_values() {
         reasons.push(Reason {
-            code: ReasonCode::SnapshotUnknownValue,
+            code: ReasonCode::SnapshotUnknownValue.into(),
             severity: Severity::Warning,
             message: format!(
                 "{field} holds {value:?}, a value this version of smslint does not know"
             ),
+            span: None,
         });
     }
 }
 
 fn error(code: ReasonCode, message: String) -> Reason {
     Reason {
-        code,
+        code: code.into(),
         severity: Severity::Error,
         message,
+        span: None,
     }
 }
 
@@ -542,9 +555,10 @@ fn content_reasons(
             (policy.decision().unclassified, "")
         };
         reasons.push(Reason {
-            code: ReasonCode::ContentUnclassified,
+            code: ReasonCode::ContentUnclassified.into(),
             severity,
             message: format!("the text fits no use case{closest}{tail}"),
+            span: None,
         });
         return;
     }
@@ -661,6 +675,8 @@ mod tests {
                 uc(UseCase::CustomerCare, "ticket"),
             ],
             decision,
+            rules: Vec::new(),
+            brand_names: Vec::new(),
         })
         .unwrap()
     }
@@ -674,13 +690,14 @@ mod tests {
         decide(
             p,
             &p.classify(&NormalizedText::new(text)),
+            &[],
             profile,
             &message,
             &SendContext::default(),
         )
     }
 
-    fn codes(v: &Verdict) -> Vec<&'static str> {
+    fn codes(v: &Verdict) -> Vec<&str> {
         v.reasons.iter().map(|r| r.code.as_str()).collect()
     }
 
@@ -774,7 +791,7 @@ mod tests {
     ) -> Verdict {
         let profile = &parse_snapshot(snapshot).unwrap()[0];
         let c = p.classify(&NormalizedText::new(message.text));
-        decide(p, &c, profile, &message, &ctx)
+        decide(p, &c, &[], profile, &message, &ctx)
     }
 
     fn number(features: &str, extra: &str) -> String {

@@ -28,6 +28,8 @@
 //!         patterns: vec![],
 //!     }],
 //!     decision: DecisionSpec::default(),
+//!     rules: vec![],
+//!     brand_names: vec![],
 //! })?;
 //! let profile = &parse_snapshot(r#"{"phoneNumber": "+16501112345",
 //!     "smsCampaignInfo": {"status": "Confirmed", "useCases": ["DeliveryNotification"]},
@@ -36,7 +38,7 @@
 //! let classification = policy.classify(&text);
 //! assert_eq!(classification.top().unwrap().use_case, UseCase::DeliveryNotification);
 //! let message = Message { text: text.original(), ..Message::default() };
-//! let verdict = decide(&policy, &classification, profile, &message, &SendContext::default());
+//! let verdict = decide(&policy, &classification, &[], profile, &message, &SendContext::default());
 //! assert!(verdict.approved());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -78,13 +80,14 @@ pub mod error;
 pub mod normalize;
 pub mod policy;
 pub mod reason;
+pub mod rules;
 pub mod segments;
 pub mod severity;
 pub mod snapshot;
 pub mod span;
 pub mod use_case;
 
-pub use classify::{Classification, Evidence, UseCaseScore};
+pub use classify::{Classification, ClauseHit, Evidence, UseCaseScore};
 pub use consent::{ConsentRecord, ConsentRecords, OptStatus};
 pub use decision::{
     assess_number, decide, fmt_score, Message, Outcome, SendContext, Verdict, MAX_TEXT_UTF16,
@@ -92,10 +95,12 @@ pub use decision::{
 pub use error::{CompileError, SnapshotError};
 pub use normalize::NormalizedText;
 pub use policy::{
-    DecisionSpec, KeywordSpec, PatternSpec, Policy, PolicySpec, Rule, RuleKind, UseCaseDef,
-    UseCaseSpec, MAX_KEYWORD_BYTES, MAX_RULES, REGEX_SET_SIZE_LIMIT, REGEX_SIZE_LIMIT,
+    BrandMatcher, Clause, ContentRule, ContentRuleSpec, DecisionSpec, KeywordSpec, MatcherSpec,
+    PatternSpec, Policy, PolicySpec, Rule, RuleKind, UseCaseDef, UseCaseSpec, MAX_KEYWORD_BYTES,
+    MAX_RULES, REGEX_SET_SIZE_LIMIT, REGEX_SIZE_LIMIT,
 };
-pub use reason::{Reason, ReasonCode};
+pub use reason::{Code, Reason, ReasonCode};
+pub use rules::{Finding, LintContext};
 pub use segments::{Encoding, SegmentInfo};
 pub use severity::Severity;
 pub use snapshot::{

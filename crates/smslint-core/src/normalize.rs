@@ -6,7 +6,11 @@
 //! 2. combining marks dropped, which strips accents (`é` → `e`);
 //! 3. lowercasing (Unicode, so `Ä` → `a` and `Σ` → `σ`);
 //! 4. zero-width and other invisible format characters removed;
-//! 5. every run of whitespace collapsed to one ASCII space.
+//! 5. every run of whitespace collapsed to one ASCII space;
+//! 6. evasions undone: letters spaced out with one separator (`f.r.e.e`, `c a s h`) joined;
+//!    Cyrillic and Greek lookalikes in a word that has a Latin letter (or only lookalikes)
+//!    read as Latin (`ѕаle` → `sale`); and in a word with letters, the digits and symbols used as
+//!    letters read as letters (`fr33` → `free`, `c4$h` → `cash`). A number alone stays a number.
 //!
 //! Keywords go through the same function when the policy is compiled, so a keyword matches any
 //! spelling that folds to the same text. Because marks are dropped, composition (the "C" of NFKC)
@@ -32,7 +36,8 @@ pub struct NormalizedText<'a> {
 impl<'a> NormalizedText<'a> {
     /// Fold `original` for matching.
     pub fn new(original: &'a str) -> Self {
-        if original.is_ascii() && !has_whitespace_run(original.as_bytes()) {
+        let bytes = original.as_bytes();
+        if original.is_ascii() && !has_whitespace_run(bytes) && !may_evade(bytes) {
             // ASCII without whitespace runs folds byte for byte: no map needed.
             let folded = original
                 .bytes()
@@ -104,6 +109,7 @@ impl<'a> NormalizedText<'a> {
                 }
             });
         }
+        let (folded, map) = undo_evasions(original, &folded, &map);
         NormalizedText {
             original,
             folded,
@@ -145,6 +151,202 @@ impl<'a> NormalizedText<'a> {
 /// Fold a phrase the way message text is folded, for compiling keywords.
 pub fn fold(text: &str) -> String {
     NormalizedText::new(text).folded.trim().to_owned()
+}
+
+/// Whether ASCII text may hold an evasion the slow path undoes: a leet digit or symbol touching
+/// a letter, or a letter standing alone between separators.
+fn may_evade(bytes: &[u8]) -> bool {
+    bytes.windows(2).any(|w| {
+        let (a, b) = (w[0], w[1]);
+        (is_leet_ascii(a) && b.is_ascii_alphabetic())
+            || (a.is_ascii_alphabetic() && is_leet_ascii(b))
+    }) || bytes.windows(4).any(|w| {
+        w[0].is_ascii_alphanumeric()
+            && is_separator(char::from(w[1]))
+            && w[2].is_ascii_alphanumeric()
+            && w[3] == w[1]
+            && (w[0].is_ascii_alphabetic() || w[2].is_ascii_alphabetic())
+    })
+}
+
+fn is_leet_ascii(b: u8) -> bool {
+    matches!(
+        b,
+        b'0' | b'1' | b'3' | b'4' | b'5' | b'7' | b'8' | b'@' | b'$'
+    )
+}
+
+fn is_separator(c: char) -> bool {
+    matches!(c, '.' | '-' | '_' | ' ' | '*' | '/' | '|' | '+' | '~')
+}
+
+/// The letter a digit or symbol stands for inside a word.
+fn leet(c: char) -> Option<char> {
+    Some(match c {
+        '0' => 'o',
+        '1' => 'i',
+        '3' => 'e',
+        '4' | '@' => 'a',
+        '5' | '$' => 's',
+        '7' => 't',
+        '8' => 'b',
+        _ => return None,
+    })
+}
+
+/// The Latin letter a (lowercased) Cyrillic or Greek letter looks like.
+fn confusable(c: char) -> Option<char> {
+    Some(match c {
+        'а' | 'α' => 'a',
+        'в' | 'β' => 'b',
+        'с' | 'ϲ' => 'c',
+        'ԁ' => 'd',
+        'е' | 'ё' | 'ε' => 'e',
+        'һ' | 'η' => 'h',
+        'і' | 'ї' | 'ι' => 'i',
+        'ј' => 'j',
+        'к' | 'κ' => 'k',
+        'ӏ' => 'l',
+        'м' => 'm',
+        'п' => 'n',
+        'о' | 'ο' | 'σ' => 'o',
+        'р' | 'ρ' => 'p',
+        'ԛ' => 'q',
+        'г' => 'r',
+        'ѕ' => 's',
+        'т' | 'τ' => 't',
+        'υ' => 'u',
+        'ѵ' | 'ν' => 'v',
+        'ԝ' | 'ω' => 'w',
+        'х' | 'χ' => 'x',
+        'у' | 'γ' => 'y',
+        'ζ' => 'z',
+        _ => return None,
+    })
+}
+
+/// Undo the evasions of step 6 on folded text and its map (one entry per byte).
+fn undo_evasions(original: &str, folded: &str, map: &[(u32, u32)]) -> (String, Vec<(u32, u32)>) {
+    // One entry per character: the character and the original span it came from.
+    let mut chars: Vec<(char, (u32, u32))> = Vec::with_capacity(folded.len());
+    let mut at = 0;
+    for c in folded.chars() {
+        chars.push((c, map.get(at).copied().unwrap_or_default()));
+        at += c.len_utf8();
+    }
+    join_spaced_letters(&mut chars);
+    fold_words(original, &mut chars);
+    let mut out = String::with_capacity(folded.len());
+    let mut out_map = Vec::with_capacity(map.len());
+    for (c, span) in chars {
+        out.push(c);
+        for _ in 0..c.len_utf8() {
+            out_map.push(span);
+        }
+    }
+    (out, out_map)
+}
+
+/// Remove the separators of three or more single characters spaced out with the same one
+/// (`f.r.e.e`, `c a s h`), when two or more of them are letters.
+fn join_spaced_letters(chars: &mut Vec<(char, (u32, u32))>) {
+    let alnum = |c: char| c.is_alphanumeric();
+    let single = |chars: &[(char, (u32, u32))], i: usize| {
+        alnum(chars[i].0)
+            && (i == 0 || !alnum(chars[i - 1].0))
+            && chars.get(i + 1).is_none_or(|n| !alnum(n.0))
+    };
+    let mut remove = vec![false; chars.len()];
+    let mut i = 0;
+    while i < chars.len() {
+        if !single(chars, i) {
+            i += 1;
+            continue;
+        }
+        let Some(&(sep, _)) = chars.get(i + 1).filter(|n| is_separator(n.0)) else {
+            i += 1;
+            continue;
+        };
+        let mut end = i;
+        while end + 2 < chars.len() && chars[end + 1].0 == sep && single(chars, end + 2) {
+            end += 2;
+        }
+        let count = (end - i) / 2 + 1;
+        let letters = (i..=end)
+            .step_by(2)
+            .filter(|&k| chars[k].0.is_alphabetic())
+            .count();
+        if count >= 3 && letters >= 2 {
+            for k in (i + 1..end).step_by(2) {
+                remove[k] = true;
+            }
+        }
+        i = end + 1;
+    }
+    let mut k = 0;
+    chars.retain(|_| {
+        let keep = !remove[k];
+        k += 1;
+        keep
+    });
+}
+
+/// Read lookalikes and leet as letters, word by word.
+fn fold_words(original: &str, chars: &mut [(char, (u32, u32))]) {
+    let in_word = |chars: &[(char, (u32, u32))], i: usize| {
+        let c = chars[i].0;
+        c.is_alphanumeric()
+            // `$` and `@` count as part of a word only before (or, for `@`, between) letters,
+            // so amounts and addresses keep them.
+            || (c == '$' && chars.get(i + 1).is_some_and(|n| n.0.is_alphabetic()))
+            || (c == '@'
+                && i > 0
+                && chars[i - 1].0.is_alphabetic()
+                && chars.get(i + 1).is_some_and(|n| n.0.is_alphabetic()))
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        if !in_word(chars, i) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && in_word(chars, i) {
+            i += 1;
+        }
+        let word = &mut chars[start..i];
+        let latin = word.iter().any(|(c, _)| c.is_ascii_alphabetic());
+        let lookalikes_only = word
+            .iter()
+            .all(|(c, _)| confusable(*c).is_some() || !c.is_alphabetic());
+        if latin || lookalikes_only {
+            for (c, span) in word.iter_mut() {
+                // Capital nu (Ν) looks like N, its lowercase (ν) like v.
+                let was = original
+                    .get(span.0 as usize..)
+                    .and_then(|s| s.chars().next());
+                if was == Some('Ν') {
+                    *c = 'n';
+                } else if let Some(l) = confusable(*c) {
+                    *c = l;
+                }
+            }
+        }
+        // `user@domain.tld` is an address, not `a` written as `@`.
+        let address = chars.get(i).is_some_and(|n| n.0 == '.');
+        let word = &mut chars[start..i];
+        let letters = word.iter().any(|(c, _)| c.is_alphabetic());
+        if letters {
+            for (c, _) in word.iter_mut() {
+                if *c == '@' && address {
+                    continue;
+                }
+                if let Some(l) = leet(*c) {
+                    *c = l;
+                }
+            }
+        }
+    }
 }
 
 fn has_whitespace_run(bytes: &[u8]) -> bool {
@@ -207,6 +409,33 @@ mod tests {
         assert_eq!(&text[span.range()], "Crème  brûlée");
         let span = n.to_original(0, 4);
         assert_eq!(&text[span.range()], "Ｓａｌｅ");
+    }
+
+    #[test]
+    fn undoes_evasions_and_keeps_original_spans() {
+        assert_eq!(folded("FR33 c4$h now"), "free cash now");
+        assert_eq!(folded("f.r.e.e gift, C A S H"), "free gift, cash");
+        assert_eq!(folded("\u{0455}\u{0430}le today"), "sale today");
+        assert_eq!(folded("ΒΟΝUS"), "bonus");
+        // Numbers, amounts, addresses and ordinary words stay as they are.
+        assert_eq!(
+            folded("Order #48213, $10 off, 24/7"),
+            "order #48213, $10 off, 24/7"
+        );
+        assert_eq!(folded("mail bob@example.com"), "mail bob@example.com");
+        assert_eq!(folded("Reply 1 or 2"), "reply 1 or 2");
+        assert_eq!(folded("I am a"), "i am a");
+        // A Russian word without Latin letters is left alone.
+        assert_eq!(folded("привет"), "привет");
+        let text = "Get f.r.e.e stuff";
+        let n = NormalizedText::new(text);
+        let at = n.folded().find("free").unwrap();
+        let span = n.to_original(at, at + 4);
+        assert_eq!(&text[span.range()], "f.r.e.e");
+        let text = "c4sh";
+        let n = NormalizedText::new(text);
+        assert_eq!(n.folded(), "cash");
+        assert_eq!(&text[n.to_original(0, 4).range()], "c4sh");
     }
 
     #[test]

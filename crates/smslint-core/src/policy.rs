@@ -100,6 +100,110 @@ pub struct PolicySpec {
     pub use_cases: Vec<UseCaseSpec>,
     /// Decision settings.
     pub decision: DecisionSpec,
+    /// Content rules, independent of use case.
+    pub rules: Vec<ContentRuleSpec>,
+    /// Names the sender goes by, for rules that require the message to name it.
+    pub brand_names: Vec<String>,
+}
+
+/// Phrases and patterns that together make one clause of a content rule: it holds when any of
+/// them matches.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MatcherSpec {
+    /// Phrases, matched like use-case keywords.
+    pub keywords: Vec<String>,
+    /// Regular expressions, matched like use-case patterns.
+    pub patterns: Vec<String>,
+}
+
+impl MatcherSpec {
+    /// Whether the clause has nothing to match.
+    pub fn is_empty(&self) -> bool {
+        self.keywords.is_empty() && self.patterns.is_empty()
+    }
+}
+
+/// A content rule as plain data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContentRuleSpec {
+    /// Stable, lowercase dotted id, such as `marketing.opt_out_missing`.
+    pub id: String,
+    /// What the rule flags.
+    pub description: Option<String>,
+    /// Severity of a finding (before overrides).
+    pub severity: Severity,
+    /// What a finding tells the sender.
+    pub message: String,
+    /// Where to read more.
+    pub link: Option<String>,
+    /// The rule applies only when one of these use cases is detected (empty: always).
+    pub when_detected: Vec<UseCase>,
+    /// The rule fires when the text takes more segments than this.
+    pub segments_over: Option<u32>,
+    /// The rule fires when one of these matches ...
+    pub matches: Option<MatcherSpec>,
+    /// ... and one of these matches too (context) ...
+    pub with: Option<MatcherSpec>,
+    /// ... and none of these matches (negative evidence) ...
+    pub unless: Option<MatcherSpec>,
+    /// ... and, when given, none of these matches (the rule flags their absence).
+    pub require: Option<MatcherSpec>,
+    /// The rule flags a text that names none of the sender's brand names.
+    pub require_brand: bool,
+    /// The rule is lifted when the campaign registers one of these use cases.
+    pub unless_use_case: Vec<UseCase>,
+}
+
+/// The part of a content rule a matcher belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Clause {
+    /// `match`.
+    Match,
+    /// `with`.
+    With,
+    /// `unless`.
+    Unless,
+    /// `require`.
+    Require,
+}
+
+/// What a keyword or pattern of the compiled matchers feeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Target {
+    /// A scoring rule (index into `rules`).
+    Score(u32),
+    /// A clause of a content rule (index into `content_rules`).
+    Clause(u32, Clause),
+}
+
+/// A compiled content rule.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ContentRule {
+    /// Its id.
+    pub id: String,
+    /// The reason code its findings carry in `check`: `rule.` and the id.
+    pub code: String,
+    /// What it flags.
+    pub description: Option<String>,
+    /// Effective severity; `None` when turned off.
+    pub severity: Option<Severity>,
+    /// The severity the rule declares.
+    pub default_severity: Severity,
+    /// What a finding tells the sender.
+    pub message: String,
+    /// Where to read more.
+    pub link: Option<String>,
+    /// Applies only when one of these is detected (indices into the use cases; empty: always).
+    pub when_detected: Vec<UseCase>,
+    /// Fires above this many segments.
+    pub segments_over: Option<u32>,
+    /// Which clauses it has.
+    pub has: [bool; 4],
+    /// Requires a brand name.
+    pub require_brand: bool,
+    /// Lifted by these registrations.
+    pub unless_use_case: Vec<UseCase>,
 }
 
 /// What a rule matches.
@@ -152,18 +256,55 @@ pub struct Policy {
     pub(crate) use_cases: Vec<UseCaseDef>,
     pub(crate) rules: Vec<Rule>,
     pub(crate) decision: DecisionSpec,
+    /// Content rules.
+    pub(crate) content_rules: Vec<ContentRule>,
+    /// The policy's brand names, folded, for `require_brand`.
+    pub(crate) brands: Option<BrandMatcher>,
     /// One automaton over every distinct folded phrase.
     pub(crate) keywords: Option<AhoCorasick>,
-    /// For each automaton pattern, the range of `keyword_rules` it stands for.
-    pub(crate) keyword_targets: Vec<Range<u32>>,
-    /// Rule indices, grouped by automaton pattern.
-    pub(crate) keyword_rules: Vec<u32>,
+    /// For each automaton pattern, the range of `keyword_targets` it stands for.
+    pub(crate) keyword_ranges: Vec<Range<u32>>,
+    /// What each phrase feeds, grouped by automaton pattern.
+    pub(crate) keyword_targets: Vec<Target>,
     /// One set over every pattern, to learn which match.
     pub(crate) pattern_set: Option<RegexSet>,
     /// Each pattern on its own, to find the span of one that matched.
     pub(crate) patterns: Vec<Regex>,
-    /// For each pattern, its rule index.
-    pub(crate) pattern_rules: Vec<u32>,
+    /// What each pattern feeds.
+    pub(crate) pattern_targets: Vec<Target>,
+}
+
+/// Names the sender goes by, matched like keywords; built once (from the policy or `--brand`).
+#[derive(Clone, Debug)]
+pub struct BrandMatcher {
+    automaton: AhoCorasick,
+}
+
+impl BrandMatcher {
+    /// A matcher for `names`; `None` when no name has any letter or digit once folded.
+    pub fn new<S: AsRef<str>>(names: &[S]) -> Option<BrandMatcher> {
+        let folded: Vec<String> = names
+            .iter()
+            .map(|n| fold(n.as_ref()))
+            .filter(|n| !n.is_empty())
+            .collect();
+        if folded.is_empty() {
+            return None;
+        }
+        AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&folded)
+            .ok()
+            .map(|automaton| BrandMatcher { automaton })
+    }
+
+    /// Whether the folded text names a brand at word boundaries.
+    pub fn found_in(&self, text: &crate::NormalizedText<'_>) -> bool {
+        let folded = text.folded();
+        self.automaton
+            .find_overlapping_iter(folded)
+            .any(|m| crate::classify::at_word_boundaries(folded, m.start(), m.end()))
+    }
 }
 
 impl Policy {
@@ -171,10 +312,12 @@ impl Policy {
     pub fn compile(spec: PolicySpec) -> Result<Policy, CompileError> {
         let mut rules = Vec::new();
         let mut use_cases = Vec::with_capacity(spec.use_cases.len());
-        // (folded phrase, rule index), grouped by phrase below.
-        let mut phrases: Vec<(String, u32)> = Vec::new();
-        let mut regex_sources = Vec::new();
-        let mut pattern_rules = Vec::new();
+        // (folded phrase, what it feeds), grouped by phrase below.
+        let mut phrases: Vec<(String, Target)> = Vec::new();
+        let mut regex_sources: Vec<String> = Vec::new();
+        let mut pattern_targets: Vec<Target> = Vec::new();
+        // For compile errors: the rule id and owner of each pattern.
+        let mut pattern_owners: Vec<(String, String)> = Vec::new();
         let mut keyword_bytes = 0usize;
         for (uc_index, uc) in spec.use_cases.into_iter().enumerate() {
             for kw in uc.keywords {
@@ -188,7 +331,7 @@ impl Policy {
                 keyword_bytes += folded.len();
                 // The id uses the folded phrase, so it does not depend on how it was capitalised.
                 let id = format!("kw:{folded}");
-                phrases.push((folded, rules.len() as u32));
+                phrases.push((folded, Target::Score(rules.len() as u32)));
                 rules.push(Rule {
                     id,
                     use_case: uc_index,
@@ -198,7 +341,8 @@ impl Policy {
                 });
             }
             for p in uc.patterns {
-                pattern_rules.push(rules.len() as u32);
+                pattern_targets.push(Target::Score(rules.len() as u32));
+                pattern_owners.push((p.id.clone(), uc.use_case.to_string()));
                 regex_sources.push(p.regex.clone());
                 rules.push(Rule {
                     id: p.id,
@@ -214,6 +358,57 @@ impl Policy {
                 description: uc.description,
             });
         }
+        let mut content_rules = Vec::with_capacity(spec.rules.len());
+        for (index, r) in spec.rules.into_iter().enumerate() {
+            let index = index as u32;
+            let clauses = [
+                (Clause::Match, &r.matches),
+                (Clause::With, &r.with),
+                (Clause::Unless, &r.unless),
+                (Clause::Require, &r.require),
+            ];
+            let mut has = [false; 4];
+            for (i, (clause, matcher)) in clauses.into_iter().enumerate() {
+                let Some(m) = matcher else { continue };
+                has[i] = true;
+                for phrase in &m.keywords {
+                    let folded = fold(phrase);
+                    if folded.is_empty() {
+                        return Err(CompileError::EmptyKeyword {
+                            phrase: phrase.clone(),
+                            use_case: format!("rule {}", r.id),
+                        });
+                    }
+                    keyword_bytes += folded.len();
+                    phrases.push((folded, Target::Clause(index, clause)));
+                }
+                for regex in &m.patterns {
+                    pattern_targets.push(Target::Clause(index, clause));
+                    pattern_owners.push((r.id.clone(), format!("rule {}", r.id)));
+                    regex_sources.push(regex.clone());
+                }
+            }
+            content_rules.push(ContentRule {
+                code: format!("rule.{}", r.id),
+                id: r.id,
+                description: r.description,
+                severity: Some(r.severity),
+                default_severity: r.severity,
+                message: r.message,
+                link: r.link,
+                when_detected: r.when_detected,
+                segments_over: r.segments_over,
+                has,
+                require_brand: r.require_brand,
+                unless_use_case: r.unless_use_case,
+            });
+        }
+        let matcher_count = phrases.len() + regex_sources.len();
+        if matcher_count > MAX_RULES {
+            return Err(CompileError::Limit(format!(
+                "the policy has {matcher_count} keywords and patterns; at most {MAX_RULES} are allowed"
+            )));
+        }
         if rules.len() > MAX_RULES {
             return Err(CompileError::Limit(format!(
                 "the policy has {} rules; at most {MAX_RULES} are allowed",
@@ -228,16 +423,16 @@ impl Policy {
 
         phrases.sort();
         let mut distinct: Vec<&str> = Vec::new();
-        let mut keyword_targets: Vec<Range<u32>> = Vec::new();
-        let mut keyword_rules = Vec::with_capacity(phrases.len());
-        for (phrase, rule) in &phrases {
+        let mut keyword_ranges: Vec<Range<u32>> = Vec::new();
+        let mut keyword_targets = Vec::with_capacity(phrases.len());
+        for (phrase, target) in &phrases {
             if distinct.last() != Some(&phrase.as_str()) {
                 distinct.push(phrase);
-                let at = keyword_rules.len() as u32;
-                keyword_targets.push(at..at);
+                let at = keyword_targets.len() as u32;
+                keyword_ranges.push(at..at);
             }
-            keyword_rules.push(*rule);
-            if let Some(last) = keyword_targets.last_mut() {
+            keyword_targets.push(*target);
+            if let Some(last) = keyword_ranges.last_mut() {
                 last.end += 1;
             }
         }
@@ -257,10 +452,10 @@ impl Policy {
         };
 
         let regex_error = |i: usize, message: String| {
-            let rule = &rules[pattern_rules[i] as usize];
+            let (id, owner) = pattern_owners[i].clone();
             CompileError::Regex {
-                id: rule.id.clone(),
-                use_case: use_cases[rule.use_case].use_case.to_string(),
+                id,
+                use_case: owner,
                 message,
             }
         };
@@ -291,12 +486,14 @@ impl Policy {
             use_cases,
             rules,
             decision: spec.decision,
+            content_rules,
+            brands: BrandMatcher::new(&spec.brand_names),
             keywords,
+            keyword_ranges,
             keyword_targets,
-            keyword_rules,
             pattern_set,
             patterns,
-            pattern_rules,
+            pattern_targets,
         })
     }
 
@@ -324,6 +521,33 @@ impl Policy {
     pub fn decision(&self) -> &DecisionSpec {
         &self.decision
     }
+
+    /// The content rules.
+    pub fn content_rules(&self) -> &[ContentRule] {
+        &self.content_rules
+    }
+
+    /// The policy's own brand names, if it lists any.
+    pub fn brands(&self) -> Option<&BrandMatcher> {
+        self.brands.as_ref()
+    }
+
+    /// Set the severity of every content rule whose id is `selector` or starts with `selector.`
+    /// (`None` turns them off); returns how many rules it changed. Apply broader selectors
+    /// first: a later, narrower one wins.
+    pub fn override_severity(&mut self, selector: &str, severity: Option<Severity>) -> usize {
+        let mut changed = 0;
+        for r in &mut self.content_rules {
+            let applies = r.id == selector
+                || (r.id.starts_with(selector) && r.id[selector.len()..].starts_with('.'))
+                || selector == "*";
+            if applies {
+                r.severity = severity;
+                changed += 1;
+            }
+        }
+        changed
+    }
 }
 
 #[cfg(test)]
@@ -349,6 +573,8 @@ mod tests {
                 }],
             }],
             decision: DecisionSpec::default(),
+            rules: Vec::new(),
+            brand_names: Vec::new(),
         }
     }
 
@@ -358,7 +584,7 @@ mod tests {
         assert_eq!(p.rules().len(), 2);
         assert_eq!(p.rule(0).id, "kw:out for delivery");
         assert_eq!(p.rule(1).id, "ups-tracking");
-        assert_eq!(p.keyword_targets, vec![0..1]);
+        assert_eq!(p.keyword_ranges, vec![0..1]);
     }
 
     #[test]

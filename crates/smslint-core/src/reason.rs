@@ -98,15 +98,55 @@ impl Serialize for ReasonCode {
     }
 }
 
+/// The code of a reason: a fixed [`ReasonCode`], or `rule.<id>` for a content rule.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Code {
+    /// One of the fixed codes.
+    Fixed(ReasonCode),
+    /// A content rule's code, `rule.` and its id.
+    Rule(String),
+}
+
+impl Code {
+    /// The code as printed.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Code::Fixed(c) => c.as_str(),
+            Code::Rule(s) => s,
+        }
+    }
+}
+
+impl From<ReasonCode> for Code {
+    fn from(c: ReasonCode) -> Code {
+        Code::Fixed(c)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// One cause of a verdict: a stable code, its severity and a message that names the facts.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Reason {
     /// The stable code.
-    pub code: ReasonCode,
+    pub code: Code,
     /// Its severity; any `error` rejects.
     pub severity: Severity,
     /// What was found, naming the snapshot fields and values involved.
     pub message: String,
+    /// Where in the text, for content rules that flag something present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub span: Option<crate::span::Span>,
 }
 
 #[cfg(test)]

@@ -1,39 +1,73 @@
 //! Example-based policy tests: each use case's `examples.match` and `examples.no_match`.
 
-use smslint_core::{NormalizedText, UseCase};
+use smslint_core::{segments, LintContext, NormalizedText, UseCase};
 
 use crate::load::LoadedPolicy;
+
+/// What an example is about.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Subject {
+    /// A use case, with the score the example got and the threshold.
+    UseCase {
+        /// The use case.
+        use_case: UseCase,
+        /// Its score on the example.
+        score: f64,
+        /// Its threshold.
+        threshold: f64,
+    },
+    /// A content rule.
+    Rule {
+        /// The rule's id.
+        id: String,
+    },
+}
 
 /// One example that did not behave as declared.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExampleFailure {
-    /// The use case the example belongs to.
-    pub use_case: UseCase,
+    /// The use case or rule the example belongs to.
+    pub subject: Subject,
     /// The example text.
     pub text: String,
-    /// True for a `match` example that was not detected; false for a `no_match` that was.
+    /// True for a `match` example that was not detected (did not fire); false for a `no_match`
+    /// that was (did).
     pub expected_match: bool,
-    /// The score the use case got.
-    pub score: f64,
-    /// Its threshold.
-    pub threshold: f64,
 }
 
 impl std::fmt::Display for ExampleFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}: {:?} scored {} (threshold {})",
-            self.use_case,
-            if self.expected_match {
-                "match"
-            } else {
-                "no_match"
-            },
-            self.text,
-            smslint_core::fmt_score(self.score),
-            smslint_core::fmt_score(self.threshold)
-        )
+        let kind = if self.expected_match {
+            "match"
+        } else {
+            "no_match"
+        };
+        match &self.subject {
+            Subject::UseCase {
+                use_case,
+                score,
+                threshold,
+            } => {
+                write!(
+                f,
+                "{use_case} {kind} example {:?}: expected it {}, but it scored {} (threshold {})",
+                self.text,
+                if self.expected_match { "detected" } else { "not detected" },
+                smslint_core::fmt_score(*score),
+                smslint_core::fmt_score(*threshold)
+            )
+            }
+            Subject::Rule { id } => write!(
+                f,
+                "rule {id} {kind} example {:?}: expected it {}",
+                self.text,
+                if self.expected_match {
+                    "to fire, but it did not"
+                } else {
+                    "not to fire, but it did"
+                }
+            ),
+        }
     }
 }
 
@@ -46,33 +80,85 @@ pub struct ExampleReport {
     pub failures: Vec<ExampleFailure>,
 }
 
-/// Run every use case's examples against the compiled policy.
+fn cases(examples: Option<&crate::raw::RawExamples>) -> Vec<(String, bool)> {
+    let examples = examples.cloned().unwrap_or_default();
+    examples
+        .matches
+        .into_iter()
+        .map(|t| (t, true))
+        .chain(examples.no_match.into_iter().map(|t| (t, false)))
+        .collect()
+}
+
+/// Run every use case's and every content rule's examples against the compiled policy.
 pub fn run_examples(loaded: &LoadedPolicy) -> ExampleReport {
+    let policy = &loaded.policy;
     let mut report = ExampleReport::default();
     for (index, (name, uc)) in loaded.raw.use_cases.0.iter().enumerate() {
-        let examples = uc.examples.clone().unwrap_or_default();
-        let cases = examples
-            .matches
-            .iter()
-            .map(|t| (t, true))
-            .chain(examples.no_match.iter().map(|t| (t, false)));
-        for (text, expected_match) in cases {
+        for (text, expected_match) in cases(uc.examples.as_ref()) {
             report.total += 1;
-            let classification = loaded.policy.classify(&NormalizedText::new(text));
+            let classification = policy.classify(&NormalizedText::new(&text));
             let score = &classification.scores[index];
             debug_assert_eq!(score.use_case, name.0);
             if score.detected() != expected_match {
                 report.failures.push(ExampleFailure {
-                    use_case: name.0.clone(),
-                    text: text.clone(),
+                    subject: Subject::UseCase {
+                        use_case: name.0.clone(),
+                        score: score.score,
+                        threshold: score.threshold,
+                    },
+                    text,
                     expected_match,
-                    score: score.score,
-                    threshold: score.threshold,
+                });
+            }
+        }
+    }
+    for (index, rule) in loaded.raw.rules.iter().enumerate() {
+        let brands = rule
+            .examples
+            .as_ref()
+            .and_then(|e| smslint_core::BrandMatcher::new(&e.brands));
+        for (text, expected_match) in cases(rule.examples.as_ref()) {
+            report.total += 1;
+            let fired = fired_rules_with(loaded, &text, brands.as_ref()).contains(&index);
+            if fired != expected_match {
+                report.failures.push(ExampleFailure {
+                    subject: Subject::Rule {
+                        id: rule.id.0.clone(),
+                    },
+                    text,
+                    expected_match,
                 });
             }
         }
     }
     report
+}
+
+/// Indices of the content rules that fire on `text` (no campaign known; the policy's brands).
+pub fn fired_rules(loaded: &LoadedPolicy, text: &str) -> Vec<usize> {
+    fired_rules_with(loaded, text, None)
+}
+
+/// Indices of the content rules that fire on `text`, with `brands` instead of the policy's.
+pub fn fired_rules_with(
+    loaded: &LoadedPolicy,
+    text: &str,
+    brands: Option<&smslint_core::BrandMatcher>,
+) -> Vec<usize> {
+    let policy = &loaded.policy;
+    let normalized = NormalizedText::new(text);
+    let classification = policy.classify(&normalized);
+    let context = LintContext {
+        registered: None,
+        brands,
+        segments: segments::analyze(text).segments,
+    };
+    policy
+        .lint(&normalized, &classification, &context)
+        .iter()
+        .map(|f| f.rule as usize)
+        .collect()
 }
 
 /// A policy test case of a test file: a message and what the policy must make of it.
@@ -152,7 +238,12 @@ pub fn run_cases(
     source: &str,
 ) -> Vec<CaseFailure> {
     let policy = &loaded.policy;
-    let rule_ids: Vec<&str> = policy.rules().iter().map(|r| r.id.as_str()).collect();
+    let rule_ids: Vec<&str> = policy
+        .rules()
+        .iter()
+        .map(|r| r.id.as_str())
+        .chain(policy.content_rules().iter().map(|r| r.id.as_str()))
+        .collect();
     let mut failures = Vec::new();
     for (index, case) in cases.iter().enumerate() {
         let c = policy.classify(&NormalizedText::new(&case.text));
@@ -182,11 +273,17 @@ pub fn run_cases(
                 problems.push(format!("expected {u} not detected, but it is"));
             }
         }
+        let content = fired_rules(loaded, &case.text);
         let fired: Vec<&str> = c
             .scores
             .iter()
             .flat_map(|s| &s.evidence)
             .map(|e| policy.rule(e.rule).id.as_str())
+            .chain(
+                content
+                    .iter()
+                    .map(|&i| policy.content_rules()[i].id.as_str()),
+            )
             .collect();
         for (ids, must) in [(&case.expect.fired, true), (&case.expect.not_fired, false)] {
             for id in ids {

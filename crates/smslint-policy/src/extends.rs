@@ -149,6 +149,21 @@ pub fn merge(chain: &Chain) -> (RawPolicy, Vec<PolicyDiagnostic>) {
         if child.description.is_some() {
             merged.description.clone_from(&child.description);
         }
+        for rule in &child.rules {
+            match merged.rules.iter_mut().find(|r| r.id == rule.id) {
+                Some(existing) => *existing = rule.clone(),
+                None => merged.rules.push(rule.clone()),
+            }
+        }
+        for (key, level) in &child.severities.0 {
+            match merged.severities.0.iter_mut().find(|(k, _)| k == key) {
+                Some(existing) => existing.1 = *level,
+                None => merged.severities.0.push((key.clone(), *level)),
+            }
+        }
+        if !child.brand_names.is_empty() {
+            merged.brand_names.clone_from(&child.brand_names);
+        }
         merged.decision = Some(match (&merged.decision, &child.decision) {
             (Some(b), Some(c)) => b.clone().overlaid(c),
             (b, c) => c.clone().or_else(|| b.clone()).unwrap_or_default(),

@@ -77,9 +77,10 @@ pub fn load_source(source: Source) -> Result<LoadedPolicy, PolicyError> {
         return Err(PolicyError { diagnostics });
     }
     let name = chain.sources[0].name.clone();
-    let policy = Policy::compile(to_spec(&merged, &name)).map_err(|e| PolicyError {
+    let mut policy = Policy::compile(to_spec(&merged, &name)).map_err(|e| PolicyError {
         diagnostics: vec![compile_diagnostic(&e, &merged, &chain.sources)],
     })?;
+    apply_severities(&mut policy, &merged);
     Ok(LoadedPolicy {
         policy,
         raw: merged,
@@ -87,6 +88,15 @@ pub fn load_source(source: Source) -> Result<LoadedPolicy, PolicyError> {
         name,
         sources: chain.sources,
     })
+}
+
+/// Apply the policy's `severities`, broadest selector first so the longest wins.
+pub fn apply_severities(policy: &mut Policy, raw: &RawPolicy) {
+    let mut entries: Vec<_> = raw.severities.0.iter().collect();
+    entries.sort_by_key(|(k, _)| if k.0 == "*" { 0 } else { k.0.len() + 1 });
+    for (key, level) in entries {
+        policy.override_severity(&key.0, level.severity());
+    }
 }
 
 /// A compile error, placed at the pattern it is about when there is one.

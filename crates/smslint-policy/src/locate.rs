@@ -22,9 +22,13 @@ pub enum Kind {
     PatternId,
     /// The `extends` value.
     Extends,
+    /// A content rule's `id`.
+    RuleId,
+    /// A key of `severities`.
+    SeverityKey,
 }
 
-const KINDS: usize = 5;
+const KINDS: usize = 7;
 
 impl Kind {
     fn index(self) -> usize {
@@ -150,11 +154,20 @@ pub fn refine(
     } else {
         mark
     };
-    let found = match (detail.key.as_deref(), detail.token.as_deref()) {
-        (Some(key), _) => find_key(text, start, key, 0).map(|k| value_start(text, k)),
-        (None, Some(token)) => find_token(text, start, token, detail.skip),
-        (None, None) => None,
-    };
+    // Search near the mark only: a key far below belongs to another entry.
+    let window = &text[..text.len().min(start + 600)];
+    let found = detail
+        .key
+        .as_deref()
+        .and_then(|key| find_key(window, start, key, 0).map(|k| value_start(text, k)))
+        .or_else(|| {
+            detail
+                .token
+                .as_deref()
+                .and_then(|token| find_token(window, start, token, detail.skip))
+        })
+        // A value without a key (a list item) starts at the mark itself.
+        .or_else(|| detail.offset_in_value.map(|_| mark));
     let Some(mut at) = found else {
         return (line, column);
     };

@@ -56,6 +56,260 @@ pub struct RawPolicy {
     /// The classifiable use cases, in order; ties in score go to the earlier one.
     #[serde(default)]
     pub use_cases: OrderedMap<UseCaseKey, RawUseCase>,
+    /// Content rules, independent of use case. In an extending policy, a rule with an id the
+    /// base has replaces the base's rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RawRule>,
+    /// Severity overrides by rule id or id prefix (`prohibited`, `link.public_shortener`):
+    /// `error`, `warning`, `info` or `off`. The longest matching key wins; an extending policy's
+    /// entries replace the base's.
+    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
+    pub severities: OrderedMap<SeverityKey, Level>,
+    /// Names the sender goes by, for `require: { brand: true }` rules (`--brand` replaces them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub brand_names: Vec<String>,
+}
+
+/// A rule severity, or `off`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Rejects in `check`; fails `lint`.
+    Error,
+    /// Reported; does not reject.
+    Warning,
+    /// Reported for information.
+    Info,
+    /// The rule does not run.
+    Off,
+}
+
+impl Level {
+    /// The severity, or `None` for `off`.
+    pub fn severity(self) -> Option<smslint_core::Severity> {
+        match self {
+            Level::Error => Some(smslint_core::Severity::Error),
+            Level::Warning => Some(smslint_core::Severity::Warning),
+            Level::Info => Some(smslint_core::Severity::Info),
+            Level::Off => None,
+        }
+    }
+}
+
+/// A rule's declared severity (no `off`: turn a rule off under `severities`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleSeverity {
+    /// Rejects in `check`.
+    Error,
+    /// Reported; does not reject.
+    Warning,
+    /// Reported for information.
+    Info,
+}
+
+/// A content rule.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    /// Stable id, lowercase and dotted (`prohibited.firearms`); its reason code is `rule.<id>`.
+    pub id: RuleId,
+    /// What the rule flags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `error`, `warning` or `info`.
+    pub severity: RuleSeverity,
+    /// What a finding tells the sender.
+    pub message: String,
+    /// Where to read more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// Conditions on the message as a whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<RawWhen>,
+    /// Fires when one of these matches (and the other clauses allow it).
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    pub matches: Option<RawMatcher>,
+    /// Context: one of these must match as well.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with: Option<RawMatcher>,
+    /// Negative evidence: the rule does not fire when one of these matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unless: Option<RawMatcher>,
+    /// What the message must contain: the rule fires when none of it matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require: Option<RawRequire>,
+    /// Lifted when the campaign registers one of these use cases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unless_use_case: Vec<UseCaseName>,
+    /// Messages on which the rule must and must not fire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub examples: Option<RawExamples>,
+    /// Where its id is.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub at: At,
+}
+
+/// Conditions on the message as a whole.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWhen {
+    /// The rule applies only when one of these use cases is detected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub detected: Vec<UseCaseName>,
+    /// The rule fires when the text takes more segments than this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments_over: Option<u32>,
+}
+
+/// Phrases and patterns; the clause holds when any of them matches.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMatcher {
+    /// Phrases, matched like use-case keywords.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<MatchPhrase>,
+    /// Regular expressions, matched like use-case patterns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patterns: Vec<RegexSource>,
+}
+
+/// What a message must contain.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequire {
+    /// Phrases, matched like use-case keywords.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<MatchPhrase>,
+    /// Regular expressions, matched like use-case patterns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patterns: Vec<RegexSource>,
+    /// The message must name the sender (`brand_names`, or `--brand`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub brand: bool,
+}
+
+/// A content-rule id: lowercase letters, digits and `_`, in two or more dotted parts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct RuleId(pub String);
+
+/// The shape of a rule id, as a regex for the schema.
+const RULE_ID_PATTERN: &str = "^[a-z0-9_]+(\\.[a-z0-9_]+)+$";
+
+fn is_rule_id(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() >= 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        })
+}
+
+impl<'de> Deserialize<'de> for RuleId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if !is_rule_id(&s) {
+            set_detail(Detail {
+                key: Some("id".into()),
+                ..Detail::default()
+            });
+            return Err(de::Error::custom(format!(
+                "rule id {s:?} must be lowercase letters, digits and `_` in two or more dotted \
+                 parts (for example `marketing.opt_out_missing`)"
+            )));
+        }
+        if probe_hit(Kind::RuleId, Some("id"), &s) {
+            return Err(de::Error::custom(PROBE_MESSAGE));
+        }
+        Ok(RuleId(s))
+    }
+}
+
+impl JsonSchema for RuleId {
+    fn schema_name() -> Cow<'static, str> {
+        "RuleId".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "pattern": RULE_ID_PATTERN })
+    }
+}
+
+/// A key of `severities`: a rule id or a dotted prefix of rule ids.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct SeverityKey(pub String);
+
+impl fmt::Display for SeverityKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SeverityKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let valid = s == "*"
+            || s.split('.').all(|p| {
+                !p.is_empty()
+                    && p.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            });
+        if !valid {
+            set_detail(Detail {
+                token: Some(s.clone()),
+                ..Detail::default()
+            });
+            return Err(de::Error::custom(format!(
+                "severity key {s:?} must be a rule id, a dotted prefix of rule ids, or `*`"
+            )));
+        }
+        if probe_hit(Kind::SeverityKey, None, &s) {
+            return Err(de::Error::custom(PROBE_MESSAGE));
+        }
+        Ok(SeverityKey(s))
+    }
+}
+
+impl JsonSchema for SeverityKey {
+    fn schema_name() -> Cow<'static, str> {
+        "SeverityKey".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "description": "A rule id, a dotted prefix of rule ids, or *." })
+    }
+}
+
+/// A phrase of a content rule's clause: not empty once folded.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct MatchPhrase(pub String);
+
+impl<'de> Deserialize<'de> for MatchPhrase {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if fold(&s).is_empty() {
+            set_detail(Detail {
+                token: Some(s.clone()),
+                ..Detail::default()
+            });
+            return Err(de::Error::custom(format!(
+                "keyword {s:?} is empty once normalised; expected a phrase with letters, digits or symbols"
+            )));
+        }
+        Ok(MatchPhrase(s))
+    }
+}
+
+impl JsonSchema for MatchPhrase {
+    fn schema_name() -> Cow<'static, str> {
+        "MatchPhrase".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "minLength": 1 })
+    }
 }
 
 /// The format version, checked on read.
@@ -239,6 +493,9 @@ pub struct RawExamples {
     /// Messages that must not be detected as the use case.
     #[serde(default)]
     pub no_match: Vec<String>,
+    /// Brand names to assume (as `--brand` would give) when running a rule's examples.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub brands: Vec<String>,
 }
 
 /// A map that keeps its keys in file order and refuses duplicate keys.
@@ -255,6 +512,11 @@ impl<K: PartialEq, V> OrderedMap<K, V> {
     /// The value of `key`.
     pub fn get(&self, key: &K) -> Option<&V> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Whether the map is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -693,6 +955,9 @@ impl RawPolicy {
     /// Record where each probed value is, as ordinals in document order (which is the order of
     /// the parsed structure: maps keep file order, and each kind appears in one place only).
     pub fn assign_positions(&mut self, source: usize) {
+        for (ordinal, rule) in self.rules.iter_mut().enumerate() {
+            rule.at = At { source, ordinal };
+        }
         let (mut thresholds, mut phrases, mut patterns) = (0, 0, 0);
         for (key_ordinal, (_, uc)) in self.use_cases.0.iter_mut().enumerate() {
             uc.key_at = At {

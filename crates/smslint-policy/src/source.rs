@@ -193,6 +193,8 @@ fn classify(
         DiagnosticCode::DuplicateKey
     } else if has("pattern id") {
         DiagnosticCode::InvalidId
+    } else if has("rule id") || has("severity key") {
+        DiagnosticCode::InvalidRuleId
     } else if has("weight ") || has("threshold ") {
         DiagnosticCode::InvalidNumber
     } else if has("is empty once normalised") {

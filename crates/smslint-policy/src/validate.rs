@@ -8,17 +8,52 @@ use std::collections::HashMap;
 
 use smslint_core::normalize::fold;
 use smslint_core::{
-    DecisionSpec, KeywordSpec, PatternSpec, PolicySpec, Severity, UseCase, UseCaseSpec,
+    ContentRuleSpec, DecisionSpec, KeywordSpec, MatcherSpec, PatternSpec, PolicySpec, Severity,
+    UseCase, UseCaseSpec,
 };
 
 use crate::diagnostic::{DiagnosticCode, PolicyDiagnostic};
 use crate::locate::Kind;
-use crate::raw::{RawDecision, RawPolicy, Unclassified};
+use crate::raw::{RawDecision, RawMatcher, RawPolicy, RuleSeverity, Unclassified};
 use crate::source::Source;
 
 /// Problems within each file of a chain: checked before merging, where positions are exact.
 pub fn validate_file(raw: &RawPolicy, source: &Source) -> Vec<PolicyDiagnostic> {
     let mut out = Vec::new();
+    let mut rule_ids: HashMap<&str, usize> = HashMap::new();
+    for (i, rule) in raw.rules.iter().enumerate() {
+        if let Some(first) = rule_ids.insert(&rule.id.0, i) {
+            out.push(
+                source
+                    .diagnostic(
+                        DiagnosticCode::DuplicateId,
+                        Kind::RuleId,
+                        rule.at,
+                        format!("rule id `{}` is already used by rules[{first}]", rule.id.0),
+                    )
+                    .with_path(format!("rules[{i}]")),
+            );
+        }
+        let triggers = rule.matches.is_some()
+            || rule.require.is_some()
+            || rule
+                .when
+                .as_ref()
+                .is_some_and(|w| w.segments_over.is_some());
+        if !triggers {
+            out.push(
+                source
+                    .diagnostic(
+                        DiagnosticCode::RuleWithoutTrigger,
+                        Kind::RuleId,
+                        rule.at,
+                        format!("rule `{}` has nothing that makes it fire", rule.id.0),
+                    )
+                    .with_path(format!("rules[{i}]"))
+                    .with_help("give it `match:`, `require:`, or `when: { segments_over: N }`"),
+            );
+        }
+    }
     let mut ids: HashMap<&str, String> = HashMap::new();
     for (name, uc) in &raw.use_cases.0 {
         let base = format!("use_cases.{name}");
@@ -139,6 +174,45 @@ pub fn validate_merged(merged: &RawPolicy, sources: &[Source]) -> Vec<PolicyDiag
             out.push(d.with_path(format!("{base}.threshold")));
         }
     }
+    for (ordinal, (key, _)) in merged.severities.0.iter().enumerate() {
+        let matches = key.0 == "*"
+            || merged.rules.iter().any(|r| {
+                r.id.0 == key.0
+                    || (r.id.0.starts_with(&key.0) && r.id.0[key.0.len()..].starts_with('.'))
+            });
+        if matches {
+            continue;
+        }
+        let message = format!("severities key `{key}` names no rule and prefixes none");
+        // The merged map keeps the first file's order; look for the key where it is written.
+        let mut d = sources
+            .iter()
+            .enumerate()
+            .filter(|(_, src)| src.text.contains(&key.0))
+            .find_map(|(s, src)| {
+                let at = crate::raw::At { source: s, ordinal };
+                src.position(Kind::SeverityKey, at).map(|_| {
+                    src.diagnostic(
+                        DiagnosticCode::UnmatchedSeverity,
+                        Kind::SeverityKey,
+                        at,
+                        message.clone(),
+                    )
+                })
+            })
+            .unwrap_or_else(|| {
+                PolicyDiagnostic::error(
+                    DiagnosticCode::UnmatchedSeverity,
+                    &sources[0].name,
+                    message.clone(),
+                )
+            });
+        let ids = merged.rules.iter().map(|r| r.id.0.as_str());
+        if let Some(n) = crate::diagnostic::nearest(&key.0, ids) {
+            d = d.with_help(format!("did you mean `{n}`?"));
+        }
+        out.push(d.with_path(format!("severities.{key}")));
+    }
     let decision = effective_decision(merged);
     let first = &sources[0];
     for (label, members) in decision.covers.iter().flat_map(|c| &c.0) {
@@ -178,10 +252,54 @@ pub fn effective_decision(raw: &RawPolicy) -> RawDecision {
     }
 }
 
+fn matcher(m: &RawMatcher) -> MatcherSpec {
+    MatcherSpec {
+        keywords: m.keywords.iter().map(|k| k.0.clone()).collect(),
+        patterns: m.patterns.iter().map(|p| p.0.clone()).collect(),
+    }
+}
+
 /// The core model of a merged policy that passed validation.
 pub fn to_spec(raw: &RawPolicy, file: &str) -> PolicySpec {
     let decision = effective_decision(raw);
+    let rules = raw
+        .rules
+        .iter()
+        .map(|r| ContentRuleSpec {
+            id: r.id.0.clone(),
+            description: r.description.clone(),
+            severity: match r.severity {
+                RuleSeverity::Error => Severity::Error,
+                RuleSeverity::Warning => Severity::Warning,
+                RuleSeverity::Info => Severity::Info,
+            },
+            message: r.message.clone(),
+            link: r.link.clone(),
+            when_detected: r
+                .when
+                .iter()
+                .flat_map(|w| &w.detected)
+                .map(|u| u.0.clone())
+                .collect(),
+            segments_over: r.when.as_ref().and_then(|w| w.segments_over),
+            matches: r.matches.as_ref().map(matcher),
+            with: r.with.as_ref().map(matcher),
+            unless: r.unless.as_ref().map(matcher),
+            require: r
+                .require
+                .as_ref()
+                .filter(|q| !q.keywords.is_empty() || !q.patterns.is_empty())
+                .map(|q| MatcherSpec {
+                    keywords: q.keywords.iter().map(|k| k.0.clone()).collect(),
+                    patterns: q.patterns.iter().map(|p| p.0.clone()).collect(),
+                }),
+            require_brand: r.require.as_ref().is_some_and(|q| q.brand),
+            unless_use_case: r.unless_use_case.iter().map(|u| u.0.clone()).collect(),
+        })
+        .collect();
     PolicySpec {
+        rules,
+        brand_names: raw.brand_names.clone(),
         name: raw.name.clone().unwrap_or_else(|| file.to_owned()),
         use_cases: raw
             .use_cases

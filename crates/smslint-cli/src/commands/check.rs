@@ -3,7 +3,10 @@
 use std::io::Write;
 
 use anyhow::Result;
-use smslint_core::{decide, segments, select_profile, Message, NormalizedText, SendContext};
+use smslint_core::{
+    decide, segments, select_profile, BrandMatcher, LintContext, Message, NormalizedText,
+    SendContext,
+};
 
 use crate::args::{CheckArgs, Format};
 use crate::exit::ExitStatus;
@@ -22,7 +25,20 @@ pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<Ex
     let text = input::message_text(&args.source)?;
 
     let policy = &loaded.policy;
-    let classification = policy.classify(&NormalizedText::new(&text));
+    let brands = BrandMatcher::new(&args.brands);
+    let normalized = NormalizedText::new(&text);
+    let classification = policy.classify(&normalized);
+    let segments = segments::analyze(&text);
+    let registered = profile.campaign().and_then(|c| c.use_cases.as_deref());
+    let findings = policy.lint(
+        &normalized,
+        &classification,
+        &LintContext {
+            registered,
+            brands: brands.as_ref(),
+            segments: segments.segments,
+        },
+    );
     let message = Message {
         text: &text,
         to,
@@ -34,8 +50,14 @@ pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<Ex
         sent_today: args.sent_today,
         daily_cap: args.daily_cap,
     };
-    let verdict = decide(policy, &classification, profile, &message, &context);
-    let segments = segments::analyze(&text);
+    let verdict = decide(
+        policy,
+        &classification,
+        &findings,
+        profile,
+        &message,
+        &context,
+    );
     match args.format {
         Format::Json => {
             let record = json::check(policy, &classification, &verdict, profile, &text, segments);

@@ -3,7 +3,9 @@
 use std::io::Write;
 
 use anyhow::Result;
-use smslint_core::{assess_number, decide, Message, NormalizedText, SendContext, Verdict};
+use smslint_core::{
+    assess_number, decide, segments, LintContext, Message, NormalizedText, SendContext, Verdict,
+};
 
 use crate::args::{Format, NumbersArgs};
 use crate::exit::ExitStatus;
@@ -18,21 +20,36 @@ pub fn run(args: &NumbersArgs, painter: Painter, out: &mut dyn Write) -> Result<
         profiles.extend(input::snapshot(path)?);
     }
     let policy = &loaded.policy;
-    let classification = args
+    let normalized = args.text.as_deref().map(NormalizedText::new);
+    let classification = normalized.as_ref().map(|n| policy.classify(n));
+    let segments = args
         .text
         .as_deref()
-        .map(|t| policy.classify(&NormalizedText::new(t)));
+        .map_or(0, |t| segments::analyze(t).segments);
     let mut rows: Vec<(usize, Verdict)> = profiles
         .iter()
         .enumerate()
         .map(|(i, profile)| {
-            let verdict = match (&args.text, &classification) {
-                (Some(text), Some(c)) => {
+            let verdict = match (&args.text, &normalized, &classification) {
+                (Some(text), Some(n), Some(c)) => {
                     let message = Message {
                         text,
                         ..Message::default()
                     };
-                    decide(policy, c, profile, &message, &SendContext::default())
+                    let lint = LintContext {
+                        registered: profile.campaign().and_then(|c| c.use_cases.as_deref()),
+                        brands: None,
+                        segments,
+                    };
+                    let findings = policy.lint(n, c, &lint);
+                    decide(
+                        policy,
+                        c,
+                        &findings,
+                        profile,
+                        &message,
+                        &SendContext::default(),
+                    )
                 }
                 _ => assess_number(policy, profile),
             };

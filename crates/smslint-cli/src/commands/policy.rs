@@ -174,30 +174,7 @@ fn test_one(
     };
     let report = run_examples(loaded);
     for f in &report.failures {
-        let want = if f.expected_match {
-            "be detected"
-        } else {
-            "not be detected"
-        };
-        writeln!(
-            out,
-            "{} {} example of {}: {:?}",
-            p.red("FAIL"),
-            if f.expected_match {
-                "match"
-            } else {
-                "no_match"
-            },
-            f.use_case,
-            f.text
-        )?;
-        writeln!(
-            out,
-            "    expected {} to {want}; it scored {} against a threshold of {}",
-            f.use_case,
-            fmt_score(f.score),
-            fmt_score(f.threshold)
-        )?;
+        writeln!(out, "{} {f}", p.red("FAIL"))?;
         write!(out, "{}", explain(&f.text))?;
     }
     let mut total = report.total;

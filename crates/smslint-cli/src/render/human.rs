@@ -38,6 +38,7 @@ pub fn check(
     reasons(&mut out, p, &verdict.reasons, "  ");
     out.push('\n');
     scores(&mut out, p, policy, classification, text, false);
+    let rule_spans: Vec<Span> = verdict.reasons.iter().filter_map(|r| r.span).collect();
     let unit = match segments.encoding {
         Encoding::Gsm7 => "septets",
         Encoding::Ucs2 => "UTF-16 units",
@@ -50,7 +51,7 @@ pub fn check(
         if segments.segments == 1 { "" } else { "s" },
         segments.units
     );
-    message(&mut out, p, classification, text);
+    message(&mut out, p, classification, &rule_spans, text);
     out
 }
 
@@ -152,7 +153,7 @@ pub fn classify(
         .map_or("Unknown", |s| s.use_case.as_str());
     let _ = writeln!(out, "top: {}\n", p.bold(top));
     scores(&mut out, p, policy, classification, text, true);
-    message(&mut out, p, classification, text);
+    message(&mut out, p, classification, &[], text);
     out
 }
 
@@ -249,11 +250,12 @@ impl std::fmt::Display for Weight {
 }
 
 /// The message, line by line, with carets under every piece of evidence.
-fn message(out: &mut String, p: Painter, c: &Classification, text: &str) {
+fn message(out: &mut String, p: Painter, c: &Classification, extra: &[Span], text: &str) {
     let mut spans: Vec<Span> = c
         .scores
         .iter()
         .flat_map(|s| s.evidence.iter().map(|e| e.span))
+        .chain(extra.iter().copied())
         .collect();
     spans.sort_unstable();
     spans.dedup();
