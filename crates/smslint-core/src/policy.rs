@@ -588,6 +588,28 @@ mod tests {
     }
 
     #[test]
+    fn refuses_policies_over_the_size_limits() {
+        let mut s = spec();
+        s.use_cases[0].keywords = (0..=MAX_RULES)
+            .map(|i| KeywordSpec {
+                phrase: format!("k{i}"),
+                weight: 1.0,
+            })
+            .collect();
+        let err = Policy::compile(s).unwrap_err();
+        assert!(matches!(err, CompileError::Limit(_)), "{err}");
+        assert!(err.to_string().contains("at most 200000"), "{err}");
+
+        let mut s = spec();
+        s.use_cases[0].keywords = vec![KeywordSpec {
+            phrase: "a".repeat(MAX_KEYWORD_BYTES + 1),
+            weight: 1.0,
+        }];
+        let err = Policy::compile(s).unwrap_err();
+        assert!(err.to_string().contains("keywords total"), "{err}");
+    }
+
+    #[test]
     fn refuses_bad_regex_and_empty_keyword() {
         let mut s = spec();
         s.use_cases[0].patterns[0].regex = "(unclosed".into();

@@ -152,7 +152,20 @@ mod tests {
                 "{name}: fewer than 3 no_match examples"
             );
         }
-        assert!(report.total >= 13 * 8);
+        for rule in &loaded.raw.rules {
+            let ex = rule.examples.clone().unwrap_or_default();
+            assert!(
+                ex.matches.len() >= 3,
+                "{}: fewer than 3 firing examples",
+                rule.id.0
+            );
+            assert!(
+                ex.no_match.len() >= 3,
+                "{}: fewer than 3 passing examples",
+                rule.id.0
+            );
+        }
+        assert!(report.total >= 13 * 8 + loaded.raw.rules.len() * 6);
     }
 
     fn first_error(text: &str, format: Format) -> PolicyDiagnostic {
