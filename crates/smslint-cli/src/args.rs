@@ -25,6 +25,8 @@ pub enum Command {
     Classify(ClassifyArgs),
     /// List numbers with their registration and features, and which may send a text.
     Numbers(NumbersArgs),
+    /// Lint message templates: use case, registration and content rules, per file and line.
+    Lint(LintArgs),
     /// Work on policies: validate, test, explain, schema.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -170,6 +172,64 @@ pub struct NumbersArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+}
+
+/// `smslint lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Template files and folders (`.txt`, `.yaml`/`.yml`/`.json` catalogs, `.jsonl`); folders are
+    /// walked, skipping hidden ones and `target/`.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArg,
+    /// The snapshot of the number the templates will be sent from: its campaign's use cases.
+    #[arg(long, value_name = "SNAPSHOT", conflicts_with = "use_cases")]
+    pub config: Option<PathBuf>,
+    /// The number to use when the snapshot holds several (E.164).
+    #[arg(long, value_name = "E164", requires = "config")]
+    pub from: Option<String>,
+    /// A use case the campaign registers (repeatable), instead of --config.
+    #[arg(long = "use-case", value_name = "NAME")]
+    pub use_cases: Vec<String>,
+    /// A name the sender goes by (repeatable), for sender identification.
+    #[arg(long = "brand", value_name = "NAME")]
+    pub brands: Vec<String>,
+    /// Override a severity: RULE=LEVEL, RULE a rule id, a dotted prefix or a code, LEVEL
+    /// error, warning, info or off (repeatable; later ones win).
+    #[arg(long = "severity", value_name = "RULE=LEVEL")]
+    pub severities: Vec<String>,
+    /// The lowest severity that fails the run (exit 1).
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Human)]
+    pub format: LintFormat,
+}
+
+/// The lowest severity that fails `lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Errors fail.
+    Error,
+    /// Warnings and errors fail.
+    Warning,
+    /// Any finding fails.
+    Info,
+}
+
+/// Output formats of `lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// `path:line:col: severity[code]: message`, the source line and carets, and a summary.
+    Human,
+    /// One JSON object with every template, its scores and findings.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other viewers.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
 }
 
 /// Output formats.

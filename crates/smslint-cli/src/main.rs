@@ -5,6 +5,7 @@ mod commands;
 mod exit;
 mod input;
 mod render;
+mod templates;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         Command::Classify(args) => commands::classify::run(args, painter, &mut out),
         Command::Numbers(args) => commands::numbers::run(args, painter, &mut out),
         Command::Policy(cmd) => commands::policy::run(cmd, painter, &mut out),
+        Command::Lint(args) => commands::lint::run(args, painter, &mut out),
     }
     .and_then(|status| {
         out.flush()?;

@@ -228,6 +228,7 @@ mod tests {
             decision: DecisionSpec::default(),
             rules: Vec::new(),
             brand_names: Vec::new(),
+            placeholders: Vec::new(),
         })
         .unwrap()
     }

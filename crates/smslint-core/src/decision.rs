@@ -527,6 +527,16 @@ fn content_reasons(
         return;
     };
     let registered: &[UseCase] = campaign.use_cases.as_deref().unwrap_or(&[]);
+    reasons.extend(content_fit(policy, classification, registered));
+}
+
+/// Whether content with this classification fits a campaign registering `registered`: `None`
+/// when it does, else `content.use_case_not_registered` or `content.unclassified`.
+pub fn content_fit(
+    policy: &Policy,
+    classification: &Classification,
+    registered: &[UseCase],
+) -> Option<Reason> {
     let covered = |u: &UseCase| {
         registered.contains(u)
             || policy
@@ -554,13 +564,12 @@ fn content_reasons(
         } else {
             (policy.decision().unclassified, "")
         };
-        reasons.push(Reason {
+        return Some(Reason {
             code: ReasonCode::ContentUnclassified.into(),
             severity,
             message: format!("the text fits no use case{closest}{tail}"),
             span: None,
         });
-        return;
     }
 
     let detected: Vec<&UseCase> = classification.detected().map(|s| &s.use_case).collect();
@@ -572,11 +581,11 @@ fn content_reasons(
     let offending: Vec<&UseCase> = if !restricted_missing.is_empty() {
         restricted_missing
     } else if detected.iter().any(|u| covered(u)) {
-        return;
+        return None;
     } else {
         detected
     };
-    reasons.push(error(
+    Some(error(
         ReasonCode::ContentUseCaseNotRegistered,
         format!(
             "{} content, but the campaign registers {registered_text}",
@@ -586,7 +595,7 @@ fn content_reasons(
                 .collect::<Vec<_>>()
                 .join(" and ")
         ),
-    ));
+    ))
 }
 
 fn describe_registered(policy: &Policy, registered: &[UseCase]) -> String {
@@ -677,6 +686,7 @@ mod tests {
             decision,
             rules: Vec::new(),
             brand_names: Vec::new(),
+            placeholders: Vec::new(),
         })
         .unwrap()
     }

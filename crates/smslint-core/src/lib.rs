@@ -30,6 +30,7 @@
 //!     decision: DecisionSpec::default(),
 //!     rules: vec![],
 //!     brand_names: vec![],
+//!     placeholders: vec![],
 //! })?;
 //! let profile = &parse_snapshot(r#"{"phoneNumber": "+16501112345",
 //!     "smsCampaignInfo": {"status": "Confirmed", "useCases": ["DeliveryNotification"]},
@@ -90,7 +91,8 @@ pub mod use_case;
 pub use classify::{Classification, ClauseHit, Evidence, UseCaseScore};
 pub use consent::{ConsentRecord, ConsentRecords, OptStatus};
 pub use decision::{
-    assess_number, decide, fmt_score, Message, Outcome, SendContext, Verdict, MAX_TEXT_UTF16,
+    assess_number, content_fit, decide, fmt_score, Message, Outcome, SendContext, Verdict,
+    MAX_TEXT_UTF16,
 };
 pub use error::{CompileError, SnapshotError};
 pub use normalize::NormalizedText;

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::error::CompileError;
 use crate::normalize::fold;
 use crate::severity::Severity;
+use crate::span::Span;
 use crate::use_case::UseCase;
 
 /// Compiled size limit of one pattern, and of the set of all patterns (the regex crate's units).
@@ -104,6 +105,8 @@ pub struct PolicySpec {
     pub rules: Vec<ContentRuleSpec>,
     /// Names the sender goes by, for rules that require the message to name it.
     pub brand_names: Vec<String>,
+    /// Patterns of template placeholders, which `lint` treats as slots.
+    pub placeholders: Vec<String>,
 }
 
 /// Phrases and patterns that together make one clause of a content rule: it holds when any of
@@ -272,6 +275,8 @@ pub struct Policy {
     pub(crate) patterns: Vec<Regex>,
     /// What each pattern feeds.
     pub(crate) pattern_targets: Vec<Target>,
+    /// One regex for every placeholder shape (an alternation), for template slots.
+    pub(crate) placeholders: Option<Regex>,
 }
 
 /// Names the sender goes by, matched like keywords; built once (from the policy or `--brand`).
@@ -481,7 +486,25 @@ impl Policy {
             )
         };
 
+        let placeholders = if spec.placeholders.is_empty() {
+            None
+        } else {
+            let alternation = spec
+                .placeholders
+                .iter()
+                .map(|p| format!("(?:{p})"))
+                .collect::<Vec<_>>()
+                .join("|");
+            Some(
+                RegexBuilder::new(&alternation)
+                    .unicode(false)
+                    .size_limit(REGEX_SIZE_LIMIT)
+                    .build()
+                    .map_err(|e| CompileError::Limit(format!("the placeholder patterns: {e}")))?,
+            )
+        };
         Ok(Policy {
+            placeholders,
             name: spec.name,
             use_cases,
             rules,
@@ -525,6 +548,15 @@ impl Policy {
     /// The content rules.
     pub fn content_rules(&self) -> &[ContentRule] {
         &self.content_rules
+    }
+
+    /// The template placeholders in `text` (`{{name}}`, `%s`, ...), in order, not overlapping.
+    pub fn placeholder_spans(&self, text: &str) -> Vec<Span> {
+        self.placeholders.as_ref().map_or_else(Vec::new, |re| {
+            re.find_iter(text.as_bytes())
+                .map(|m| Span::new(m.start(), m.end()).snap_to_chars(text))
+                .collect()
+        })
     }
 
     /// The policy's own brand names, if it lists any.
@@ -575,6 +607,7 @@ mod tests {
             decision: DecisionSpec::default(),
             rules: Vec::new(),
             brand_names: Vec::new(),
+            placeholders: Vec::new(),
         }
     }
 

@@ -164,6 +164,16 @@ pub fn merge(chain: &Chain) -> (RawPolicy, Vec<PolicyDiagnostic>) {
         if !child.brand_names.is_empty() {
             merged.brand_names.clone_from(&child.brand_names);
         }
+        if let Some(child_lint) = &child.lint {
+            let lint = merged.lint.get_or_insert_with(Default::default);
+            if child_lint.placeholders.is_some() {
+                lint.placeholders.clone_from(&child_lint.placeholders);
+            }
+            if child_lint.placeholder_length.is_some() {
+                lint.placeholder_length = child_lint.placeholder_length;
+            }
+            lint.allow.extend(child_lint.allow.iter().cloned());
+        }
         merged.decision = Some(match (&merged.decision, &child.decision) {
             (Some(b), Some(c)) => b.clone().overlaid(c),
             (b, c) => c.clone().or_else(|| b.clone()).unwrap_or_default(),

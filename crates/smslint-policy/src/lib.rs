@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod allow;
 pub mod diagnostic;
 pub mod examples;
 pub mod extends;

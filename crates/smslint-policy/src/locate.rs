@@ -178,7 +178,7 @@ pub fn refine(
 }
 
 /// The offset of `key` used as a mapping key (`key:` or `"key":`) at or after `from`.
-fn find_key(text: &str, from: usize, key: &str, skip: usize) -> Option<usize> {
+pub fn find_key(text: &str, from: usize, key: &str, skip: usize) -> Option<usize> {
     let mut seen = 0;
     let mut at = from;
     while let Some(i) = text[at..].find(key).map(|i| i + at) {
@@ -199,7 +199,7 @@ fn find_key(text: &str, from: usize, key: &str, skip: usize) -> Option<usize> {
 }
 
 /// Where the value after the key at `key_at` starts.
-fn value_start(text: &str, key_at: usize) -> usize {
+pub fn value_start(text: &str, key_at: usize) -> usize {
     let colon = text[key_at..].find(':').map_or(key_at, |i| key_at + i + 1);
     let rest = &text[colon..];
     colon + (rest.len() - rest.trim_start_matches([' ', '\t']).len())
@@ -230,7 +230,7 @@ fn find_token(text: &str, from: usize, token: &str, skip: usize) -> Option<usize
 
 /// The source offset of byte `offset` of the decoded scalar that starts at `at`, following its
 /// quoting (`'...'` with `''`, `"..."` with backslash escapes, or plain).
-fn inside_value(text: &str, at: usize, offset: usize) -> usize {
+pub fn inside_value(text: &str, at: usize, offset: usize) -> usize {
     let rest = &text[at..];
     let quote = rest.chars().next().filter(|c| matches!(c, '"' | '\''));
     let mut decoded = 0usize;
@@ -251,11 +251,26 @@ fn inside_value(text: &str, at: usize, offset: usize) -> usize {
             (Some('"'), '\\') => {
                 let escaped = chars.next().map(|p| p.1);
                 if escaped == Some('u') {
+                    let start = i + 2;
+                    let unit = rest
+                        .get(start..start + 4)
+                        .and_then(|h| u32::from_str_radix(h, 16).ok());
                     for _ in 0..4 {
                         chars.next();
                     }
-                    decoded += 1;
+                    decoded += match unit {
+                        // A high surrogate and its low half (`\uD83D\uDE00`) make one 4-byte character.
+                        Some(0xD800..=0xDBFF) if rest.get(start + 4..start + 6) == Some("\\u") => {
+                            for _ in 0..6 {
+                                chars.next();
+                            }
+                            4
+                        }
+                        Some(u) => char::from_u32(u).map_or(3, char::len_utf8),
+                        None => 1,
+                    };
                 } else {
+                    // `\n`, `\"`, `\\`, ...: one byte each.
                     decoded += escaped.map_or(1, char::len_utf8);
                 }
             }
@@ -305,6 +320,16 @@ mod tests {
         };
         // `\\d(x`: decoded offset 2 is `(`, which sits after the two-character escape.
         assert_eq!(refine(text, true, 1, 18, &d), (1, 15));
+    }
+
+    #[test]
+    fn maps_offsets_through_json_escapes() {
+        let text = r#"{"text": "caf\u00e9 \ud83d\ude00 \"hi\" bit.ly"}"#;
+        let at = text.find("\"caf").unwrap();
+        let decoded = "café 😀 \"hi\" bit.ly";
+        let offset = decoded.find("bit.ly").unwrap();
+        let src = inside_value(text, at, offset);
+        assert_eq!(&text[src..src + 6], "bit.ly");
     }
 
     #[test]

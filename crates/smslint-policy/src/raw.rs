@@ -68,6 +68,42 @@ pub struct RawPolicy {
     /// Names the sender goes by, for `require: { brand: true }` rules (`--brand` replaces them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub brand_names: Vec<String>,
+    /// Settings of `smslint lint` (message templates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lint: Option<RawLint>,
+}
+
+/// Settings of `smslint lint`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLint {
+    /// Patterns of template placeholders (`{{name}}`, `%s`, ...): slots, never matched as words
+    /// nor flagged as unresolved. Replaces the extended policy's list when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholders: Option<Vec<RegexSource>>,
+    /// Characters each placeholder is assumed to take when counting segments (default 12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder_length: Option<u32>,
+    /// Exceptions: findings of a rule that are accepted for some templates, with the reason.
+    /// An extending policy's entries are added to the base's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<RawAllow>,
+}
+
+/// An exception: a rule's findings accepted for the templates named, and why.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAllow {
+    /// A rule id or dotted prefix (`prohibited`), or a fixed code (`content.unclassified`).
+    pub rule: String,
+    /// Template ids it applies to (globs: `*`, `?`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<String>,
+    /// Template files it applies to (globs over `/`-separated paths: `*`, `**`, `?`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// Why the finding is accepted (required).
+    pub reason: String,
 }
 
 /// A rule severity, or `off`.

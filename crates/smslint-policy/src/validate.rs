@@ -297,8 +297,22 @@ pub fn to_spec(raw: &RawPolicy, file: &str) -> PolicySpec {
             unless_use_case: r.unless_use_case.iter().map(|u| u.0.clone()).collect(),
         })
         .collect();
+    let placeholders = raw
+        .lint
+        .as_ref()
+        .and_then(|l| l.placeholders.as_ref())
+        .map_or_else(
+            || {
+                crate::allow::DEFAULT_PLACEHOLDERS
+                    .iter()
+                    .map(|p| (*p).to_owned())
+                    .collect()
+            },
+            |ps| ps.iter().map(|p| p.0.clone()).collect(),
+        );
     PolicySpec {
         rules,
+        placeholders,
         brand_names: raw.brand_names.clone(),
         name: raw.name.clone().unwrap_or_else(|| file.to_owned()),
         use_cases: raw

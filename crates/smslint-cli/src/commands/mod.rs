@@ -2,5 +2,6 @@
 
 pub mod check;
 pub mod classify;
+pub mod lint;
 pub mod numbers;
 pub mod policy;

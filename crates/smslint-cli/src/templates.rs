@@ -1,0 +1,353 @@
+//! Reading message templates for `smslint lint`: walking paths, the file formats, and where each
+//! template's text sits in its file (so findings point at file lines and columns).
+//!
+//! * `.txt`: one template per file; its id is the file stem.
+//! * `.yaml`, `.yml`, `.json`: a catalog, either a list of entries or a map from id to entry; an
+//!   entry is `{id|name, text|body, useCase?}` (extra keys are ignored) or, in a map, the text
+//!   itself.
+//! * `.jsonl`: one entry object per line.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use smslint_policy::locate::{find_key, inside_value, line_col, value_start};
+
+/// A template file, read.
+#[derive(Debug)]
+pub struct TemplateFile {
+    /// The path as shown (`/`-separated).
+    pub path: String,
+    /// The file's text.
+    pub text: String,
+}
+
+/// How a template's text maps onto its file.
+#[derive(Debug, Clone)]
+enum Locator {
+    /// The text is the file's bytes from this offset.
+    Direct(usize),
+    /// The text is a quoted scalar starting (at its quote) at this offset.
+    Quoted(usize),
+    /// Each line of the text starts at this file offset (a block or plain scalar); `None` when
+    /// the line could not be found, in which case `fallback` is used.
+    Lines {
+        starts: Vec<Option<usize>>,
+        fallback: usize,
+    },
+}
+
+/// One message template.
+#[derive(Debug)]
+pub struct Template {
+    /// Index of its file.
+    pub file: usize,
+    /// Its id: the entry's id or name, the map key, the file stem, or `line N`.
+    pub id: String,
+    /// The text.
+    pub text: String,
+    /// The use case it declares, as written.
+    pub declared: Option<String>,
+    locator: Locator,
+}
+
+impl Template {
+    /// 1-based line and column (characters) in the file of byte `offset` of the text.
+    pub fn position(&self, file: &str, offset: usize) -> (usize, usize) {
+        let at = match &self.locator {
+            Locator::Direct(base) => base + offset,
+            Locator::Quoted(start) => inside_value(file, *start, offset),
+            Locator::Lines { starts, fallback } => {
+                let before = &self.text[..offset.min(self.text.len())];
+                let line = before.matches('\n').count();
+                let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+                starts
+                    .get(line)
+                    .copied()
+                    .flatten()
+                    .map_or(*fallback, |s| s + (offset - line_start))
+            }
+        };
+        line_col(file, at.min(file.len()))
+    }
+}
+
+/// Every template under `paths`: files as given, folders walked (hidden folders and `target/`
+/// skipped, files of other kinds ignored, policy files skipped).
+pub fn collect(paths: &[PathBuf]) -> Result<(Vec<TemplateFile>, Vec<Template>)> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut files)?;
+        } else if path.exists() {
+            if kind(path).is_none() {
+                bail!(
+                    "{}: not a template file (expected .txt, .yaml, .yml, .json or .jsonl)",
+                    path.display()
+                );
+            }
+            files.push((path.clone(), true));
+        } else {
+            bail!("{}: no such file or folder", path.display());
+        }
+    }
+    let mut read = Vec::new();
+    let mut templates = Vec::new();
+    for (path, explicit) in files {
+        let text = std::fs::read(&path)
+            .with_context(|| format!("cannot read {}", path.display()))
+            .and_then(|b| {
+                String::from_utf8(b).map_err(|e| {
+                    anyhow!(
+                        "{} is not valid UTF-8 (invalid byte at offset {})",
+                        path.display(),
+                        e.utf8_error().valid_up_to()
+                    )
+                })
+            })?;
+        let shown = path.display().to_string().replace('\\', "/");
+        let shown = shown.strip_prefix("./").unwrap_or(&shown).to_owned();
+        let index = read.len();
+        let found = match kind(&path) {
+            Some(Kind::Text) => vec![text_template(index, &path, &text)],
+            Some(Kind::Catalog) => {
+                if !explicit && looks_like_policy(&text) {
+                    continue;
+                }
+                catalog(index, &shown, &path, &text)?
+            }
+            Some(Kind::Lines) => jsonl(index, &shown, &text)?,
+            None => continue,
+        };
+        templates.extend(found);
+        read.push(TemplateFile { path: shown, text });
+    }
+    Ok((read, templates))
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Catalog,
+    Lines,
+}
+
+fn kind(path: &Path) -> Option<Kind> {
+    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "txt" => Some(Kind::Text),
+        "yaml" | "yml" | "json" => Some(Kind::Catalog),
+        "jsonl" => Some(Kind::Lines),
+        _ => None,
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, bool)>) -> Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read folder {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            if name != "target" {
+                walk(&path, out)?;
+            }
+        } else if kind(&path).is_some() {
+            out.push((path, false));
+        }
+    }
+    Ok(())
+}
+
+/// A policy (or policy test file) met while walking a folder is not a template catalog.
+fn looks_like_policy(text: &str) -> bool {
+    text.lines()
+        .any(|l| l.starts_with("version:") || l.trim_start().starts_with("\"version\""))
+        && (text.contains("use_cases") || text.contains("extends"))
+}
+
+fn text_template(file: usize, path: &Path, text: &str) -> Template {
+    let mut body = text;
+    // A file's final newline ends the file, not the message.
+    if let Some(b) = body.strip_suffix('\n') {
+        body = b.strip_suffix('\r').unwrap_or(b);
+    }
+    Template {
+        file,
+        id: path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_owned(),
+        text: body.to_owned(),
+        declared: None,
+        locator: Locator::Direct(0),
+    }
+}
+
+/// One catalog entry, read from YAML or JSON.
+struct Entry {
+    id: Option<String>,
+    key: Option<&'static str>,
+    text: String,
+    declared: Option<String>,
+}
+
+fn catalog(file: usize, shown: &str, path: &Path, text: &str) -> Result<Vec<Template>> {
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let value: serde_json::Value = if json {
+        serde_json::from_str(text)
+            .map_err(|e| anyhow!("{shown}:{}:{}: {e}", e.line(), e.column()))?
+    } else {
+        let v: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+            let at = e
+                .location()
+                .map_or_else(String::new, |l| format!("{}:{}:", l.line(), l.column()));
+            anyhow!("{shown}:{at} {e}")
+        })?;
+        serde_json::to_value(v).map_err(|e| anyhow!("{shown}: {e}"))?
+    };
+    let mut entries: Vec<(Option<String>, Entry)> = Vec::new();
+    match value {
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.into_iter().enumerate() {
+                entries.push((None, entry(item, shown, &format!("item {}", i + 1))?));
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                let mut e = entry(v, shown, &format!("`{k}`"))?;
+                e.id.get_or_insert_with(|| k.clone());
+                entries.push((Some(k), e));
+            }
+        }
+        serde_json::Value::Null => {}
+        _ => bail!("{shown}: a template catalog is a list of entries or a map from id to entry"),
+    }
+    let mut cursor = 0;
+    let mut out = Vec::new();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    for (n, (map_key, e)) in entries.into_iter().enumerate() {
+        if let Some(k) = &map_key {
+            if let Some(at) = find_key(text, cursor, k, 0) {
+                cursor = at + k.len();
+            }
+        }
+        let start = match e.key {
+            Some(key) => find_key(text, cursor, key, 0).map(|k| value_start(text, k)),
+            None => Some(value_start(text, cursor.saturating_sub(1))),
+        };
+        let start = start.unwrap_or(cursor);
+        let locator = locator(text, start, &e.text);
+        cursor = start + 1;
+        out.push(Template {
+            file,
+            id: e.id.unwrap_or_else(|| format!("{stem}#{}", n + 1)),
+            text: e.text,
+            declared: e.declared,
+            locator,
+        });
+    }
+    Ok(out)
+}
+
+fn entry(value: serde_json::Value, shown: &str, which: &str) -> Result<Entry> {
+    match value {
+        serde_json::Value::String(text) => Ok(Entry {
+            id: None,
+            key: None,
+            text,
+            declared: None,
+        }),
+        serde_json::Value::Object(map) => {
+            let get = |k: &str| map.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+            let (key, text) = match (get("text"), get("body")) {
+                (Some(t), _) => ("text", t),
+                (None, Some(b)) => ("body", b),
+                (None, None) => bail!("{shown}: {which} has no \"text\" or \"body\""),
+            };
+            let id = get("id").or_else(|| get("name")).or_else(|| {
+                map.get("id")
+                    .and_then(serde_json::Value::as_u64)
+                    .map(|n| n.to_string())
+            });
+            Ok(Entry {
+                id,
+                key: Some(key),
+                text,
+                declared: get("useCase").or_else(|| get("use_case")),
+            })
+        }
+        _ => bail!("{shown}: {which} is neither a text nor an entry with \"text\""),
+    }
+}
+
+/// Where a scalar's text lives in the file, from where its value starts.
+fn locator(file: &str, start: usize, text: &str) -> Locator {
+    if matches!(file[start..].chars().next(), Some('"' | '\'')) {
+        Locator::Quoted(start)
+    } else {
+        {
+            // Plain and block scalars (`|`, `>`): find each line of the text, in order.
+            let mut cursor = start;
+            let starts = text
+                .split('\n')
+                .map(|line| {
+                    let line = line.trim_end_matches('\r');
+                    if line.is_empty() {
+                        return None;
+                    }
+                    let found = file[cursor..].find(line).map(|i| i + cursor);
+                    if let Some(f) = found {
+                        cursor = f + line.len();
+                    }
+                    found
+                })
+                .collect();
+            Locator::Lines {
+                starts,
+                fallback: start,
+            }
+        }
+    }
+}
+
+fn jsonl(file: usize, shown: &str, text: &str) -> Result<Vec<Template>> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for (n, line) in text.split_inclusive('\n').enumerate() {
+        let line_no = n + 1;
+        let body = line.trim_end_matches(['\n', '\r']);
+        let base = offset;
+        offset += line.len();
+        if body.trim().is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(body)
+            .map_err(|e| anyhow!("{shown}:{line_no}:{}: {e}", e.column()))?;
+        let e = entry(value, shown, &format!("line {line_no}"))?;
+        let start = e
+            .key
+            .and_then(|k| find_key(text, base, k, 0))
+            .map_or(base, |k| value_start(text, k));
+        out.push(Template {
+            file,
+            id: e.id.unwrap_or_else(|| format!("line {line_no}")),
+            locator: locator(text, start, &e.text),
+            text: e.text,
+            declared: e.declared,
+        });
+    }
+    Ok(out)
+}

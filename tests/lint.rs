@@ -1,0 +1,200 @@
+//! `smslint lint` end to end on the template fixture folder: human, JSON, SARIF (validated
+//! against the SARIF 2.1.0 schema) and GitHub output, exit codes, exceptions and overrides.
+
+use serde_json::Value;
+use smslint_tests::{root, run, Run};
+
+const FOLDER: &str = "tests/fixtures/templates";
+const POLICY: &str = "tests/fixtures/templates/lint-policy.yaml";
+const REGISTERED: [&str; 8] = [
+    "--use-case",
+    "CustomerCare",
+    "--use-case",
+    "AccountNotification",
+    "--use-case",
+    "DeliveryNotification",
+    "--use-case",
+    "Marketing",
+];
+
+fn lint(extra: &[&str]) -> Run {
+    let mut args = vec!["lint", FOLDER, "--policy", POLICY];
+    args.extend_from_slice(&REGISTERED);
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn human_output() {
+    let r = lint(&[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn json_output() {
+    let r = lint(&["--format", "json"]);
+    assert_eq!(r.code, 1);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_default();
+    assert_eq!(v["summary"]["templates"], 13);
+    assert_eq!(v["summary"]["files"], 5);
+    assert_eq!(v["summary"]["allowed"], 1);
+    assert_eq!(v["unusedAllows"][0]["rule"], "prohibited");
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn sarif_output_is_valid_sarif_2_1_0() {
+    let r = lint(&["--format", "sarif"]);
+    assert_eq!(r.code, 1);
+    let sarif: Value = serde_json::from_str(&r.stdout).unwrap_or_default();
+    let schema_text =
+        std::fs::read_to_string(root().join("tests/fixtures/sarif/sarif-schema-2.1.0.json"))
+            .unwrap_or_default();
+    let schema: Value = serde_json::from_str(&schema_text).unwrap_or_default();
+    let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("schema: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF does not validate:\n{}",
+        errors.join("\n")
+    );
+    // The shape GitHub code scanning reads.
+    let run0 = &sarif["runs"][0];
+    let rules = run0["tool"]["driver"]["rules"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(rules.iter().any(|r| r["id"] == "rule.link.public_shortener"
+        && r["defaultConfiguration"]["level"] == "error"
+        && r["shortDescription"]["text"].is_string()
+        && r["help"]["text"].is_string()));
+    let results = run0["results"].as_array().cloned().unwrap_or_default();
+    let shortener = results
+        .iter()
+        .find(|r| r["ruleId"] == "rule.link.public_shortener" && r["suppressions"].is_null())
+        .cloned()
+        .unwrap_or_default();
+    let loc = &shortener["locations"][0]["physicalLocation"];
+    assert!(loc["artifactLocation"]["uri"].is_string());
+    assert!(loc["region"]["startLine"].is_u64() && loc["region"]["endColumn"].is_u64());
+    assert!(results
+        .iter()
+        .any(|r| r["suppressions"][0]["kind"] == "external"));
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn github_annotations() {
+    let r = lint(&["--format", "github"]);
+    assert_eq!(r.code, 1);
+    assert!(r
+        .stdout
+        .lines()
+        .all(|l| l.starts_with("::error ") || l.starts_with("::warning ")));
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn exit_codes_and_fail_on() {
+    // Only a warning: passes by default, fails with --fail-on warning.
+    let one = "tests/fixtures/templates/support.jsonl";
+    let warn_only = [
+        "lint",
+        one,
+        "--severity",
+        "content.unclassified=off",
+        "--severity",
+        "template.unknown_use_case=off",
+        "--use-case",
+        "AccountNotification",
+        "--use-case",
+        "CustomerCare",
+    ];
+    let r = run(&warn_only);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("0 errors, 1 warning"), "{}", r.stdout);
+    let mut strict = warn_only.to_vec();
+    strict.extend(["--fail-on", "warning"]);
+    assert_eq!(run(&strict).code, 1);
+    // Input errors.
+    assert_eq!(run(&["lint", "tests/fixtures/templates/absent"]).code, 2);
+    assert_eq!(run(&["lint", "README.md"]).code, 2);
+    assert_eq!(
+        run(&["lint", FOLDER, "--severity", "no.such_rule=off"]).code,
+        2
+    );
+    assert_eq!(run(&["lint", FOLDER, "--use-case", "Astrology"]).code, 2);
+}
+
+#[test]
+fn severity_flags_override_rules_and_codes() {
+    let r = lint(&[
+        "--severity",
+        "marketing=off",
+        "--severity",
+        "rule.link.public_shortener=warning",
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_default();
+    let all: Vec<&Value> = v["templates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|t| t["findings"].as_array().into_iter().flatten())
+        .collect();
+    assert!(!all
+        .iter()
+        .any(|f| f["code"] == "rule.marketing.opt_out_missing"));
+    assert!(all
+        .iter()
+        .filter(|f| f["code"] == "rule.link.public_shortener")
+        .all(|f| f["severity"] == "warning"));
+}
+
+#[test]
+fn against_a_snapshot() {
+    let r = run(&[
+        "lint",
+        "tests/fixtures/templates/shipped.txt",
+        "tests/fixtures/templates/promotions.yaml",
+        "--config",
+        "tests/fixtures/snapshots/seed.json",
+    ]);
+    assert_eq!(r.code, 1);
+    // The seed campaign does not register Marketing.
+    assert!(
+        r.stdout.contains("error[template.declared_not_registered]"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("promotions.yaml:4:10: error[content.use_case_not_registered]"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("shipped.txt:"), "{}", r.stdout);
+}
+
+#[test]
+fn readme_documents_the_lint_codes() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap_or_default();
+    let r = lint(&["--format", "sarif"]);
+    let sarif: Value = serde_json::from_str(&r.stdout).unwrap_or_default();
+    for rule in sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let id = rule["id"].as_str().unwrap_or_default();
+        assert!(
+            readme.contains(&format!("`{id}`")),
+            "README does not document {id}"
+        );
+    }
+}
