@@ -36,7 +36,7 @@ fn json_output() {
     let r = lint(&["--format", "json"]);
     assert_eq!(r.code, 1);
     let v: Value = serde_json::from_str(&r.stdout).unwrap_or_default();
-    assert_eq!(v["summary"]["templates"], 13);
+    assert_eq!(v["summary"]["templates"], 14);
     assert_eq!(v["summary"]["files"], 5);
     assert_eq!(v["summary"]["allowed"], 1);
     assert_eq!(v["unusedAllows"][0]["rule"], "prohibited");
@@ -106,9 +106,9 @@ fn exit_codes_and_fail_on() {
         "lint",
         one,
         "--severity",
-        "content.unclassified=off",
+        "content=off",
         "--severity",
-        "template.unknown_use_case=off",
+        "template=off",
         "--use-case",
         "AccountNotification",
         "--use-case",
@@ -197,4 +197,36 @@ fn readme_documents_the_lint_codes() {
             "README does not document {id}"
         );
     }
+}
+
+#[test]
+fn placeholders_count_at_the_policy_length_for_segments() {
+    let dir = std::env::temp_dir().join(format!("smslint-lint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_default();
+    // 40 slots of 5 characters: 240 characters as written (2 segments), but 40 × 12 + 40 = 520
+    // once each slot counts as 12 (4 segments).
+    let text = "{{a}} ".repeat(40);
+    let file = dir.join("slots.txt");
+    std::fs::write(&file, format!("Acme: your order has shipped. {text}\n")).unwrap_or_default();
+    let path = file.display().to_string();
+    let r = run(&["lint", &path, "--format", "json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_default();
+    let codes: Vec<&str> = v["templates"][0]["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["rule.segments.many"], "{}", r.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_declared_use_case_is_checked_against_the_content() {
+    let r = lint(&[]);
+    assert!(
+        r.stdout.contains("error[template.use_case_mismatch]: the template declares FraudAlert, but its content reads as DeliveryNotification"),
+        "{}",
+        r.stdout
+    );
 }

@@ -323,8 +323,13 @@ fn apply_severity_flags(
             }
         };
         let id = rule.strip_prefix("rule.").unwrap_or(rule);
-        if LINT_CODES.iter().any(|(c, _, _)| *c == rule) {
-            fixed.push((rule.to_owned(), level));
+        let codes: Vec<&str> = LINT_CODES
+            .iter()
+            .map(|(c, _, _)| *c)
+            .filter(|c| rule_applies(rule, c))
+            .collect();
+        if !codes.is_empty() {
+            fixed.extend(codes.into_iter().map(|c| (c.to_owned(), level)));
         } else if policy.override_severity(id, level) == 0 {
             let known = policy
                 .content_rules()
