@@ -45,12 +45,25 @@ pub struct ClauseHit {
     pub rule: u32,
     /// The clause that matched.
     pub clause: Clause,
-    /// Where.
-    pub span: Span,
+    /// Where; `None` for a pattern in [`Detail::Scores`] mode, found on demand
+    /// ([`Policy::clause_span`]).
+    pub span: Option<Span>,
+    /// The pattern that matched, when a pattern did.
+    #[serde(skip)]
+    pub pattern: Option<u32>,
+}
+
+/// How much a classification records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// Scores, and evidence with spans for every rule (for explaining).
+    Evidence,
+    /// Scores only: no evidence, no pattern spans (the hot path of `check`).
+    Scores,
 }
 
 /// The result of classifying one message.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Classification {
     /// Every use case of the policy, in policy order.
     pub scores: Vec<UseCaseScore>,
@@ -58,6 +71,9 @@ pub struct Classification {
     pub ranking: Vec<usize>,
     /// The content-rule clauses that matched, by rule then clause: the same scan as the scores.
     pub clause_hits: Vec<ClauseHit>,
+    /// Rules already counted, as a bitset (scratch, reused between messages).
+    #[serde(skip)]
+    seen: Vec<u64>,
 }
 
 impl Classification {
@@ -83,90 +99,157 @@ impl Classification {
             .filter(|s| !s.detected() && s.score > 0.0)
             .max_by(|a, b| (a.score / a.threshold).total_cmp(&(b.score / b.threshold)))
     }
+
+    /// The hit of one clause of one content rule, if it matched.
+    pub fn clause_hit(&self, rule: u32, clause: Clause) -> Option<&ClauseHit> {
+        self.clause_hits
+            .iter()
+            .find(|h| h.rule == rule && h.clause == clause)
+    }
 }
 
 impl Policy {
-    /// Score `text` against every use case.
+    /// Score `text` against every use case, with the evidence behind each score.
     pub fn classify(&self, text: &NormalizedText<'_>) -> Classification {
-        let mut all: Vec<(Target, Span)> = Vec::new();
-        self.keyword_hits(text, &mut all);
-        self.pattern_hits(text.original(), &mut all);
+        let mut out = Classification::default();
+        self.classify_into(text, &mut out, Detail::Evidence);
+        out
+    }
 
-        // Each rule (and each clause) counts once: keep its first occurrence.
-        all.sort_unstable_by_key(|&(target, span)| (target, span.start, span.end));
-        all.dedup_by_key(|&mut (target, _)| target);
-        let mut hits: Vec<(u32, Span)> = Vec::with_capacity(all.len());
-        let mut clause_hits = Vec::new();
-        for (target, span) in all {
-            match target {
-                Target::Score(rule) => hits.push((rule, span)),
-                Target::Clause(rule, clause) => clause_hits.push(ClauseHit { rule, clause, span }),
-            }
-        }
-
-        let mut scores: Vec<UseCaseScore> = self
-            .use_cases
-            .iter()
-            .map(|u| UseCaseScore {
+    /// Score `text` into `out`, reusing its buffers: the per-message path of batches.
+    pub fn classify_into(
+        &self,
+        text: &NormalizedText<'_>,
+        out: &mut Classification,
+        detail: Detail,
+    ) {
+        out.scores.clear();
+        out.scores
+            .extend(self.use_cases.iter().map(|u| UseCaseScore {
                 use_case: u.use_case.clone(),
                 score: 0.0,
                 threshold: u.threshold,
                 evidence: Vec::new(),
-            })
-            .collect();
-        for (rule_index, span) in hits {
-            let rule = self.rule(rule_index);
-            let s = &mut scores[rule.use_case];
-            s.score += rule.weight;
-            s.evidence.push(Evidence {
-                rule: rule_index,
-                span,
-                weight: rule.weight,
-            });
+            }));
+        out.ranking.clear();
+        out.clause_hits.clear();
+        out.seen.clear();
+        out.seen.resize(self.rules.len().div_ceil(64), 0);
+
+        if let Some(ac) = &self.keywords {
+            let folded = text.folded();
+            for m in ac.find_overlapping_iter(folded) {
+                if !at_word_boundaries(folded, m.start(), m.end()) {
+                    continue;
+                }
+                let range = &self.keyword_ranges[m.pattern().as_usize()];
+                for &target in &self.keyword_targets[range.start as usize..range.end as usize] {
+                    let span = || text.to_original(m.start(), m.end());
+                    self.record(out, target, detail, Some(&span), None);
+                }
+            }
         }
-        for s in &mut scores {
+        if let Some(set) = &self.pattern_set {
+            let original = text.original();
+            for i in &set.matches(original.as_bytes()) {
+                let target = self.pattern_targets[i];
+                let span = || self.pattern_span(i, original).unwrap_or_default();
+                self.record(out, target, detail, Some(&span), Some(i as u32));
+            }
+        }
+
+        for s in &mut out.scores {
             // Sums of decimal weights pick up binary noise (0.1 + 0.2); scores are reported
             // and compared at a precision far finer than any policy uses.
             s.score = (s.score * 1e6).round() / 1e6;
             s.evidence
                 .sort_by_key(|e| (e.span.start, e.span.end, e.rule));
         }
-        let mut ranking: Vec<usize> = (0..scores.len())
-            .filter(|&i| scores[i].detected())
-            .collect();
-        ranking.sort_by(|&a, &b| scores[b].score.total_cmp(&scores[a].score).then(a.cmp(&b)));
-        Classification {
-            scores,
-            ranking,
-            clause_hits,
+        let scores = &out.scores;
+        out.ranking
+            .extend((0..scores.len()).filter(|&i| scores[i].detected()));
+        out.ranking
+            .sort_by(|&a, &b| scores[b].score.total_cmp(&scores[a].score).then(a.cmp(&b)));
+        out.clause_hits.sort_by_key(|h| (h.rule, h.clause));
+    }
+
+    /// Count one matched target: a scoring rule once, a clause at its first occurrence.
+    fn record(
+        &self,
+        out: &mut Classification,
+        target: Target,
+        detail: Detail,
+        span: Option<&dyn Fn() -> Span>,
+        pattern: Option<u32>,
+    ) {
+        match target {
+            Target::Score(rule) => {
+                let (word, bit) = (rule as usize / 64, 1u64 << (rule % 64));
+                let first = out.seen[word] & bit == 0;
+                out.seen[word] |= bit;
+                let def = &self.rules[rule as usize];
+                if first {
+                    out.scores[def.use_case].score += def.weight;
+                }
+                if detail == Detail::Evidence {
+                    let span = span.map_or_else(Span::default, |f| f());
+                    let evidence = &mut out.scores[def.use_case].evidence;
+                    match evidence.iter_mut().find(|e| e.rule == rule) {
+                        Some(e) if span.start < e.span.start => e.span = span,
+                        Some(_) => {}
+                        None => evidence.push(Evidence {
+                            rule,
+                            span,
+                            weight: def.weight,
+                        }),
+                    }
+                }
+            }
+            Target::Clause(rule, clause) => {
+                // Pattern spans cost a second search: in Scores mode they wait until a rule
+                // fires and needs one.
+                let span = if pattern.is_some() && detail == Detail::Scores {
+                    None
+                } else {
+                    span.map(|f| f())
+                };
+                match out
+                    .clause_hits
+                    .iter_mut()
+                    .find(|h| h.rule == rule && h.clause == clause)
+                {
+                    Some(h) => {
+                        if let (Some(new), Some(old)) = (span, h.span) {
+                            if new.start < old.start {
+                                h.span = Some(new);
+                                h.pattern = pattern;
+                            }
+                        }
+                    }
+                    None => out.clause_hits.push(ClauseHit {
+                        rule,
+                        clause,
+                        span,
+                        pattern,
+                    }),
+                }
+            }
         }
     }
 
-    fn keyword_hits(&self, text: &NormalizedText<'_>, hits: &mut Vec<(Target, Span)>) {
-        let Some(ac) = &self.keywords else { return };
-        let folded = text.folded();
-        for m in ac.find_overlapping_iter(folded) {
-            if !at_word_boundaries(folded, m.start(), m.end()) {
-                continue;
-            }
-            let span = text.to_original(m.start(), m.end());
-            let range = &self.keyword_ranges[m.pattern().as_usize()];
-            for &target in &self.keyword_targets[range.start as usize..range.end as usize] {
-                hits.push((target, span));
-            }
-        }
+    /// The span of pattern `index`'s first match in `original`, widened to whole characters.
+    pub(crate) fn pattern_span(&self, index: usize, original: &str) -> Option<Span> {
+        let m = self.pattern(index)?.find(original.as_bytes())?;
+        // Byte-level patterns may stop inside a character; evidence covers whole ones.
+        Some(Span::new(m.start(), m.end()).snap_to_chars(original))
     }
 
-    fn pattern_hits(&self, original: &str, hits: &mut Vec<(Target, Span)>) {
-        let Some(set) = &self.pattern_set else { return };
-        let bytes = original.as_bytes();
-        for i in &set.matches(bytes) {
-            if let Some(m) = self.patterns[i].find(bytes) {
-                // Byte-level patterns may stop inside a character; evidence covers whole ones.
-                let span = Span::new(m.start(), m.end()).snap_to_chars(original);
-                hits.push((self.pattern_targets[i], span));
-            }
-        }
+    /// Where a clause hit is in `original`, finding a pattern's span if it was not recorded.
+    pub fn clause_span(&self, hit: &ClauseHit, original: &str) -> Option<Span> {
+        hit.span.or_else(|| {
+            hit.pattern
+                .and_then(|p| self.pattern_span(p as usize, original))
+        })
     }
 }
 

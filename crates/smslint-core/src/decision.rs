@@ -91,6 +91,33 @@ impl Verdict {
     }
 }
 
+/// What a number's snapshot says whatever the message (registration, SMS capability, unknown
+/// values): computed once per number, then shared by every message sent from it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NumberAssessment {
+    /// Reasons from registration and the number's record, in check order.
+    head: Vec<Reason>,
+    /// Warnings about values this version does not know; reported last.
+    tail: Vec<Reason>,
+}
+
+impl NumberAssessment {
+    /// Assess `profile` under `policy`.
+    pub fn new(policy: &Policy, profile: &NumberProfile) -> NumberAssessment {
+        let mut head = Vec::new();
+        registration_reasons(policy, profile, &mut head);
+        capability_reasons(profile, &mut head);
+        let mut tail = Vec::new();
+        unknown_value_reasons(profile, &mut tail);
+        NumberAssessment { head, tail }
+    }
+
+    /// The verdict on the number alone: whether it may send SMS at all.
+    pub fn verdict(&self) -> Verdict {
+        Verdict::from_reasons(self.head.iter().chain(&self.tail).cloned().collect())
+    }
+}
+
 /// Decide whether a message with this classification may be sent from this number.
 pub fn decide(
     policy: &Policy,
@@ -100,13 +127,36 @@ pub fn decide(
     message: &Message<'_>,
     context: &SendContext<'_>,
 ) -> Verdict {
-    let mut reasons = Vec::new();
-    registration_reasons(policy, profile, &mut reasons);
-    feature_reasons(profile, message, &mut reasons);
+    let assessment = NumberAssessment::new(policy, profile);
+    decide_with(
+        policy,
+        &assessment,
+        classification,
+        findings,
+        profile,
+        message,
+        context,
+    )
+}
+
+/// [`decide`], with the number's assessment computed beforehand (once per number in a batch).
+pub fn decide_with(
+    policy: &Policy,
+    assessment: &NumberAssessment,
+    classification: &Classification,
+    findings: &[Finding],
+    profile: &NumberProfile,
+    message: &Message<'_>,
+    context: &SendContext<'_>,
+) -> Verdict {
+    let mut reasons = assessment.head.clone();
+    message_feature_reasons(profile, message, &mut reasons);
     sender_reasons(profile, message, &mut reasons);
     consent_reasons(profile, message, context, &mut reasons);
     text_reasons(message, &mut reasons);
-    volume_reasons(policy, profile, context, &mut reasons);
+    if let Some(sent) = context.sent_today {
+        reasons.extend(volume_reason(policy, profile, sent, context.daily_cap));
+    }
     content_reasons(policy, classification, profile, &mut reasons);
     for f in findings {
         let rule = &policy.content_rules()[f.rule as usize];
@@ -117,17 +167,22 @@ pub fn decide(
             span: f.span,
         });
     }
-    unknown_value_reasons(profile, &mut reasons);
+    reasons.extend(assessment.tail.iter().cloned());
     Verdict::from_reasons(reasons)
 }
 
 /// Whether a number may send SMS at all, whatever the text: registration, features and record.
 pub fn assess_number(policy: &Policy, profile: &NumberProfile) -> Verdict {
-    let mut reasons = Vec::new();
-    registration_reasons(policy, profile, &mut reasons);
-    feature_reasons(profile, &Message::default(), &mut reasons);
-    unknown_value_reasons(profile, &mut reasons);
-    Verdict::from_reasons(reasons)
+    NumberAssessment::new(policy, profile).verdict()
+}
+
+impl Verdict {
+    /// Add a reason (for example the volume cap, decided in order after the rest of a batch).
+    pub fn push(&mut self, reason: Reason) {
+        let mut reasons = std::mem::take(&mut self.reasons);
+        reasons.push(reason);
+        *self = Verdict::from_reasons(reasons);
+    }
 }
 
 fn unknown_value_reasons(profile: &NumberProfile, reasons: &mut Vec<Reason>) {
@@ -221,19 +276,23 @@ fn registration_reasons(policy: &Policy, profile: &NumberProfile, reasons: &mut 
     }
 }
 
-fn feature_reasons(profile: &NumberProfile, message: &Message<'_>, reasons: &mut Vec<Reason>) {
+/// " (it has A, B)" for messages about a missing feature.
+fn listed(features: Option<&[String]>) -> String {
+    features.map_or_else(String::new, |fs| {
+        if fs.is_empty() {
+            " (it has none)".to_owned()
+        } else {
+            format!(" (it has {})", fs.join(", "))
+        }
+    })
+}
+
+/// Whether the number can send SMS at all: `SmsSender`, not fax-only, status `Normal`.
+fn capability_reasons(profile: &NumberProfile, reasons: &mut Vec<Reason>) {
     let number = profile.phone_number().unwrap_or("the number");
     let features = profile.features();
     let has = |f: &str| features.is_some_and(|fs| fs.iter().any(|x| x == f));
-    let listed = || {
-        features.map_or_else(String::new, |fs| {
-            if fs.is_empty() {
-                " (it has none)".to_owned()
-            } else {
-                format!(" (it has {})", fs.join(", "))
-            }
-        })
-    };
+    let listed = || listed(features);
     if let Some(info) = &profile.phone_number_info {
         if features.is_some() && !has(feature::SMS_SENDER) {
             let hint = if has(feature::A2P_SMS_SENDER) {
@@ -270,6 +329,21 @@ fn feature_reasons(profile: &NumberProfile, message: &Message<'_>, reasons: &mut
             ));
         }
     }
+}
+
+/// What this message needs beyond plain SMS: MMS, an international recipient.
+fn message_feature_reasons(
+    profile: &NumberProfile,
+    message: &Message<'_>,
+    reasons: &mut Vec<Reason>,
+) {
+    if !message.mms && message.to.is_none_or(|to| to.starts_with("+1")) {
+        return;
+    }
+    let number = profile.phone_number().unwrap_or("the number");
+    let features = profile.features();
+    let has = |f: &str| features.is_some_and(|fs| fs.iter().any(|x| x == f));
+    let listed = || listed(features);
     let unknown = |what: &str| {
         format!(
             "whether {number} can send {what} is unknown: the snapshot has no phoneNumberInfo.features \
@@ -473,26 +547,25 @@ fn text_reasons(message: &Message<'_>, reasons: &mut Vec<Reason>) {
     }
 }
 
-fn volume_reasons(
+/// `volume.daily_cap_exceeded` when `sent` messages already sent today reach the cap of the
+/// campaign's tier (or `daily_cap`); `None` when the message may still go.
+pub fn volume_reason(
     policy: &Policy,
     profile: &NumberProfile,
-    context: &SendContext<'_>,
-    reasons: &mut Vec<Reason>,
-) {
-    let Some(sent) = context.sent_today else {
-        return;
-    };
+    sent: u64,
+    daily_cap: Option<u64>,
+) -> Option<Reason> {
     let tier = profile
         .campaign()
         .and_then(|c| c.registration_tier.as_deref());
     let caps = &policy.decision().daily_caps;
-    let (cap, source) = if let Some(cap) = context.daily_cap {
+    let (cap, source) = if let Some(cap) = daily_cap {
         (cap, "--daily-cap".to_owned())
     } else if let Some((t, cap)) = tier.and_then(|t| caps.iter().find(|(name, _)| name == t)) {
         (*cap, format!("the {t} tier (policy decision.daily_caps)"))
     } else if tier.is_some_and(|t| crate::snapshot::registration_tier::KNOWN.contains(&t)) {
         // A known tier without a cap, such as StandardVolume.
-        return;
+        return None;
     } else if let Some((t, cap)) = caps.iter().min_by_key(|(_, c)| *c) {
         // Unknown or missing tier: assume the strictest cap the policy knows (fail closed).
         let tier = tier.map_or_else(|| "missing".to_owned(), |t| format!("{t:?}"));
@@ -503,16 +576,16 @@ fn volume_reasons(
             ),
         )
     } else {
-        return;
+        return None;
     };
-    if sent >= cap {
-        reasons.push(error(
+    (sent >= cap).then(|| {
+        error(
             ReasonCode::VolumeDailyCapExceeded,
             format!(
                 "{sent} messages already sent today; {source} allows {cap} a day across the campaign's numbers"
             ),
-        ));
-    }
+        )
+    })
 }
 
 fn content_reasons(
@@ -545,8 +618,6 @@ pub fn content_fit(
                 .iter()
                 .any(|(label, members)| registered.contains(label) && members.contains(u))
     };
-    let registered_text = describe_registered(policy, registered);
-
     if classification.ranking.is_empty() {
         let closest = classification.closest_miss().map_or_else(String::new, |s| {
             format!(
@@ -572,19 +643,18 @@ pub fn content_fit(
         });
     }
 
-    let detected: Vec<&UseCase> = classification.detected().map(|s| &s.use_case).collect();
-    let restricted_missing: Vec<&UseCase> = detected
-        .iter()
-        .copied()
-        .filter(|u| policy.decision().restricted.contains(u) && !covered(u))
-        .collect();
-    let offending: Vec<&UseCase> = if !restricted_missing.is_empty() {
-        restricted_missing
-    } else if detected.iter().any(|u| covered(u)) {
+    let restricted_missing = |u: &&UseCase| policy.decision().restricted.contains(u) && !covered(u);
+    let detected = || classification.detected().map(|s| &s.use_case);
+    // The approving path builds nothing: lists are only made for the message of a rejection.
+    if !detected().any(|u| restricted_missing(&u)) && detected().any(covered) {
         return None;
+    }
+    let offending: Vec<&UseCase> = if detected().any(|u| restricted_missing(&u)) {
+        detected().filter(restricted_missing).collect()
     } else {
-        detected
+        detected().collect()
     };
+    let registered_text = describe_registered(policy, registered);
     Some(error(
         ReasonCode::ContentUseCaseNotRegistered,
         format!(

@@ -67,8 +67,8 @@
 //!
 //! Message text and snapshots may come from anyone. Matching is linear in the text's length:
 //! the automaton and the regex engine guarantee it, and no backtracking engine is used.
-//! Policies are bounded: [`MAX_RULES`], [`MAX_KEYWORD_BYTES`], [`REGEX_SIZE_LIMIT`] per pattern and
-//! [`REGEX_SET_SIZE_LIMIT`] for the set. Snapshot parsing never panics; a malformed snapshot is a
+//! Policies are bounded: [`MAX_RULES`], [`MAX_KEYWORD_BYTES`], and [`REGEX_SET_SIZE_LIMIT`] for
+//! the compiled patterns. Snapshot parsing never panics; a malformed snapshot is a
 //! [`SnapshotError`] naming its line, column and JSON path.
 
 #![forbid(unsafe_code)]
@@ -88,18 +88,18 @@ pub mod snapshot;
 pub mod span;
 pub mod use_case;
 
-pub use classify::{Classification, ClauseHit, Evidence, UseCaseScore};
+pub use classify::{Classification, ClauseHit, Detail, Evidence, UseCaseScore};
 pub use consent::{ConsentRecord, ConsentRecords, OptStatus};
 pub use decision::{
-    assess_number, content_fit, decide, fmt_score, Message, Outcome, SendContext, Verdict,
-    MAX_TEXT_UTF16,
+    assess_number, content_fit, decide, decide_with, fmt_score, volume_reason, Message,
+    NumberAssessment, Outcome, SendContext, Verdict, MAX_TEXT_UTF16,
 };
 pub use error::{CompileError, SnapshotError};
 pub use normalize::NormalizedText;
 pub use policy::{
     BrandMatcher, Clause, ContentRule, ContentRuleSpec, DecisionSpec, KeywordSpec, MatcherSpec,
     PatternSpec, Policy, PolicySpec, Rule, RuleKind, UseCaseDef, UseCaseSpec, MAX_KEYWORD_BYTES,
-    MAX_RULES, REGEX_SET_SIZE_LIMIT, REGEX_SIZE_LIMIT,
+    MAX_RULES, REGEX_SET_SIZE_LIMIT,
 };
 pub use reason::{Code, Reason, ReasonCode};
 pub use rules::{Finding, LintContext};

@@ -36,27 +36,33 @@ pub struct NormalizedText<'a> {
 impl<'a> NormalizedText<'a> {
     /// Fold `original` for matching.
     pub fn new(original: &'a str) -> Self {
+        Self::with_buffers(original, String::new(), Vec::new())
+    }
+
+    /// Fold `original` into the given buffers (cleared first), so a stream of messages reuses
+    /// the same allocations ([`NormalizedText::into_buffers`] gives them back).
+    pub fn with_buffers(original: &'a str, folded: String, mut map: Vec<(u32, u32)>) -> Self {
+        map.clear();
         let bytes = original.as_bytes();
-        if original.is_ascii() && !has_whitespace_run(bytes) && !may_evade(bytes) {
-            // ASCII without whitespace runs folds byte for byte: no map needed.
-            let folded = original
-                .bytes()
-                .map(|b| {
-                    if b.is_ascii_whitespace() {
-                        ' '
-                    } else {
-                        char::from(b.to_ascii_lowercase())
-                    }
-                })
-                .collect();
+        if fast_path(bytes) {
+            // ASCII without whitespace runs or evasions folds byte for byte: no map needed.
+            let mut out = folded.into_bytes();
+            out.clear();
+            out.extend(bytes.iter().map(|&b| ASCII_FOLD[usize::from(b)]));
+            // Lowercase ASCII and spaces are always valid UTF-8; the fallback is unreachable
+            // but keeps the function total.
+            let folded = String::from_utf8(out)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
             return NormalizedText {
                 original,
                 folded,
-                map: Vec::new(),
+                map,
             };
         }
-        let mut folded = String::with_capacity(original.len());
-        let mut map = Vec::with_capacity(original.len());
+        let mut folded = folded;
+        folded.clear();
+        folded.reserve(original.len());
+        map.reserve(original.len());
         let mut last_space = false;
         for (start, c) in original.char_indices() {
             let end = start + c.len_utf8();
@@ -117,6 +123,11 @@ impl<'a> NormalizedText<'a> {
         }
     }
 
+    /// The buffers, for the next message.
+    pub fn into_buffers(self) -> (String, Vec<(u32, u32)>) {
+        (self.folded, self.map)
+    }
+
     /// The text as given.
     pub fn original(&self) -> &'a str {
         self.original
@@ -151,6 +162,49 @@ impl<'a> NormalizedText<'a> {
 /// Fold a phrase the way message text is folded, for compiling keywords.
 pub fn fold(text: &str) -> String {
     NormalizedText::new(text).folded.trim().to_owned()
+}
+
+/// Lowercase ASCII, with every ASCII whitespace byte as a space: the fast path's fold.
+static ASCII_FOLD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = if b.is_ascii_whitespace() {
+            b' '
+        } else {
+            b.to_ascii_lowercase()
+        };
+        i += 1;
+    }
+    t
+};
+
+/// Whether text folds byte for byte: ASCII, no run of whitespace, and nothing the evasion
+/// pass would change (one pass; most messages qualify).
+fn fast_path(bytes: &[u8]) -> bool {
+    let mut prev = 0u8;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !b.is_ascii()
+            || (b.is_ascii_whitespace() && prev.is_ascii_whitespace())
+            || (is_leet_ascii(b) && prev.is_ascii_alphabetic())
+            || (b.is_ascii_alphabetic() && is_leet_ascii(prev))
+        {
+            return false;
+        }
+        // A lone character between two equal separators (`f.r.e`): check the spaced-out form.
+        if i >= 3
+            && b == bytes[i - 2]
+            && is_separator(char::from(b))
+            && bytes[i - 1].is_ascii_alphanumeric()
+            && bytes[i - 3].is_ascii_alphanumeric()
+            && may_evade(&bytes[i - 3..=i])
+        {
+            return false;
+        }
+        prev = b;
+    }
+    true
 }
 
 /// Whether ASCII text may hold an evasion the slow path undoes: a leet digit or symbol touching
@@ -347,12 +401,6 @@ fn fold_words(original: &str, chars: &mut [(char, (u32, u32))]) {
             }
         }
     }
-}
-
-fn has_whitespace_run(bytes: &[u8]) -> bool {
-    bytes
-        .windows(2)
-        .any(|w| w[0].is_ascii_whitespace() && w[1].is_ascii_whitespace())
 }
 
 /// Characters that render as nothing and are used to split words invisibly.

@@ -5,6 +5,7 @@
 //! [`Policy::compile`] turns it into the engine once, at load time.
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
@@ -16,9 +17,8 @@ use crate::severity::Severity;
 use crate::span::Span;
 use crate::use_case::UseCase;
 
-/// Compiled size limit of one pattern, and of the set of all patterns (the regex crate's units).
-pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
-/// Compiled size limit of the set of all patterns together.
+/// Compiled size limit of the set of all patterns together (the regex crate's units); one
+/// pattern alone is held to the same limit.
 pub const REGEX_SET_SIZE_LIMIT: usize = 32 << 20;
 /// Largest number of keyword and pattern rules one policy may hold.
 pub const MAX_RULES: usize = 200_000;
@@ -271,12 +271,20 @@ pub struct Policy {
     pub(crate) keyword_targets: Vec<Target>,
     /// One set over every pattern, to learn which match.
     pub(crate) pattern_set: Option<RegexSet>,
-    /// Each pattern on its own, to find the span of one that matched.
-    pub(crate) patterns: Vec<Regex>,
+    /// Each pattern's source, and the pattern compiled on its own the first time a span is
+    /// needed (explanations, and the findings of rules that fire): most messages never need one.
+    pub(crate) patterns: Vec<(String, OnceLock<Option<Regex>>)>,
     /// What each pattern feeds.
     pub(crate) pattern_targets: Vec<Target>,
     /// One regex for every placeholder shape (an alternation), for template slots.
     pub(crate) placeholders: Option<Regex>,
+}
+
+fn compile_one(src: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(src)
+        .unicode(false)
+        .size_limit(REGEX_SET_SIZE_LIMIT)
+        .build()
 }
 
 /// Names the sender goes by, matched like keywords; built once (from the policy or `--brand`).
@@ -464,27 +472,30 @@ impl Policy {
                 message,
             }
         };
-        let mut patterns = Vec::with_capacity(regex_sources.len());
-        for (i, src) in regex_sources.iter().enumerate() {
-            patterns.push(
-                RegexBuilder::new(src)
-                    .unicode(false)
-                    .size_limit(REGEX_SIZE_LIMIT)
-                    .build()
-                    .map_err(|e| regex_error(i, e.to_string()))?,
-            );
-        }
         let pattern_set = if regex_sources.is_empty() {
             None
         } else {
-            Some(
-                RegexSetBuilder::new(&regex_sources)
-                    .unicode(false)
-                    .size_limit(REGEX_SET_SIZE_LIMIT)
-                    .build()
-                    .map_err(|e| CompileError::Limit(format!("the set of all patterns: {e}")))?,
-            )
+            let built = RegexSetBuilder::new(&regex_sources)
+                .unicode(false)
+                .size_limit(REGEX_SET_SIZE_LIMIT)
+                .build();
+            match built {
+                Ok(set) => Some(set),
+                Err(e) => {
+                    // Name the pattern at fault when one is, alone, too big or invalid.
+                    for (i, src) in regex_sources.iter().enumerate() {
+                        if let Err(one) = compile_one(src) {
+                            return Err(regex_error(i, one.to_string()));
+                        }
+                    }
+                    return Err(CompileError::Limit(format!("the set of all patterns: {e}")));
+                }
+            }
         };
+        let patterns = regex_sources
+            .into_iter()
+            .map(|src| (src, OnceLock::new()))
+            .collect();
 
         let placeholders = if spec.placeholders.is_empty() {
             None
@@ -498,7 +509,7 @@ impl Policy {
             Some(
                 RegexBuilder::new(&alternation)
                     .unicode(false)
-                    .size_limit(REGEX_SIZE_LIMIT)
+                    .size_limit(REGEX_SET_SIZE_LIMIT)
                     .build()
                     .map_err(|e| CompileError::Limit(format!("the placeholder patterns: {e}")))?,
             )
@@ -543,6 +554,12 @@ impl Policy {
     /// The decision settings.
     pub fn decision(&self) -> &DecisionSpec {
         &self.decision
+    }
+
+    /// Pattern `index` compiled on its own (once; `None` if it cannot be).
+    pub(crate) fn pattern(&self, index: usize) -> Option<&Regex> {
+        let (src, cell) = self.patterns.get(index)?;
+        cell.get_or_init(|| compile_one(src).ok()).as_ref()
     }
 
     /// The content rules.

@@ -55,13 +55,7 @@ impl Policy {
                 continue;
             };
             let index = index as u32;
-            let hit = |clause: Clause| {
-                classification
-                    .clause_hits
-                    .iter()
-                    .find(|h| h.rule == index && h.clause == clause)
-                    .map(|h| h.span)
-            };
+            let hit = |clause: Clause| classification.clause_hit(index, clause);
             if !rule.when_detected.is_empty()
                 && !rule
                     .when_detected
@@ -99,7 +93,7 @@ impl Policy {
             findings.push(Finding {
                 rule: index,
                 severity,
-                span: matched,
+                span: matched.and_then(|h| self.clause_span(h, text.original())),
             });
         }
         findings

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// A half-open byte range `start..end` into the original (not normalised) text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Span {
     /// First byte of the range.
     pub start: u32,
