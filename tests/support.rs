@@ -86,14 +86,22 @@ pub fn run_with_stdin(args: &[&str], stdin: &str) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start smslint: {e}"));
-    if let Some(mut input) = child.stdin.take() {
-        // A command that does not read stdin may close it early; that is not a test failure.
-        let _ = input.write_all(stdin.as_bytes());
-    }
-    child
+    // Feed stdin from another thread while this one reads stdout: a large input and output
+    // would otherwise fill both pipes and wait on each other.
+    let feeder = child.stdin.take().map(|mut input| {
+        let data = stdin.as_bytes().to_vec();
+        std::thread::spawn(move || {
+            // A command that does not read stdin may close it early; that is not a failure.
+            let _ = input.write_all(&data);
+        })
+    });
+    let output = child
         .wait_with_output()
-        .unwrap_or_else(|e| panic!("smslint did not finish: {e}"))
-        .into()
+        .unwrap_or_else(|e| panic!("smslint did not finish: {e}"));
+    if let Some(f) = feeder {
+        let _ = f.join();
+    }
+    output.into()
 }
 
 /// Run `smslint` with `args` and empty stdin.

@@ -89,6 +89,21 @@ pub struct TextSource {
     /// A file holding the message text (`-` for stdin); one trailing newline is dropped.
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
+    /// JSON Lines of messages (`-` for stdin): `{"id", "text", "to", "from", "extensionId",
+    /// "mms"}`, all but `text` optional; one JSON line out per line in, in order.
+    #[arg(long, value_name = "FILE")]
+    pub batch: Option<PathBuf>,
+}
+
+/// Options of batch runs.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Worker threads for a batch (default: the machine's cores); output stays in input order.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Longest batch line accepted, in bytes; a longer line becomes an error record.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub max_line_bytes: usize,
 }
 
 /// Options shared by the commands that load a policy.
@@ -126,12 +141,15 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N", requires = "sent_today")]
     pub daily_cap: Option<u64>,
     /// Consent records: the response of RingCentral's consents search (`OptRecordList`).
-    #[arg(long, value_name = "FILE", requires = "to")]
+    #[arg(long, value_name = "FILE")]
     pub consents: Option<PathBuf>,
     /// A name the sender goes by (repeatable), for rules that require the message to name it;
     /// replaces the policy's `brand_names`.
     #[arg(long = "brand", value_name = "NAME")]
     pub brands: Vec<String>,
+    /// Batch options.
+    #[command(flatten)]
+    pub batch: BatchArgs,
     /// The message.
     #[command(flatten)]
     pub source: TextSource,
@@ -149,6 +167,9 @@ pub struct ClassifyArgs {
     /// The message.
     #[command(flatten)]
     pub source: TextSource,
+    /// Batch options.
+    #[command(flatten)]
+    pub batch: BatchArgs,
     /// The policy.
     #[command(flatten)]
     pub policy: PolicyArg,

@@ -53,7 +53,7 @@ pub fn message_text(source: &TextSource) -> Result<String> {
             }
             Ok(text)
         }
-        (None, None) => bail!("give the message with --text or --file"),
+        (None, None) => bail!("give the message with --text, --file or --batch"),
     }
 }
 

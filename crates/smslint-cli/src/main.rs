@@ -1,6 +1,7 @@
 //! The `smslint` binary: parse arguments, run a subcommand, map the outcome to an exit status.
 
 mod args;
+mod batch;
 mod commands;
 mod exit;
 mod input;

@@ -256,11 +256,22 @@ impl Policy {
 /// Whether a match is not part of a longer word: the text on either side of a word character
 /// at the match's edge must not be a word character.
 pub(crate) fn at_word_boundaries(text: &str, start: usize, end: usize) -> bool {
-    let matched = &text[start..end];
-    let first_is_word = matched.chars().next().is_some_and(is_word_char);
-    let last_is_word = matched.chars().next_back().is_some_and(is_word_char);
-    let before_is_word = text[..start].chars().next_back().is_some_and(is_word_char);
-    let after_is_word = text[end..].chars().next().is_some_and(is_word_char);
+    // Most neighbours are ASCII: look at bytes, and decode a character only when needed.
+    let bytes = text.as_bytes();
+    let next = |i: usize| match bytes.get(i) {
+        Some(&b) if b.is_ascii() => Some(char::from(b)),
+        Some(_) => text[i..].chars().next(),
+        None => None,
+    };
+    let prev = |i: usize| match i.checked_sub(1).map(|j| bytes[j]) {
+        Some(b) if b.is_ascii() => Some(char::from(b)),
+        Some(_) => text[..i].chars().next_back(),
+        None => None,
+    };
+    let first_is_word = next(start).is_some_and(is_word_char);
+    let last_is_word = prev(end).is_some_and(is_word_char);
+    let before_is_word = prev(start).is_some_and(is_word_char);
+    let after_is_word = next(end).is_some_and(is_word_char);
     !(first_is_word && before_is_word || last_is_word && after_is_word)
 }
 

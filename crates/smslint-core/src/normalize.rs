@@ -44,11 +44,13 @@ impl<'a> NormalizedText<'a> {
     pub fn with_buffers(original: &'a str, folded: String, mut map: Vec<(u32, u32)>) -> Self {
         map.clear();
         let bytes = original.as_bytes();
-        if fast_path(bytes) {
-            // ASCII without whitespace runs or evasions folds byte for byte: no map needed.
-            let mut out = folded.into_bytes();
-            out.clear();
-            out.extend(bytes.iter().map(|&b| ASCII_FOLD[usize::from(b)]));
+        let mut out = folded.into_bytes();
+        if let Some(leet) = fold_ascii(bytes, &mut out) {
+            // ASCII without whitespace runs or spaced-out letters folds byte for byte: no map
+            // needed. Leetspeak inside words is ASCII for ASCII, so it folds in place too.
+            if leet {
+                fold_ascii_leet(&mut out);
+            }
             // Lowercase ASCII and spaces are always valid UTF-8; the fallback is unreachable
             // but keeps the function total.
             let folded = String::from_utf8(out)
@@ -59,13 +61,46 @@ impl<'a> NormalizedText<'a> {
                 map,
             };
         }
-        let mut folded = folded;
+        out.clear();
+        // Bytes of a `String`, cleared: valid UTF-8, so this cannot fail; the fallback keeps the
+        // function total.
+        let folded = String::from_utf8(out).unwrap_or_default();
+        Self::slow(original, folded, map)
+    }
+
+    /// The general path: character by character, with the map back to the original.
+    fn slow(original: &'a str, mut folded: String, mut map: Vec<(u32, u32)>) -> Self {
         folded.clear();
         folded.reserve(original.len());
         map.reserve(original.len());
         let mut last_space = false;
-        for (start, c) in original.char_indices() {
+        let bytes = original.as_bytes();
+        let mut start = 0;
+        while start < bytes.len() {
+            // ASCII bytes, the bulk of most non-ASCII texts, take the byte path.
+            let b = bytes[start];
+            if b.is_ascii() {
+                if b.is_ascii_whitespace() {
+                    if !last_space {
+                        folded.push(' ');
+                        map.push((start as u32, start as u32 + 1));
+                    }
+                    last_space = true;
+                } else {
+                    folded.push(char::from(ASCII_FOLD[usize::from(b)]));
+                    map.push((start as u32, start as u32 + 1));
+                    last_space = false;
+                }
+                start += 1;
+                continue;
+            }
+            let Some(c) = original[start..].chars().next() else {
+                break;
+            };
             let end = start + c.len_utf8();
+            let here = start;
+            start = end;
+            let start = here;
             let span = (start as u32, end as u32);
             let mut push = |ch: char, folded: &mut String, map: &mut Vec<(u32, u32)>| {
                 if ch.is_whitespace() {
@@ -83,10 +118,6 @@ impl<'a> NormalizedText<'a> {
                     map.push(span);
                 }
             };
-            if c.is_ascii() {
-                push(c.to_ascii_lowercase(), &mut folded, &mut map);
-                continue;
-            }
             if is_invisible(c) {
                 continue;
             }
@@ -104,6 +135,12 @@ impl<'a> NormalizedText<'a> {
                 push(' ', &mut folded, &mut map);
                 continue;
             }
+            // Emoji and pictographs have no compatibility decomposition, no case and no marks:
+            // kept as they are without the table lookups.
+            if ('\u{1F300}'..='\u{1FAFF}').contains(&c) {
+                push(c, &mut folded, &mut map);
+                continue;
+            }
             decompose_compatible(c, |d| {
                 if is_combining_mark(d) {
                     return;
@@ -115,7 +152,17 @@ impl<'a> NormalizedText<'a> {
                 }
             });
         }
-        let (folded, map) = undo_evasions(original, &folded, &map);
+        // Most non-ASCII text (accents, emoji) holds no evasion: skip the second pass then.
+        let evasive = has_leet(folded.as_bytes())
+            || (may_space_out(folded.as_bytes()) && has_spaced_run(folded.as_bytes()))
+            || folded
+                .chars()
+                .any(|c| !c.is_ascii() && confusable(c).is_some());
+        let (folded, map) = if evasive {
+            undo_evasions(original, &folded, &map)
+        } else {
+            (folded, map)
+        };
         NormalizedText {
             original,
             folded,
@@ -180,47 +227,163 @@ static ASCII_FOLD: [u8; 256] = {
     t
 };
 
-/// Whether text folds byte for byte: ASCII, no run of whitespace, and nothing the evasion
-/// pass would change (one pass; most messages qualify).
-fn fast_path(bytes: &[u8]) -> bool {
-    let mut prev = 0u8;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !b.is_ascii()
-            || (b.is_ascii_whitespace() && prev.is_ascii_whitespace())
-            || (is_leet_ascii(b) && prev.is_ascii_alphabetic())
-            || (b.is_ascii_alphabetic() && is_leet_ascii(prev))
-        {
-            return false;
+/// Byte classes for the fast path's checks.
+const WS: u8 = 1;
+const ALPHA: u8 = 2;
+const LEET: u8 = 4;
+const SEP: u8 = 8;
+const ALNUM: u8 = 16;
+
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 128 {
+        let b = i as u8;
+        let mut c = 0;
+        if b.is_ascii_whitespace() {
+            c |= WS;
         }
-        // A lone character between two equal separators (`f.r.e`): check the spaced-out form.
-        if i >= 3
-            && b == bytes[i - 2]
-            && is_separator(char::from(b))
-            && bytes[i - 1].is_ascii_alphanumeric()
-            && bytes[i - 3].is_ascii_alphanumeric()
-            && may_evade(&bytes[i - 3..=i])
-        {
-            return false;
+        if b.is_ascii_alphabetic() {
+            c |= ALPHA;
         }
-        prev = b;
+        if matches!(
+            b,
+            b'0' | b'1' | b'3' | b'4' | b'5' | b'7' | b'8' | b'@' | b'$'
+        ) {
+            c |= LEET;
+        }
+        if matches!(
+            b,
+            b'.' | b'-' | b'_' | b' ' | b'*' | b'/' | b'|' | b'+' | b'~'
+        ) {
+            c |= SEP;
+        }
+        if b.is_ascii_alphanumeric() {
+            c |= ALNUM;
+        }
+        t[i] = c;
+        i += 1;
     }
-    true
+    t
+};
+
+/// Fold ASCII text byte for byte into `out`, and tell whether leetspeak may be inside
+/// (`Some(true)`); `None` when the text needs the general path: non-ASCII, a run of whitespace,
+/// or single characters spaced out.
+fn fold_ascii(bytes: &[u8], out: &mut Vec<u8>) -> Option<bool> {
+    if !bytes.is_ascii() {
+        return None;
+    }
+    out.clear();
+    out.extend(bytes.iter().map(|&b| ASCII_FOLD[usize::from(b)]));
+    // One branch-free pass over pairs of classes; the rare cases are checked exactly after.
+    let (mut runs, mut leet) = (0u8, 0u8);
+    for w in bytes.windows(2) {
+        let (a, b) = (CLASS[usize::from(w[0])], CLASS[usize::from(w[1])]);
+        runs |= a & b & WS;
+        leet |= ((a & ALPHA) << 1) & b & LEET | ((b & ALPHA) << 1) & a & LEET;
+    }
+    if runs != 0 || (may_space_out(bytes) && has_spaced_run(bytes)) {
+        return None;
+    }
+    Some(leet != 0)
 }
 
-/// Whether ASCII text may hold an evasion the slow path undoes: a leet digit or symbol touching
-/// a letter, or a letter standing alone between separators.
-fn may_evade(bytes: &[u8]) -> bool {
+/// Whether two lone characters follow each other with one separator (` a b `, `.r.e.`), the
+/// start of a possible spaced-out run: rare in ordinary text, and only then is the exact check
+/// ([`has_spaced_run`]) worth running.
+fn may_space_out(bytes: &[u8]) -> bool {
+    let alnum = |b: u8| CLASS[usize::from(b)] & ALNUM != 0;
+    let n = bytes.len();
+    for i in 0..n.saturating_sub(3) {
+        let s = bytes[i];
+        // The cheap test first: the same byte two places on (most bytes fail it).
+        if bytes[i + 2] == s
+            && CLASS[usize::from(s)] & SEP != 0
+            && alnum(bytes[i + 1])
+            && alnum(bytes[i + 3])
+            && (i + 4 == n || !alnum(bytes[i + 4]))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether three or more single characters stand spaced out with one separator (`f.r.e`),
+/// as [`join_spaced_letters`] would join them.
+fn has_spaced_run(bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    let single = |i: usize| {
+        bytes[i].is_ascii_alphanumeric()
+            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+            && (i + 1 == n || !bytes[i + 1].is_ascii_alphanumeric())
+    };
+    let mut i = 0;
+    while i < n {
+        if !single(i) {
+            i += 1;
+            continue;
+        }
+        let mut count = 1;
+        let mut j = i;
+        if j + 2 < n && is_separator(char::from(bytes[j + 1])) {
+            let sep = bytes[j + 1];
+            while j + 2 < n && bytes[j + 1] == sep && single(j + 2) {
+                count += 1;
+                j += 2;
+            }
+        }
+        if count >= 3 {
+            return true;
+        }
+        i = j + 1;
+    }
+    false
+}
+
+/// Whether a leet digit or symbol touches a letter somewhere.
+fn has_leet(bytes: &[u8]) -> bool {
     bytes.windows(2).any(|w| {
-        let (a, b) = (w[0], w[1]);
-        (is_leet_ascii(a) && b.is_ascii_alphabetic())
-            || (a.is_ascii_alphabetic() && is_leet_ascii(b))
-    }) || bytes.windows(4).any(|w| {
-        w[0].is_ascii_alphanumeric()
-            && is_separator(char::from(w[1]))
-            && w[2].is_ascii_alphanumeric()
-            && w[3] == w[1]
-            && (w[0].is_ascii_alphabetic() || w[2].is_ascii_alphabetic())
+        (is_leet_ascii(w[0]) && w[1].is_ascii_alphabetic())
+            || (w[0].is_ascii_alphabetic() && is_leet_ascii(w[1]))
     })
+}
+
+/// Fold leetspeak in folded ASCII, in place: the same rule as [`fold_words`], byte for byte.
+fn fold_ascii_leet(bytes: &mut [u8]) {
+    let in_word = |bytes: &[u8], i: usize| {
+        let b = bytes[i];
+        b.is_ascii_alphanumeric()
+            || (b == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic))
+            || (b == b'@'
+                && i > 0
+                && bytes[i - 1].is_ascii_alphabetic()
+                && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic))
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        if !in_word(bytes, i) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && in_word(bytes, i) {
+            i += 1;
+        }
+        let address = bytes.get(i) == Some(&b'.');
+        let word = &mut bytes[start..i];
+        if word.iter().any(u8::is_ascii_alphabetic) {
+            for b in word.iter_mut() {
+                if *b == b'@' && address {
+                    continue;
+                }
+                if let Some(l) = leet(char::from(*b)) {
+                    *b = l as u8;
+                }
+            }
+        }
+    }
 }
 
 fn is_leet_ascii(b: u8) -> bool {
@@ -484,6 +647,28 @@ mod tests {
         let n = NormalizedText::new(text);
         assert_eq!(n.folded(), "cash");
         assert_eq!(&text[n.to_original(0, 4).range()], "c4sh");
+    }
+
+    #[test]
+    fn the_byte_path_and_the_general_path_agree() {
+        for text in [
+            "Your order #48213 has shipped! Track it at https://x.example.com/t/48213",
+            "FR33 c4$h n0w, mail bob@example.com, Reply C to confirm",
+            "f.r.e.e C A S H at 9:30, 1-5, $10 off, 24/7",
+            "tabs\tand\nnewlines\r\nand  runs",
+            "I am a b c",
+        ] {
+            let fast = NormalizedText::new(text);
+            let slow = NormalizedText::slow(text, String::new(), Vec::new());
+            assert_eq!(fast.folded(), slow.folded(), "{text:?}");
+            for (i, _) in fast.folded().char_indices() {
+                assert_eq!(
+                    fast.to_original(i, i + 1),
+                    slow.to_original(i, i + 1),
+                    "{text:?} at {i}"
+                );
+            }
+        }
     }
 
     #[test]

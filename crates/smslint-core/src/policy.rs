@@ -20,6 +20,9 @@ use crate::use_case::UseCase;
 /// Compiled size limit of the set of all patterns together (the regex crate's units); one
 /// pattern alone is held to the same limit.
 pub const REGEX_SET_SIZE_LIMIT: usize = 32 << 20;
+/// Cache of the pattern set's lazy DFA, per thread. The default (2 MiB) fills and is rebuilt
+/// over and over with a policy's worth of patterns; this keeps the states the traffic needs.
+const LAZY_DFA_CACHE: usize = 16 << 20;
 /// Largest number of keyword and pattern rules one policy may hold.
 pub const MAX_RULES: usize = 200_000;
 /// Largest total size of all keyword phrases, in bytes.
@@ -478,6 +481,7 @@ impl Policy {
             let built = RegexSetBuilder::new(&regex_sources)
                 .unicode(false)
                 .size_limit(REGEX_SET_SIZE_LIMIT)
+                .dfa_size_limit(LAZY_DFA_CACHE)
                 .build();
             match built {
                 Ok(set) => Some(set),

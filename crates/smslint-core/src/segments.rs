@@ -43,47 +43,127 @@ pub struct SegmentInfo {
     pub utf16_units: u32,
 }
 
+/// Septets of each ASCII character in GSM-7 (0: not in the alphabet).
+static ASCII_SEPTETS: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        let c = i as u8;
+        t[i] = match c {
+            // The extension table: two septets (an escape and the character).
+            b'^' | b'{' | b'}' | b'\\' | b'[' | b'~' | b']' | b'|' | 0x0C => 2,
+            // Everything printable but the backtick is in the default alphabet, as are LF and CR.
+            b'\n' | b'\r' | b' '..=b'_' | b'a'..=b'z' => 1,
+            _ => 0,
+        };
+        i += 1;
+    }
+    t
+};
+
 /// Septets a character takes in GSM-7: 1 (default alphabet), 2 (extension table), or `None`.
 pub fn gsm7_septets(c: char) -> Option<u32> {
-    const BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
-                         ¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
-    const EXTENSION: &str = "\u{0C}^{}\\[~]|€";
     if c.is_ascii() {
-        // Every printable ASCII character is in the default alphabet or the extension table,
-        // except the backtick; of the control characters only LF and CR are.
-        return match c {
-            '\n' | '\r' | ' '..='_' | 'a'..='z' => Some(if EXTENSION.contains(c) { 2 } else { 1 }),
-            '{' | '|' | '}' | '~' | '\u{0C}' => Some(2),
-            _ => None,
+        return match ASCII_SEPTETS[c as usize] {
+            0 => None,
+            n => Some(u32::from(n)),
         };
     }
-    if BASIC.contains(c) {
-        Some(1)
-    } else if EXTENSION.contains(c) {
+    if c == '€' {
         Some(2)
+    } else if BASIC_NON_ASCII.binary_search(&c).is_ok() {
+        Some(1)
     } else {
         None
     }
 }
 
+/// The default alphabet's characters outside ASCII, sorted for binary search.
+static BASIC_NON_ASCII: [char; 39] = {
+    let mut t = [
+        '£', '¥', 'è', 'é', 'ù', 'ì', 'ò', 'Ç', 'Ø', 'ø', 'Å', 'å', 'Δ', 'Φ', 'Γ', 'Λ', 'Ω', 'Π',
+        'Ψ', 'Σ', 'Θ', 'Ξ', 'Æ', 'æ', 'ß', 'É', '¤', '¡', 'Ä', 'Ö', 'Ñ', 'Ü', '§', '¿', 'ä', 'ö',
+        'ñ', 'ü', 'à',
+    ];
+    // A const insertion sort: the table reads in alphabet order above.
+    let mut i = 1;
+    while i < t.len() {
+        let mut j = i;
+        while j > 0 && (t[j - 1] as u32) > (t[j] as u32) {
+            let tmp = t[j - 1];
+            t[j - 1] = t[j];
+            t[j] = tmp;
+            j -= 1;
+        }
+        i += 1;
+    }
+    t
+};
+
 /// Encoding, length and segment count of `text`.
 pub fn analyze(text: &str) -> SegmentInfo {
-    let utf16_units = text.encode_utf16().count() as u32;
-    let gsm: Option<Vec<u32>> = text.chars().map(gsm7_septets).collect();
-    if let Some(sizes) = gsm {
-        let units = sizes.iter().sum();
+    if text.is_ascii() {
+        // Bytes are characters and UTF-16 units: table sums, which vectorise.
+        let bytes = text.as_bytes();
+        // One table walk: septets, and whether any byte is outside the alphabet.
+        let (mut units, mut outside) = (0u32, false);
+        for &b in bytes {
+            let t = ASCII_SEPTETS[usize::from(b)];
+            units += u32::from(t);
+            outside |= t == 0;
+        }
+        let gsm = !outside;
+        let utf16_units = text.len() as u32;
+        if gsm {
+            // Every byte counts one septet, and the escaped ones one more.
+            let escaped = units - utf16_units;
+            let segments = if escaped == 0 {
+                // Without escapes no character straddles a part boundary: plain arithmetic.
+                match units {
+                    0 => 0,
+                    1..=160 => 1,
+                    n => n.div_ceil(153),
+                }
+            } else {
+                count_segments(text.chars().filter_map(gsm7_septets), units, 160, 153)
+            };
+            return SegmentInfo {
+                encoding: Encoding::Gsm7,
+                units,
+                segments,
+                utf16_units,
+            };
+        }
+    }
+    // One pass: UTF-16 units, and GSM-7 septets until a character outside the alphabet shows
+    // that the text is UCS-2.
+    let (mut utf16_units, mut septets, mut gsm) = (0u32, 0u32, true);
+    for c in text.chars() {
+        utf16_units += c.len_utf16() as u32;
+        if gsm {
+            match gsm7_septets(c) {
+                Some(n) => septets += n,
+                None => gsm = false,
+            }
+        }
+    }
+    if gsm {
         SegmentInfo {
             encoding: Encoding::Gsm7,
-            units,
-            segments: count_segments(&sizes, units, 160, 153),
+            units: septets,
+            segments: count_segments(text.chars().filter_map(gsm7_septets), septets, 160, 153),
             utf16_units,
         }
     } else {
-        let sizes: Vec<u32> = text.chars().map(|c| c.len_utf16() as u32).collect();
         SegmentInfo {
             encoding: Encoding::Ucs2,
             units: utf16_units,
-            segments: count_segments(&sizes, utf16_units, 70, 67),
+            segments: count_segments(
+                text.chars().map(|c| c.len_utf16() as u32),
+                utf16_units,
+                70,
+                67,
+            ),
             utf16_units,
         }
     }
@@ -91,7 +171,7 @@ pub fn analyze(text: &str) -> SegmentInfo {
 
 /// Segments for characters of the given sizes: one if all fit in `single`, else greedy parts of
 /// `part` units that never split a character.
-fn count_segments(sizes: &[u32], total: u32, single: u32, part: u32) -> u32 {
+fn count_segments(sizes: impl Iterator<Item = u32>, total: u32, single: u32, part: u32) -> u32 {
     if total == 0 {
         return 0;
     }
@@ -100,7 +180,7 @@ fn count_segments(sizes: &[u32], total: u32, single: u32, part: u32) -> u32 {
     }
     let mut segments = 1;
     let mut used = 0;
-    for &s in sizes {
+    for s in sizes {
         if used + s > part {
             segments += 1;
             used = 0;
@@ -154,6 +234,21 @@ mod tests {
         let text = format!("{}😀{}", "ж".repeat(66), "ж".repeat(10));
         assert_eq!(analyze(&text).segments, 2);
         assert_eq!(analyze(&"😀".repeat(500)).utf16_units, 1000);
+    }
+
+    #[test]
+    fn every_default_alphabet_character_is_gsm7() {
+        let basic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
+                     ¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+        for c in basic.chars() {
+            assert_eq!(gsm7_septets(c), Some(1), "{c:?}");
+        }
+        for c in "^{}\\[~]|€\u{0C}".chars() {
+            assert_eq!(gsm7_septets(c), Some(2), "{c:?}");
+        }
+        for c in "`çÀ😀\t".chars() {
+            assert_eq!(gsm7_septets(c), None, "{c:?}");
+        }
     }
 
     #[test]

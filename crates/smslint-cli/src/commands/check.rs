@@ -1,14 +1,15 @@
-//! `smslint check`: approve or reject one message for one number.
+//! `smslint check`: approve or reject one message, or a stream of them, for a number.
 
 use std::io::Write;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use smslint_core::{
     decide, segments, select_profile, BrandMatcher, LintContext, Message, NormalizedText,
     SendContext,
 };
 
 use crate::args::{CheckArgs, Format};
+use crate::commands::stream::{self, CheckDefaults};
 use crate::exit::ExitStatus;
 use crate::input;
 use crate::render::{human, json, Painter};
@@ -19,13 +20,33 @@ pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<Ex
     let profiles = input::snapshot(&args.config)?;
     let from = input::e164("--from", args.from.as_deref())?;
     let to = input::e164("--to", args.to.as_deref())?;
+    let consents = stream::consents(args.consents.as_deref())?;
+    let brands = BrandMatcher::new(&args.brands);
+    let policy = &loaded.policy;
+
+    if let Some(source) = &args.source.batch {
+        if args.format == Format::Human {
+            bail!("--batch writes JSON Lines; give --format json");
+        }
+        let defaults = CheckDefaults {
+            from,
+            to,
+            extension: args.extension.as_deref(),
+            mms: args.mms,
+            sent_today: args.sent_today,
+            daily_cap: args.daily_cap,
+            consents: consents.as_ref(),
+            brands: brands.as_ref(),
+        };
+        return stream::check(source, &args.batch, policy, &profiles, &defaults, out);
+    }
+
+    if consents.is_some() && to.is_none() {
+        bail!("--consents needs the recipient: give --to");
+    }
     let profile = select_profile(&profiles, from)
         .map_err(|e| anyhow::anyhow!("snapshot {}: {e}", input::display_name(&args.config)))?;
-    let consents = args.consents.as_deref().map(input::consents).transpose()?;
     let text = input::message_text(&args.source)?;
-
-    let policy = &loaded.policy;
-    let brands = BrandMatcher::new(&args.brands);
     let normalized = NormalizedText::new(&text);
     let classification = policy.classify(&normalized);
     let segments = segments::analyze(&text);

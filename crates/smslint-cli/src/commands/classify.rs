@@ -13,6 +13,9 @@ use crate::render::{human, json, Painter};
 /// Run `classify`.
 pub fn run(args: &ClassifyArgs, painter: Painter, out: &mut dyn Write) -> Result<ExitStatus> {
     let loaded = input::policy(args.policy.policy.as_deref())?;
+    if let Some(source) = &args.source.batch {
+        return crate::commands::stream::classify(source, &args.batch, &loaded.policy, out);
+    }
     let text = input::message_text(&args.source)?;
     let policy = &loaded.policy;
     let classification = policy.classify(&NormalizedText::new(&text));

@@ -5,3 +5,4 @@ pub mod classify;
 pub mod lint;
 pub mod numbers;
 pub mod policy;
+pub mod stream;

@@ -13,6 +13,17 @@ pub struct Category<'a> {
     evidence: Option<Vec<EvidenceJson<'a>>>,
 }
 
+impl<'a> Category<'a> {
+    /// A category without evidence.
+    pub fn new(use_case: &'a str, score: f64) -> Self {
+        Category {
+            use_case,
+            score,
+            evidence: None,
+        }
+    }
+}
+
 /// One matched rule.
 #[derive(Serialize)]
 pub struct EvidenceJson<'a> {

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Throughput and memory of `smslint check --batch` on a deterministic 100,000-message corpus.
+#
+#   bench/run.sh [MESSAGES] [RUNS]
+#
+# Builds the release binary, writes the corpus (bench/gen_corpus.py, fixed seed), then runs
+# `check --batch --format json` with --jobs 1 and --jobs 2, RUNS times each (default 5), under
+# /usr/bin/time -v, and prints the median msgs/s, MB/s of input and peak RSS. This machine is
+# noisy: compare variants within one run of this script, and read medians.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+messages=${1:-100000}
+runs=${2:-5}
+out=target/bench
+mkdir -p "$out"
+cargo build --release --quiet -p smslint-cli
+corpus="$out/corpus-$messages.jsonl"
+[ -s "$corpus" ] || python3 bench/gen_corpus.py "$messages" > "$corpus"
+bytes=$(wc -c < "$corpus")
+snapshot=tests/fixtures/snapshots/seed.json
+printf 'corpus: %s messages, %s bytes (%s)\n' "$messages" "$bytes" "$corpus"
+python3 - "$corpus" <<'PY'
+import json, statistics, sys
+lengths = [len(json.loads(l)["text"].encode()) for l in open(sys.argv[1], encoding="utf-8")]
+non_ascii = sum(1 for l in open(sys.argv[1], encoding="utf-8") if not json.loads(l)["text"].isascii())
+lengths.sort()
+q = lambda p: lengths[int(p * (len(lengths) - 1))]
+print(f"text bytes: mean {statistics.mean(lengths):.0f}, p10 {q(.1)}, p50 {q(.5)}, p90 {q(.9)}, max {lengths[-1]}; non-ASCII {100*non_ascii/len(lengths):.1f}%")
+PY
+for jobs in 1 2; do
+  rates=(); rss=()
+  for _ in $(seq "$runs"); do
+    stats=$( { /usr/bin/time -v target/release/smslint check --config "$snapshot" \
+        --batch "$corpus" --format json --jobs "$jobs" > /dev/null; } 2>&1 ) || true
+    secs=$(printf '%s\n' "$stats" | awk -F': ' '/Elapsed \(wall clock\)/ {split($2, t, ":"); print (length(t) == 3) ? t[1]*3600 + t[2]*60 + t[3] : t[1]*60 + t[2]}')
+    kb=$(printf '%s\n' "$stats" | awk -F': ' '/Maximum resident set size/ {print $2}')
+    rates+=("$(awk -v n="$messages" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')")
+    rss+=("$kb")
+  done
+  median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+  rate=$(median "${rates[@]}")
+  peak=$(median "${rss[@]}")
+  printf 'check --batch --jobs %s: %s msgs/s (runs: %s), %.1f MB/s, peak RSS %.1f MB\n' \
+    "$jobs" "$rate" "${rates[*]}" "$(awk -v r="$rate" -v b="$bytes" -v n="$messages" 'BEGIN {print r * b / n / 1e6}')" \
+    "$(awk -v k="$peak" 'BEGIN {print k / 1024}')"
+done

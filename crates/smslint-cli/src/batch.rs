@@ -1,0 +1,275 @@
+//! Streaming JSON Lines: read in chunks, process each chunk (in parallel), write in input order.
+//!
+//! A chunk is whatever complete lines one `read` delivered, so a co-process that writes one line
+//! and waits gets its answer at once; from a file, chunks hold thousands of lines. Lines longer
+//! than the limit are skipped to their end without being held in memory, and become error
+//! records. Memory is bounded by the chunk size and the line limit, whatever the input size.
+
+use std::io::{self, Read, Write};
+use std::ops::Range;
+
+/// Bytes asked of the reader at a time.
+const READ_SIZE: usize = 256 << 10;
+
+/// One input line of a chunk.
+#[derive(Debug, Clone)]
+pub enum LineBytes {
+    /// The line's bytes in the chunk (without its newline).
+    Ok(Range<usize>),
+    /// The line was longer than the limit; its bytes were skipped.
+    TooLong,
+}
+
+/// Complete lines, with their 1-based numbers.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    /// The bytes of the lines.
+    pub data: Vec<u8>,
+    /// Each line: its number and where its bytes are.
+    pub lines: Vec<(usize, LineBytes)>,
+}
+
+impl Chunk {
+    /// The bytes of a line.
+    pub fn bytes(&self, line: &LineBytes) -> Option<&[u8]> {
+        match line {
+            LineBytes::Ok(r) => Some(&self.data[r.clone()]),
+            LineBytes::TooLong => None,
+        }
+    }
+}
+
+/// Splits a byte stream into chunks of complete lines.
+pub struct LineReader<R> {
+    reader: R,
+    buf: Vec<u8>,
+    pending: Vec<u8>,
+    discarding: bool,
+    next_line: usize,
+    eof: bool,
+    max_line: usize,
+}
+
+impl<R: Read> LineReader<R> {
+    /// A reader that refuses lines over `max_line` bytes.
+    pub fn new(reader: R, max_line: usize) -> Self {
+        LineReader {
+            reader,
+            buf: vec![0; READ_SIZE],
+            pending: Vec::new(),
+            discarding: false,
+            next_line: 1,
+            eof: false,
+            max_line,
+        }
+    }
+
+    /// The next chunk of complete lines into `chunk` (cleared first); false at the end.
+    pub fn next_chunk(&mut self, chunk: &mut Chunk) -> io::Result<bool> {
+        chunk.data.clear();
+        chunk.lines.clear();
+        while chunk.lines.is_empty() {
+            if self.eof {
+                return Ok(false);
+            }
+            // The read buffer is taken out while its bytes are split, so the line helpers can
+            // borrow the reader mutably; it is put back before the next read.
+            let mut buf = std::mem::take(&mut self.buf);
+            let n = match self.reader.read(&mut buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.buf = buf;
+                    if e.kind() == io::ErrorKind::Interrupted {
+                        continue;
+                    }
+                    return Err(e);
+                }
+            };
+            if n == 0 {
+                self.buf = buf;
+                self.eof = true;
+                // A last line without a newline is a line all the same.
+                if self.discarding {
+                    self.push_too_long(chunk);
+                } else if !self.pending.is_empty() {
+                    self.push_pending(chunk);
+                }
+                continue;
+            }
+            let mut rest = &buf[..n];
+            while !rest.is_empty() {
+                let newline = rest.iter().position(|&b| b == b'\n');
+                let (segment, more) = match newline {
+                    Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+                    None => (rest, None),
+                };
+                if !self.discarding {
+                    if self.pending.len() + segment.len() > self.max_line {
+                        self.discarding = true;
+                        self.pending.clear();
+                    } else {
+                        self.pending.extend_from_slice(segment);
+                    }
+                }
+                match more {
+                    Some(after) => {
+                        if self.discarding {
+                            self.push_too_long(chunk);
+                        } else {
+                            let pending = std::mem::take(&mut self.pending);
+                            self.push_line(chunk, &pending);
+                            self.pending = pending;
+                            self.pending.clear();
+                        }
+                        rest = after;
+                    }
+                    None => rest = &[],
+                }
+            }
+            self.buf = buf;
+        }
+        Ok(true)
+    }
+
+    fn push_line(&mut self, chunk: &mut Chunk, line: &[u8]) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let start = chunk.data.len();
+        chunk.data.extend_from_slice(line);
+        chunk
+            .lines
+            .push((self.next_line, LineBytes::Ok(start..chunk.data.len())));
+        self.next_line += 1;
+    }
+
+    fn push_pending(&mut self, chunk: &mut Chunk) {
+        let pending = std::mem::take(&mut self.pending);
+        self.push_line(chunk, &pending);
+    }
+
+    fn push_too_long(&mut self, chunk: &mut Chunk) {
+        chunk.lines.push((self.next_line, LineBytes::TooLong));
+        self.next_line += 1;
+        self.discarding = false;
+        self.pending.clear();
+    }
+}
+
+/// Work on one line, possibly on another thread.
+pub trait Processor: Sync {
+    /// Buffers a worker reuses from line to line.
+    type Scratch: Send + Default;
+    /// What a line turns into, before it is written.
+    type Out<'a>: Send;
+    /// Process line `number` (`None`: it was too long).
+    fn process<'a>(
+        &self,
+        number: usize,
+        line: Option<&'a [u8]>,
+        scratch: &mut Self::Scratch,
+    ) -> Self::Out<'a>;
+}
+
+/// Read every chunk, process its lines on up to `jobs` threads, and hand the results to `emit`
+/// in input order; `flush_each` flushes `out` after every chunk (input from a pipe).
+pub fn run<R: Read, P: Processor, W: Write>(
+    reader: &mut LineReader<R>,
+    processor: &P,
+    jobs: usize,
+    out: &mut W,
+    flush_each: bool,
+    mut emit: impl FnMut(P::Out<'_>, &mut W) -> io::Result<()>,
+) -> io::Result<()> {
+    let jobs = jobs.max(1);
+    let mut scratch: Vec<P::Scratch> = (0..jobs).map(|_| P::Scratch::default()).collect();
+    let mut chunk = Chunk::default();
+    while reader.next_chunk(&mut chunk)? {
+        let lines = &chunk.lines;
+        // Below a few hundred lines, threads cost more than they save.
+        if jobs == 1 || lines.len() < 256 {
+            let s = &mut scratch[0];
+            for (number, line) in lines {
+                emit(processor.process(*number, chunk.bytes(line), s), out)?;
+            }
+        } else {
+            let per = lines.len().div_ceil(jobs);
+            let chunk_ref = &chunk;
+            let results: Vec<Vec<P::Out<'_>>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = lines
+                    .chunks(per)
+                    .zip(scratch.iter_mut())
+                    .map(|(part, s)| {
+                        scope.spawn(move || {
+                            part.iter()
+                                .map(|(number, line)| {
+                                    processor.process(*number, chunk_ref.bytes(line), s)
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            });
+            for part in results {
+                for result in part {
+                    emit(result, out)?;
+                }
+            }
+        }
+        if flush_each {
+            out.flush()?;
+        }
+    }
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8], max: usize) -> Vec<(usize, Option<Vec<u8>>)> {
+        let mut r = LineReader::new(input, max);
+        let mut c = Chunk::default();
+        let mut out = Vec::new();
+        while r.next_chunk(&mut c).unwrap_or(false) {
+            for (n, l) in &c.lines {
+                out.push((*n, c.bytes(l).map(<[u8]>::to_vec)));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn one_record_per_line_in_order() {
+        let got = lines(b"a\r\n\nbb\nccc", 100);
+        assert_eq!(
+            got,
+            vec![
+                (1, Some(b"a".to_vec())),
+                (2, Some(Vec::new())),
+                (3, Some(b"bb".to_vec())),
+                (4, Some(b"ccc".to_vec()))
+            ]
+        );
+    }
+
+    #[test]
+    fn long_lines_are_skipped_not_held() {
+        let mut input = b"ok\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', 5000));
+        input.extend_from_slice(b"\nafter\n");
+        input.extend(std::iter::repeat_n(b'y', 5000));
+        let got = lines(&input, 100);
+        assert_eq!(
+            got,
+            vec![
+                (1, Some(b"ok".to_vec())),
+                (2, None),
+                (3, Some(b"after".to_vec())),
+                (4, None)
+            ]
+        );
+    }
+}

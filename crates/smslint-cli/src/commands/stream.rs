@@ -1,0 +1,510 @@
+//! Batch mode of `check` and `classify`: JSON Lines in, one JSON line out per line, in order.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
+use smslint_core::{
+    decide_with, is_e164, segments, select_profile, volume_reason, BrandMatcher, Classification,
+    ConsentRecords, Detail, LintContext, Message, NormalizedText, NumberAssessment, NumberProfile,
+    Policy, Reason, SegmentInfo, SendContext, Verdict,
+};
+
+use crate::args::BatchArgs;
+use crate::batch::{self, LineReader, Processor};
+use crate::exit::ExitStatus;
+use crate::input;
+use crate::render::json;
+
+/// One input line.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InRecord<'a> {
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    to: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    from: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "string_or_number")]
+    extension_id: Option<String>,
+    #[serde(default)]
+    mms: Option<bool>,
+}
+
+/// Only the id, to label an error record when the rest of the line is wrong.
+#[derive(Deserialize)]
+struct IdOnly<'a> {
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+}
+
+fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::String(s) => Ok(Some(s)),
+        serde_json::Value::Number(n) => Ok(Some(n.to_string())),
+        other => Err(serde::de::Error::custom(format!(
+            "extensionId must be a string or a number, not {other}"
+        ))),
+    }
+}
+
+/// An error record's body.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'static str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct ErrorLine<'a> {
+    line: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a RawValue>,
+    error: ErrorBody<'a>,
+}
+
+/// A line that could not be read or decided on.
+struct LineError<'a> {
+    line: usize,
+    id: Option<&'a RawValue>,
+    code: &'static str,
+    message: String,
+}
+
+impl LineError<'_> {
+    fn write(&self, out: &mut impl Write) -> io::Result<()> {
+        serde_json::to_writer(
+            &mut *out,
+            &ErrorLine {
+                line: self.line,
+                id: self.id,
+                error: ErrorBody {
+                    code: self.code,
+                    message: &self.message,
+                },
+            },
+        )?;
+        out.write_all(b"\n")
+    }
+}
+
+/// Parse a line; the error says what was wrong with it.
+fn parse(line: usize, bytes: Option<&[u8]>, max: usize) -> Result<InRecord<'_>, LineError<'_>> {
+    let err = |id, code, message: String| LineError {
+        line,
+        id,
+        code,
+        message,
+    };
+    let Some(bytes) = bytes else {
+        return Err(err(
+            None,
+            "input.line_too_long",
+            format!("the line is longer than {max} bytes (--max-line-bytes)"),
+        ));
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        err(
+            None,
+            "input.invalid_utf8",
+            format!(
+                "the line is not valid UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
+        )
+    })?;
+    if text.trim().is_empty() {
+        return Err(err(None, "input.invalid_json", "the line is empty".into()));
+    }
+    let record: InRecord<'_> = serde_json::from_str(text).map_err(|e| {
+        let id = serde_json::from_str::<IdOnly<'_>>(text)
+            .ok()
+            .and_then(|i| i.id);
+        let message = e.to_string().replace(" at line 1 column ", " at column ");
+        let code = if e.is_data() {
+            "input.invalid_field"
+        } else {
+            "input.invalid_json"
+        };
+        err(id, code, message)
+    })?;
+    if record.text.is_none() {
+        return Err(err(
+            record.id,
+            "input.missing_text",
+            "the line has no \"text\"".into(),
+        ));
+    }
+    Ok(record)
+}
+
+/// Open the batch source; whether it is a pipe (flush after every chunk).
+fn open(path: &Path) -> Result<(Box<dyn Read + Send>, bool)> {
+    if path == Path::new("-") {
+        // A regular file redirected to stdin is read like a file; anything else may be a
+        // co-process waiting for each answer.
+        let regular = std::fs::metadata("/dev/stdin").is_ok_and(|m| m.is_file());
+        return Ok((Box::new(io::stdin()), !regular));
+    }
+    let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let regular = file.metadata().is_ok_and(|m| m.is_file());
+    Ok((Box::new(file), !regular))
+}
+
+fn jobs(args: &BatchArgs) -> usize {
+    args.jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+}
+
+/// Reusable buffers of one worker.
+#[derive(Default)]
+pub struct Scratch {
+    folded: String,
+    map: Vec<(u32, u32)>,
+    classification: Classification,
+}
+
+/// The options of `check` that apply to every line (a line's own fields win).
+pub struct CheckDefaults<'a> {
+    /// `--from`.
+    pub from: Option<&'a str>,
+    /// `--to`.
+    pub to: Option<&'a str>,
+    /// `--extension`.
+    pub extension: Option<&'a str>,
+    /// `--mms`.
+    pub mms: bool,
+    /// `--sent-today`.
+    pub sent_today: Option<u64>,
+    /// `--daily-cap`.
+    pub daily_cap: Option<u64>,
+    /// `--consents`.
+    pub consents: Option<&'a ConsentRecords>,
+    /// `--brand`.
+    pub brands: Option<&'a BrandMatcher>,
+}
+
+struct CheckBatch<'p> {
+    policy: &'p Policy,
+    profiles: &'p [NumberProfile],
+    assessments: Vec<NumberAssessment>,
+    defaults: &'p CheckDefaults<'p>,
+    max_line: usize,
+}
+
+/// A decided line, before the volume counter and serialisation.
+struct Decided<'a> {
+    line: usize,
+    id: Option<&'a RawValue>,
+    profile: usize,
+    verdict: Verdict,
+    top: Option<usize>,
+    categories: Vec<(usize, f64)>,
+    segments: SegmentInfo,
+}
+
+enum CheckOut<'a> {
+    Error(LineError<'a>),
+    Decided(Box<Decided<'a>>),
+}
+
+impl Processor for CheckBatch<'_> {
+    type Scratch = Scratch;
+    type Out<'a> = CheckOut<'a>;
+
+    fn process<'a>(&self, line: usize, bytes: Option<&'a [u8]>, s: &mut Scratch) -> CheckOut<'a> {
+        let record = match parse(line, bytes, self.max_line) {
+            Ok(r) => r,
+            Err(e) => return CheckOut::Error(e),
+        };
+        let err = |code, message: String| {
+            CheckOut::Error(LineError {
+                line,
+                id: record.id,
+                code,
+                message,
+            })
+        };
+        let from = record.from.as_deref().or(self.defaults.from);
+        let to = record.to.as_deref().or(self.defaults.to);
+        for (name, value) in [("from", from), ("to", to)] {
+            if let Some(v) = value.filter(|v| !is_e164(v)) {
+                return err(
+                    "input.invalid_field",
+                    format!("{name} {v:?} is not an E.164 number"),
+                );
+            }
+        }
+        let profile = match select_profile(self.profiles, from) {
+            Ok(p) => p,
+            Err(e) => return err("input.unknown_sender", e.to_string()),
+        };
+        let index = self
+            .profiles
+            .iter()
+            .position(|p| std::ptr::eq(p, profile))
+            .unwrap_or(0);
+        let text = record.text.as_deref().unwrap_or_default();
+        let normalized = NormalizedText::with_buffers(
+            text,
+            std::mem::take(&mut s.folded),
+            std::mem::take(&mut s.map),
+        );
+        self.policy
+            .classify_into(&normalized, &mut s.classification, Detail::Scores);
+        let segments = segments::analyze(text);
+        let c = &s.classification;
+        let findings = self.policy.lint(
+            &normalized,
+            c,
+            &LintContext {
+                registered: profile.campaign().and_then(|c| c.use_cases.as_deref()),
+                brands: self.defaults.brands,
+                segments: segments.segments,
+            },
+        );
+        let message = Message {
+            text,
+            to,
+            extension_id: record.extension_id.as_deref().or(self.defaults.extension),
+            mms: record.mms.unwrap_or(self.defaults.mms),
+        };
+        let context = SendContext {
+            consents: self.defaults.consents,
+            // The volume counter runs in input order, after the rest (see `emit`).
+            sent_today: None,
+            daily_cap: None,
+        };
+        let verdict = decide_with(
+            self.policy,
+            &self.assessments[index],
+            c,
+            &findings,
+            profile,
+            &message,
+            &context,
+        );
+        let decided = Decided {
+            line,
+            id: record.id,
+            profile: index,
+            verdict,
+            top: c.ranking.first().copied(),
+            categories: c.ranking.iter().map(|&i| (i, c.scores[i].score)).collect(),
+            segments,
+        };
+        (s.folded, s.map) = normalized.into_buffers();
+        CheckOut::Decided(Box::new(decided))
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CheckLine<'a> {
+    line: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a RawValue>,
+    verdict: &'static str,
+    phone_number: Option<&'a str>,
+    top: &'a str,
+    categories: Vec<json::Category<'a>>,
+    reasons: &'a [Reason],
+    encoding: smslint_core::Encoding,
+    segments: u32,
+}
+
+/// `check --batch`.
+pub fn check(
+    source: &Path,
+    args: &BatchArgs,
+    policy: &Policy,
+    profiles: &[NumberProfile],
+    defaults: &CheckDefaults<'_>,
+    out: &mut dyn Write,
+) -> Result<ExitStatus> {
+    let (reader, pipe) = open(source)?;
+    let mut reader = LineReader::new(reader, args.max_line_bytes);
+    let processor = CheckBatch {
+        policy,
+        profiles,
+        assessments: profiles
+            .iter()
+            .map(|p| NumberAssessment::new(policy, p))
+            .collect(),
+        defaults,
+        max_line: args.max_line_bytes,
+    };
+    // Messages already sent today, per campaign, counting this batch's approvals.
+    let mut sent: HashMap<String, u64> = HashMap::new();
+    let (mut rejected, mut errors) = (false, false);
+    let mut writer = io::BufWriter::with_capacity(256 << 10, out);
+    batch::run(
+        &mut reader,
+        &processor,
+        jobs(args),
+        &mut writer,
+        pipe,
+        |result, w| match result {
+            CheckOut::Error(e) => {
+                errors = true;
+                e.write(w)
+            }
+            CheckOut::Decided(mut d) => {
+                let profile = &profiles[d.profile];
+                if let (Some(start), true) = (defaults.sent_today, d.verdict.approved()) {
+                    let key = profile.campaign().and_then(|c| c.id.as_ref()).map_or_else(
+                        || profile.phone_number().unwrap_or("").to_owned(),
+                        |id| id.0.clone(),
+                    );
+                    let count = sent.entry(key).or_insert(start);
+                    match volume_reason(policy, profile, *count, defaults.daily_cap) {
+                        Some(reason) => d.verdict.push(reason),
+                        None => *count += 1,
+                    }
+                }
+                rejected |= !d.verdict.approved();
+                let name = |i: usize| policy.use_cases()[i].use_case.as_str();
+                let line = CheckLine {
+                    line: d.line,
+                    id: d.id,
+                    verdict: d.verdict.outcome.as_str(),
+                    phone_number: profile.phone_number(),
+                    top: d.top.map_or("Unknown", name),
+                    categories: d
+                        .categories
+                        .iter()
+                        .map(|&(i, score)| json::Category::new(name(i), score))
+                        .collect(),
+                    reasons: &d.verdict.reasons,
+                    encoding: d.segments.encoding,
+                    segments: d.segments.segments,
+                };
+                serde_json::to_writer(&mut *w, &line)?;
+                w.write_all(b"\n")
+            }
+        },
+    )?;
+    Ok(status(errors, rejected))
+}
+
+fn status(errors: bool, rejected: bool) -> ExitStatus {
+    if errors {
+        ExitStatus::Error
+    } else if rejected {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    }
+}
+
+struct ClassifyBatch<'p> {
+    policy: &'p Policy,
+    max_line: usize,
+}
+
+enum ClassifyOut<'a> {
+    Error(LineError<'a>),
+    Classified {
+        line: usize,
+        id: Option<&'a RawValue>,
+        text: Cow<'a, str>,
+        classification: Box<Classification>,
+    },
+}
+
+impl Processor for ClassifyBatch<'_> {
+    type Scratch = Scratch;
+    type Out<'a> = ClassifyOut<'a>;
+
+    fn process<'a>(
+        &self,
+        line: usize,
+        bytes: Option<&'a [u8]>,
+        s: &mut Scratch,
+    ) -> ClassifyOut<'a> {
+        let record = match parse(line, bytes, self.max_line) {
+            Ok(r) => r,
+            Err(e) => return ClassifyOut::Error(e),
+        };
+        let text = record.text.unwrap_or_default();
+        let normalized = NormalizedText::with_buffers(
+            &text,
+            std::mem::take(&mut s.folded),
+            std::mem::take(&mut s.map),
+        );
+        let mut classification = Box::default();
+        self.policy
+            .classify_into(&normalized, &mut classification, Detail::Evidence);
+        (s.folded, s.map) = normalized.into_buffers();
+        ClassifyOut::Classified {
+            line,
+            id: record.id,
+            text,
+            classification,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Numbered<'a, T> {
+    line: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a RawValue>,
+    #[serde(flatten)]
+    body: T,
+}
+
+/// `classify --batch`.
+pub fn classify(
+    source: &Path,
+    args: &BatchArgs,
+    policy: &Policy,
+    out: &mut dyn Write,
+) -> Result<ExitStatus> {
+    let (reader, pipe) = open(source)?;
+    let mut reader = LineReader::new(reader, args.max_line_bytes);
+    let processor = ClassifyBatch {
+        policy,
+        max_line: args.max_line_bytes,
+    };
+    let mut errors = false;
+    let mut writer = io::BufWriter::with_capacity(256 << 10, out);
+    batch::run(
+        &mut reader,
+        &processor,
+        jobs(args),
+        &mut writer,
+        pipe,
+        |result, w| match result {
+            ClassifyOut::Error(e) => {
+                errors = true;
+                e.write(w)
+            }
+            ClassifyOut::Classified {
+                line,
+                id,
+                text,
+                classification,
+            } => {
+                let body = json::classify(policy, &classification, &text);
+                serde_json::to_writer(&mut *w, &Numbered { line, id, body })?;
+                w.write_all(b"\n")
+            }
+        },
+    )?;
+    Ok(status(errors, false))
+}
+
+/// Whether `--consents` can be used: in a single check it needs `--to`.
+pub fn consents(path: Option<&Path>) -> Result<Option<ConsentRecords>> {
+    path.map(input::consents).transpose()
+}

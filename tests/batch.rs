@@ -1,0 +1,247 @@
+//! Batch mode end to end: JSON Lines in and out, in order, errors as records, exit codes,
+//! parallel workers, the daily volume counter, and co-process use over a pipe.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use smslint_tests::{bin, root, run_with_stdin, Run};
+
+const SEED: &str = "tests/fixtures/snapshots/seed.json";
+
+fn check(input: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "check", "--config", SEED, "--batch", "-", "--format", "json",
+    ];
+    args.extend_from_slice(extra);
+    run_with_stdin(&args, input)
+}
+
+fn records(r: &Run) -> Vec<Value> {
+    r.stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+#[test]
+fn one_record_per_line_in_order_with_errors_as_records() {
+    let input = concat!(
+        "{\"id\":\"m-1\",\"text\":\"Your order #48213 has shipped! Track it at https://shop.example.com/track/48213\"}\n",
+        "{\"id\":2,\"text\":\"40% off all jackets today only\"}\n",
+        "not json\n",
+        "\n",
+        "{\"text\": 5}\n",
+        "{\"id\":\"x\",\"to\":\"+14155550100\"}\n",
+        "{\"id\":\"bad-to\",\"text\":\"Your order shipped\",\"to\":\"415-555-0100\"}\n",
+        "{\"id\":\"last\",\"text\":\"Your order #1 has shipped!\"}",
+    );
+    let r = check(input, &[]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let recs = records(&r);
+    assert_eq!(recs.len(), 8);
+    for (i, rec) in recs.iter().enumerate() {
+        assert_eq!(rec["line"], i + 1);
+    }
+    assert_eq!(recs[0]["id"], "m-1");
+    assert_eq!(recs[0]["verdict"], "approve");
+    assert_eq!(recs[1]["id"], 2, "ids are echoed as given");
+    assert_eq!(recs[1]["verdict"], "reject");
+    let codes: Vec<&str> = recs[2..7]
+        .iter()
+        .map(|r| r["error"]["code"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "input.invalid_json",
+            "input.invalid_json",
+            "input.invalid_field",
+            "input.missing_text",
+            "input.invalid_field"
+        ]
+    );
+    assert_eq!(recs[5]["id"], "x");
+    assert_eq!(recs[7]["id"], "last");
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn exit_codes() {
+    let ok = "{\"text\":\"Your order #48213 has shipped!\"}\n";
+    assert_eq!(check(ok, &[]).code, 0);
+    let rejected = format!("{ok}{{\"text\":\"40% off today only\"}}\n");
+    assert_eq!(check(&rejected, &[]).code, 1);
+}
+
+#[test]
+fn invalid_utf8_and_long_lines_become_error_records() {
+    let mut child = Command::new(bin())
+        .args([
+            "check",
+            "--config",
+            SEED,
+            "--batch",
+            "-",
+            "--format",
+            "json",
+            "--max-line-bytes",
+            "100",
+        ])
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut input: Vec<u8> = b"{\"text\":\"ok \xff\"}\n".to_vec();
+    input.extend(format!("{{\"text\":\"{}\"}}\n", "a".repeat(500)).as_bytes());
+    input.extend(b"{\"text\":\"Your order #1 has shipped!\"}\n");
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(&input);
+    }
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let recs: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(recs.len(), 3, "{text}");
+    assert_eq!(recs[0]["error"]["code"], "input.invalid_utf8");
+    assert_eq!(recs[1]["error"]["code"], "input.line_too_long");
+    assert!(recs[1]["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("100 bytes")));
+    assert_eq!(recs[2]["verdict"], "approve");
+}
+
+fn many(n: usize) -> String {
+    let texts = [
+        "Your order #{i} has shipped! Track it at https://shop.example.com/track/{i}",
+        "40% off all jackets today only, code SAVE{i}",
+        "Your verification code is {i}. Do not share it.",
+        "Thanks for contacting support, your ticket #{i} is open.",
+        "Café Lumière: votre commande {i} est prête 🎉",
+    ];
+    let mut out = String::new();
+    for i in 0..n {
+        let t = texts[i % texts.len()].replace("{i}", &i.to_string());
+        let text = serde_json::to_string(&t).unwrap_or_default();
+        let _ = writeln!(out, "{{\"id\":{i},\"text\":{text}}}");
+    }
+    out
+}
+
+#[test]
+fn parallel_workers_keep_input_order() {
+    let input = many(3000);
+    let one = check(&input, &["--jobs", "1"]);
+    let two = check(&input, &["--jobs", "2"]);
+    assert_eq!(one.code, two.code);
+    assert_eq!(one.stdout.lines().count(), 3000);
+    assert!(
+        one.stdout == two.stdout,
+        "--jobs 2 output differs from --jobs 1"
+    );
+    let c1 = run_with_stdin(&["classify", "--batch", "-", "--jobs", "1"], &input);
+    let c2 = run_with_stdin(&["classify", "--batch", "-", "--jobs", "2"], &input);
+    assert_eq!(c1.stdout.lines().count(), 3000);
+    assert!(c1.stdout == c2.stdout, "classify --jobs 2 output differs");
+}
+
+#[test]
+fn the_volume_counter_counts_this_batchs_approvals() {
+    let shipped = "{\"text\":\"Your order #48213 has shipped!\"}\n";
+    let sale = "{\"text\":\"40% off today only\"}\n";
+    // 5998 sent already: two more may go; a message rejected for another reason uses nothing.
+    let input = format!("{shipped}{sale}{shipped}{shipped}{shipped}");
+    let recs = records(&check(&input, &["--sent-today", "5998"]));
+    let verdicts: Vec<&str> = recs
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        verdicts,
+        ["approve", "reject", "approve", "reject", "reject"]
+    );
+    assert!(
+        recs[3]["reasons"][0]["code"] == "volume.daily_cap_exceeded",
+        "{}",
+        recs[3]
+    );
+    assert!(recs[1]["reasons"]
+        .as_array()
+        .is_some_and(|rs| rs.iter().all(|r| r["code"] != "volume.daily_cap_exceeded")));
+    // The same in parallel.
+    let recs2 = records(&check(&input, &["--sent-today", "5998", "--jobs", "2"]));
+    assert_eq!(recs, recs2);
+}
+
+#[test]
+fn answers_each_line_of_a_pipe_before_the_next_arrives() {
+    let mut child = Command::new(bin())
+        .args([
+            "check", "--config", SEED, "--batch", "-", "--format", "json",
+        ])
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut stdin = child.stdin.take().unwrap_or_else(|| panic!("no stdin"));
+    let mut stdout = BufReader::new(child.stdout.take().unwrap_or_else(|| panic!("no stdout")));
+    for (i, text) in ["Your order #1 has shipped!", "40% off today only"]
+        .iter()
+        .enumerate()
+    {
+        writeln!(stdin, "{{\"id\":{i},\"text\":\"{text}\"}}").unwrap_or_default();
+        stdin.flush().unwrap_or_default();
+        // The answer arrives while stdin is still open: the reply is not held back.
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap_or_default();
+        let rec: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert_eq!(rec["id"], i);
+        assert_eq!(rec["line"], i + 1);
+    }
+    drop(stdin);
+    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status.code(), Some(1));
+}
+
+#[test]
+fn each_line_may_name_its_sender() {
+    let input = concat!(
+        "{\"text\":\"Your order #1 has shipped!\",\"from\":\"+16501234567\"}\n",
+        "{\"text\":\"Your order #1 has shipped!\",\"from\":\"+13125550404\"}\n",
+        "{\"text\":\"Your order #1 has shipped!\"}\n",
+        "{\"text\":\"Your order #1 has shipped!\",\"from\":\"+19995550000\"}\n",
+    );
+    let r = run_with_stdin(
+        &[
+            "check",
+            "--config",
+            "tests/fixtures/snapshots/account.json",
+            "--batch",
+            "-",
+            "--format",
+            "json",
+        ],
+        input,
+    );
+    let recs = records(&r);
+    assert_eq!(recs[0]["verdict"], "approve");
+    assert_eq!(recs[1]["reasons"][0]["code"], "campaign.not_confirmed");
+    assert_eq!(recs[2]["error"]["code"], "input.unknown_sender");
+    assert_eq!(recs[3]["error"]["code"], "input.unknown_sender");
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn batch_needs_json_output() {
+    let r = run_with_stdin(
+        &["check", "--config", SEED, "--batch", "-"],
+        "{\"text\":\"hi\"}\n",
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--format json"), "{}", r.stderr);
+}
