@@ -44,3 +44,5 @@ for jobs in 1 2; do
     "$jobs" "$rate" "${rates[*]}" "$(awk -v r="$rate" -v b="$bytes" -v n="$messages" 'BEGIN {print r * b / n / 1e6}')" \
     "$(awk -v k="$peak" 'BEGIN {print k / 1024}')"
 done
+# The library alone: normalise and classify each message of the same corpus, one core.
+cargo bench --quiet -p smslint-core --bench latency -- "$PWD/$corpus" 2>/dev/null | grep -E '^(classify|latency)'

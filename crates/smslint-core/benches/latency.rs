@@ -1,0 +1,81 @@
+//! Classification throughput and per-message latency on a corpus: normalise and classify
+//! (scores only, as `check` does), one core.
+//!
+//! `cargo bench -p smslint-core --bench latency -- [CORPUS.jsonl]` (default
+//! `target/bench/corpus-100000.jsonl`, written by `bench/run.sh`). Prints msgs/s over the whole
+//! corpus (median of 5 passes after a warm-up pass) and latency percentiles of single messages.
+
+use std::time::Instant;
+
+use smslint_core::{Classification, Detail, NormalizedText};
+
+fn main() {
+    let path = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_else(|| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/bench/corpus-100000.jsonl").to_owned()
+        });
+    let Ok(corpus) = std::fs::read_to_string(&path) else {
+        println!("latency: no corpus at {path}; run bench/run.sh first (it writes one)");
+        return;
+    };
+    let texts: Vec<String> = corpus
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["text"].as_str().map(str::to_owned))
+        .collect();
+    let policy = smslint_policy::load_default()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .policy;
+    let bytes: usize = texts.iter().map(String::len).sum();
+
+    let mut scratch = (String::new(), Vec::new(), Classification::default());
+    let mut run = |texts: &[String], latencies: Option<&mut Vec<u64>>| {
+        let mut checksum = 0usize;
+        let mut lat = latencies;
+        for t in texts {
+            let start = Instant::now();
+            let n = NormalizedText::with_buffers(
+                t,
+                std::mem::take(&mut scratch.0),
+                std::mem::take(&mut scratch.1),
+            );
+            policy.classify_into(&n, &mut scratch.2, Detail::Scores);
+            checksum += scratch.2.ranking.len();
+            (scratch.0, scratch.1) = n.into_buffers();
+            if let Some(l) = lat.as_deref_mut() {
+                l.push(start.elapsed().as_nanos() as u64);
+            }
+        }
+        checksum
+    };
+    run(&texts, None);
+    let mut rates = Vec::new();
+    for _ in 0..5 {
+        let start = Instant::now();
+        std::hint::black_box(run(&texts, None));
+        rates.push(texts.len() as f64 / start.elapsed().as_secs_f64());
+    }
+    rates.sort_by(f64::total_cmp);
+    let rate = rates[rates.len() / 2];
+    let mut lat = Vec::with_capacity(texts.len());
+    run(&texts, Some(&mut lat));
+    lat.sort_unstable();
+    let q = |p: f64| lat[((lat.len() - 1) as f64 * p) as usize] as f64 / 1000.0;
+    println!(
+        "classify (normalise + scores, one core): {} messages, {:.0} msgs/s (median of 5; passes {}), {:.0} MB/s",
+        texts.len(),
+        rate,
+        rates.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(" "),
+        rate * bytes as f64 / texts.len() as f64 / 1e6
+    );
+    println!(
+        "latency per message: p50 {:.2} us, p90 {:.2} us, p99 {:.2} us, p99.9 {:.2} us, max {:.2} us",
+        q(0.5),
+        q(0.9),
+        q(0.99),
+        q(0.999),
+        q(1.0)
+    );
+}
