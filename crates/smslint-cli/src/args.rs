@@ -44,6 +44,23 @@ pub enum PolicyCommand {
     Explain(ExplainArgs),
     /// Print the JSON Schema of the policy format, for editors.
     Schema,
+    /// Measure a policy on a labelled corpus: accuracy, per-use-case precision and recall,
+    /// confusion, rule hits, content-rule recall and false positives.
+    Eval(EvalArgs),
+}
+
+/// `smslint policy eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The corpus: JSON Lines of `{"text", "useCases": [...], "rules": [...], "notes"}`.
+    #[arg(value_name = "CORPUS")]
+    pub corpus: PathBuf,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 /// `smslint policy validate`.

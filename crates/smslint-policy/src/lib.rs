@@ -13,6 +13,7 @@
 
 pub mod allow;
 pub mod diagnostic;
+pub mod eval;
 pub mod examples;
 pub mod extends;
 pub mod load;

@@ -12,7 +12,7 @@ use smslint_policy::{
     load_path, run_examples, LoadedPolicy, PolicyDiagnostic, RawPolicy, BUILTIN_DEFAULT,
 };
 
-use crate::args::{ExplainArgs, Format, PolicyCommand, TestArgs, ValidateArgs};
+use crate::args::{EvalArgs, ExplainArgs, Format, PolicyCommand, TestArgs, ValidateArgs};
 use crate::exit::ExitStatus;
 use crate::input;
 use crate::render::{human, Painter};
@@ -23,6 +23,7 @@ pub fn run(cmd: &PolicyCommand, painter: Painter, out: &mut dyn Write) -> Result
         PolicyCommand::Validate(args) => validate(args, painter, out),
         PolicyCommand::Test(args) => test(args, painter, out),
         PolicyCommand::Explain(args) => explain(args, painter, out),
+        PolicyCommand::Eval(args) => eval(args, painter, out),
         PolicyCommand::Schema => {
             writeln!(out, "{}", smslint_policy::schema::policy_schema_json())?;
             Ok(ExitStatus::Success)
@@ -330,4 +331,170 @@ fn table<const N: usize>(out: &mut String, rows: &[[String; N]]) {
         }
         let _ = writeln!(out, "{}", line.trim_end());
     }
+}
+
+fn eval(args: &EvalArgs, p: Painter, out: &mut dyn Write) -> Result<ExitStatus> {
+    let loaded = input::policy(args.policy.policy.as_deref())?;
+    let text = input::read_path(&args.corpus)?;
+    let name = input::display_name(&args.corpus);
+    let corpus = smslint_policy::eval::parse_corpus(&text, &name)
+        .map_err(|e| anyhow::anyhow!("the corpus cannot be used:\n{e}"))?;
+    let report = smslint_policy::eval::evaluate(&loaded, &corpus);
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+        }
+        Format::Human => out.write_all(eval_human(p, &loaded.name, &name, &report).as_bytes())?,
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+/// The evaluation report as tables.
+fn eval_human(
+    p: Painter,
+    policy: &str,
+    corpus: &str,
+    r: &smslint_policy::eval::EvalReport,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} on {corpus}: {} messages\n",
+        p.bold(policy),
+        r.messages
+    );
+    let _ = writeln!(
+        out,
+        "top-1 accuracy    {} ({} of {})",
+        pct(r.top1_accuracy),
+        r.top1_correct,
+        r.messages
+    );
+    let _ = writeln!(out, "macro-F1          {:.4}", r.macro_f1);
+    let _ = writeln!(
+        out,
+        "Marketing precision (detections)  {} ({} detected)",
+        pct(r.marketing_detection_precision),
+        r.marketing_detected
+    );
+    let _ = writeln!(
+        out,
+        "content rules     recall {} of {} labelled findings; false positives on {} of {} compliant messages\n",
+        pct(r.content_rule_recall),
+        r.content_rules_expected,
+        pct(r.compliant_false_positive_rate),
+        r.compliant_messages
+    );
+    let mut rows = vec![[
+        "USE CASE".to_owned(),
+        "SUPPORT".into(),
+        "PRECISION".into(),
+        "RECALL".into(),
+        "F1".into(),
+    ]];
+    for c in &r.classes {
+        if c.support == 0 && c.false_positives == 0 {
+            continue;
+        }
+        rows.push([
+            c.use_case.clone(),
+            c.support.to_string(),
+            format!("{:.3}", c.precision),
+            format!("{:.3}", c.recall),
+            format!("{:.3}", c.f1),
+        ]);
+    }
+    table(&mut out, &rows);
+
+    // Confusion matrix with short column names (first letters of each word).
+    let short = |name: &str| -> String {
+        name.chars()
+            .filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            .collect()
+    };
+    let labels: Vec<&String> = r
+        .classes
+        .iter()
+        .filter(|c| c.support > 0 || c.false_positives > 0)
+        .map(|c| &c.use_case)
+        .collect();
+    let _ = writeln!(out, "\nconfusion (rows: label, columns: top)");
+    let mut grid: Vec<Vec<String>> = Vec::new();
+    let mut header = vec![String::new()];
+    header.extend(labels.iter().map(|l| short(l)));
+    grid.push(header);
+    for gold in &labels {
+        let mut row = vec![(*gold).clone()];
+        for pred in &labels {
+            let n = r
+                .confusion
+                .get(*gold)
+                .and_then(|m| m.get(*pred))
+                .copied()
+                .unwrap_or(0);
+            row.push(if n == 0 { ".".into() } else { n.to_string() });
+        }
+        grid.push(row);
+    }
+    let widths: Vec<usize> = (0..grid[0].len())
+        .map(|i| {
+            grid.iter()
+                .map(|row| row[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in &grid {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i == 0 {
+                let _ = write!(line, "{cell:<w$}", w = widths[0]);
+            } else {
+                let _ = write!(line, " {cell:>w$}", w = widths[i]);
+            }
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+
+    let _ = writeln!(out, "\nrules that never fired ({}):", r.never_fired.len());
+    for id in &r.never_fired {
+        let _ = writeln!(out, "  {id}");
+    }
+    let mut hits: Vec<(&String, &usize)> = r.rule_hits.iter().filter(|(_, n)| **n > 0).collect();
+    hits.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let _ = writeln!(out, "\nmost frequent rules:");
+    for (id, n) in hits.iter().take(15) {
+        let _ = writeln!(out, "  {n:>4}  {id}");
+    }
+    let _ = writeln!(out, "\nmisclassified ({}):", r.misclassified.len());
+    for m in &r.misclassified {
+        let _ = writeln!(
+            out,
+            "  line {}: expected {}, top {}: {:?}",
+            m.line,
+            m.expected.join("|"),
+            m.top,
+            m.text
+        );
+        for e in &m.evidence {
+            let _ = writeln!(out, "      {e}");
+        }
+    }
+    let _ = writeln!(out, "\ncontent-rule differences ({}):", r.rule_misses.len());
+    for m in &r.rule_misses {
+        let mut parts = Vec::new();
+        if !m.missing.is_empty() {
+            parts.push(format!("missing {}", m.missing.join(", ")));
+        }
+        if !m.unexpected.is_empty() {
+            parts.push(format!("unexpected {}", m.unexpected.join(", ")));
+        }
+        let _ = writeln!(out, "  line {}: {}: {:?}", m.line, parts.join("; "), m.text);
+    }
+    out
 }

@@ -1,0 +1,71 @@
+//! Classification quality of the default policy on the held-out corpus, and `policy eval`
+//! itself. The snapshot makes every change in accuracy part of the review.
+
+use smslint_tests::run;
+
+#[test]
+fn default_policy_on_the_test_corpus() {
+    let r = run(&["policy", "eval", "tests/corpus/test.jsonl"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn json_report_agrees_with_itself() {
+    let r = run(&[
+        "policy",
+        "eval",
+        "tests/corpus/dev.jsonl",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_default();
+    let messages = v["messages"].as_u64().unwrap_or(0);
+    let correct = v["top1Correct"].as_u64().unwrap_or(u64::MAX);
+    assert!(messages >= 300, "{messages}");
+    let misses = v["misclassified"].as_array().map_or(0, Vec::len) as u64;
+    assert_eq!(correct + misses, messages);
+    let support: u64 = v["classes"].as_array().map_or(0, |cs| {
+        cs.iter().filter_map(|c| c["support"].as_u64()).sum()
+    });
+    assert_eq!(support, messages);
+}
+
+#[test]
+fn corpus_errors_name_the_line() {
+    let r = run(&["policy", "eval", "tests/fixtures/corpus/bad.jsonl"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    insta::assert_snapshot!(r.stderr);
+}
+
+/// The README's figures row for a corpus, from the report.
+fn readme_row(corpus: &str, label: &str) -> String {
+    let r = run(&["policy", "eval", corpus, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_default();
+    let pct = |k: &str| format!("{:.1}%", v[k].as_f64().unwrap_or(f64::NAN) * 100.0);
+    format!(
+        "| {label} | {} | {:.3} | {} | {} | {} |",
+        pct("top1Accuracy"),
+        v["macroF1"].as_f64().unwrap_or(f64::NAN),
+        pct("marketingDetectionPrecision"),
+        pct("contentRuleRecall"),
+        pct("compliantFalsePositiveRate"),
+    )
+}
+
+#[test]
+fn readme_figures_are_current() {
+    let readme = std::fs::read_to_string(smslint_tests::root().join("README.md"))
+        .unwrap_or_else(|e| panic!("README.md: {e}"));
+    for (corpus, label) in [
+        ("tests/corpus/dev.jsonl", "`dev.jsonl` (tuned on)"),
+        ("tests/corpus/test.jsonl", "`test.jsonl` (held out)"),
+    ] {
+        let row = readme_row(corpus, label);
+        assert!(
+            readme.contains(&row),
+            "README.md lacks the current row:\n{row}"
+        );
+    }
+}
