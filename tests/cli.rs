@@ -111,7 +111,7 @@ fn reported_campaign_and_brand_errors_reject() {
 
 #[test]
 fn unclassified_text_is_rejected_unless_unknown_is_registered() {
-    let text = "ok see you at 5";
+    let text = "hello there, long time";
     let (code, v) = check("seed", text, &[]);
     assert_eq!(code, 1);
     assert_eq!(codes(&v), ["content.unclassified"]);
