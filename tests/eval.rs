@@ -39,13 +39,15 @@ fn corpus_errors_name_the_line() {
     insta::assert_snapshot!(r.stderr);
 }
 
-/// The README's figures row for a corpus, from the report.
-fn readme_row(corpus: &str, label: &str) -> String {
-    let r = run(&["policy", "eval", corpus, "--format", "json"]);
+/// The README's figures row for a policy and corpus, from the report.
+fn readme_row(policy: &str, corpus: &str, label: &str) -> String {
+    let r = run(&[
+        "policy", "eval", corpus, "--policy", policy, "--format", "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_default();
     let pct = |k: &str| format!("{:.1}%", v[k].as_f64().unwrap_or(f64::NAN) * 100.0);
     format!(
-        "| {label} | {} | {:.3} | {} | {} | {} |",
+        "| `{policy}` | {label} | {} | {:.3} | {} | {} | {} |",
         pct("top1Accuracy"),
         v["macroF1"].as_f64().unwrap_or(f64::NAN),
         pct("marketingDetectionPrecision"),
@@ -58,14 +60,48 @@ fn readme_row(corpus: &str, label: &str) -> String {
 fn readme_figures_are_current() {
     let readme = std::fs::read_to_string(smslint_tests::root().join("README.md"))
         .unwrap_or_else(|e| panic!("README.md: {e}"));
-    for (corpus, label) in [
-        ("tests/corpus/dev.jsonl", "`dev.jsonl` (tuned on)"),
-        ("tests/corpus/test.jsonl", "`test.jsonl` (held out)"),
-    ] {
-        let row = readme_row(corpus, label);
-        assert!(
-            readme.contains(&row),
-            "README.md lacks the current row:\n{row}"
-        );
+    for policy in ["builtin:default", "builtin:base"] {
+        for (corpus, label) in [
+            ("tests/corpus/dev.jsonl", "`dev.jsonl` (tuned on)"),
+            ("tests/corpus/test.jsonl", "`test.jsonl` (held out)"),
+        ] {
+            let row = readme_row(policy, corpus, label);
+            assert!(
+                readme.contains(&row),
+                "README.md lacks the current row:\n{row}"
+            );
+        }
     }
+}
+
+/// The command that writes `policies/default.json`; the README gives the same one.
+const LEARN: [&str; 9] = [
+    "policy",
+    "learn",
+    "tests/corpus/dev.jsonl",
+    "--policy",
+    "builtin:base",
+    "--threshold",
+    "Marketing=8",
+    "--format",
+    "json",
+];
+
+#[test]
+fn the_default_policy_is_what_learning_on_dev_gives() {
+    let r = run(&LEARN);
+    assert_eq!(r.code, 0, "{r:?}");
+    let committed = std::fs::read_to_string(smslint_tests::root().join("policies/default.json"))
+        .unwrap_or_else(|e| panic!("policies/default.json: {e}"));
+    assert!(
+        r.stdout == committed,
+        "policies/default.json is stale: run `smslint {}` > policies/default.json",
+        LEARN.join(" ")
+    );
+    let readme = std::fs::read_to_string(smslint_tests::root().join("README.md"))
+        .unwrap_or_else(|e| panic!("README.md: {e}"));
+    assert!(
+        readme.contains(&LEARN.join(" ")),
+        "README.md does not give the command that writes policies/default.json"
+    );
 }

@@ -89,7 +89,25 @@ fn extends_merges_with_documented_precedence() {
 }
 
 #[test]
-fn extends_the_builtin_default() {
+fn the_default_is_learned_weights_over_the_hand_written_base() {
+    let default =
+        load_path(std::path::Path::new("builtin:default")).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = default.sources.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["builtin:default", "builtin:base"]);
+    let base = load_path(std::path::Path::new("builtin:base")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        default.policy.use_cases().len(),
+        base.policy.use_cases().len()
+    );
+    assert!(default.policy.rules().len() > base.policy.rules().len());
+    assert_eq!(
+        default.policy.content_rules().len(),
+        base.policy.content_rules().len()
+    );
+}
+
+#[test]
+fn extends_a_builtin_policy() {
     let loaded =
         load_path(&fixture("policies/extends/on-default.yaml")).unwrap_or_else(|e| panic!("{e}"));
     let policy = &loaded.policy;

@@ -47,6 +47,54 @@ pub enum PolicyCommand {
     /// Measure a policy on a labelled corpus: accuracy, per-use-case precision and recall,
     /// confusion, rule hits, content-rule recall and false positives.
     Eval(EvalArgs),
+    /// Learn keyword weights from a labelled corpus and print them as a policy that extends
+    /// the given one.
+    Learn(LearnArgs),
+}
+
+/// A policy file's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PolicyFormat {
+    /// YAML.
+    Yaml,
+    /// JSON.
+    Json,
+}
+
+/// `smslint policy learn`.
+#[derive(Debug, Args)]
+pub struct LearnArgs {
+    /// The corpus: JSON Lines of `{"text", "useCases": [...], "rules": [...], "notes"}`; each
+    /// message counts for its first use case.
+    #[arg(value_name = "CORPUS")]
+    pub corpus: PathBuf,
+    /// The policy to learn on top of; its keywords' weights are included in the output.
+    #[command(flatten)]
+    pub policy: PolicyArg,
+    /// What the output extends (default: the `--policy` given, or `builtin:default`).
+    #[arg(long, value_name = "NAME")]
+    pub extends: Option<String>,
+    /// Additive smoothing of the feature counts.
+    #[arg(long, default_value_t = 0.2, value_name = "ALPHA")]
+    pub alpha: f64,
+    /// Messages a word or word pair must occur in to be learned.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub min_count: usize,
+    /// Smallest log-likelihood ratio kept as a keyword.
+    #[arg(long, default_value_t = 0.5, value_name = "RATIO")]
+    pub min_ratio: f64,
+    /// Points per unit of log-likelihood ratio.
+    #[arg(long, default_value_t = 2.0, value_name = "POINTS")]
+    pub scale: f64,
+    /// Keep only evidence for a use case (no negative weights).
+    #[arg(long)]
+    pub positive_only: bool,
+    /// A threshold for the output to set, as `UseCase=POINTS` (repeatable).
+    #[arg(long, value_name = "USECASE=POINTS")]
+    pub threshold: Vec<String>,
+    /// Output format: YAML with a comment header, or JSON (loads several times faster).
+    #[arg(long, value_enum, default_value_t = PolicyFormat::Yaml)]
+    pub format: PolicyFormat,
 }
 
 /// `smslint policy eval`.

@@ -11,15 +11,17 @@
 //!   with the same folded phrase or is added, each child pattern replaces the base pattern with
 //!   the same id or is added, and the child's `examples`, when given, replace the base's.
 //!
-//! Chains are followed to any depth (`a` extends `b` extends `builtin:default`); a cycle is an
+//! Chains are followed to any depth (`a` extends `b` extends `builtin:default`, which extends
+//! `builtin:base`); a cycle is an
 //! error at the `extends` that closes it.
 
+use std::collections::hash_map::{Entry, HashMap};
 use std::path::{Path, PathBuf};
 
 use smslint_core::normalize::fold;
 
 use crate::diagnostic::{DiagnosticCode, PolicyDiagnostic, PolicyError};
-use crate::load::{BUILTIN_DEFAULT, DEFAULT_POLICY_YAML};
+use crate::load::builtin;
 use crate::locate::Kind;
 use crate::raw::{At, RawPolicy};
 use crate::source::{Format, Source};
@@ -32,14 +34,14 @@ pub struct Chain {
     pub policies: Vec<RawPolicy>,
 }
 
-/// A source for `name`: `builtin:default`, or a file path.
+/// A source for `name`: an embedded policy (`builtin:default`, `builtin:base`), or a file path.
 pub fn read_source(name: &str, path: Option<&Path>) -> Result<Source, String> {
-    if name == BUILTIN_DEFAULT {
+    if let Some((text, format)) = builtin(name) {
         return Ok(Source {
-            name: BUILTIN_DEFAULT.to_owned(),
+            name: name.to_owned(),
             path: None,
-            text: DEFAULT_POLICY_YAML.to_owned(),
-            format: Format::Yaml,
+            text: text.to_owned(),
+            format,
         });
     }
     let path = path.map_or_else(|| PathBuf::from(name), Path::to_path_buf);
@@ -121,7 +123,7 @@ pub fn read_chain(first: Source) -> Result<Chain, PolicyError> {
 
 /// The path `reference` names, relative to the extending file's folder.
 fn resolve(from: &Source, reference: &str) -> Option<PathBuf> {
-    if reference == BUILTIN_DEFAULT {
+    if builtin(reference).is_some() {
         return None;
     }
     let base = from
@@ -218,15 +220,19 @@ pub fn merge(chain: &Chain) -> (RawPolicy, Vec<PolicyDiagnostic>) {
                     ));
                 }
             }
+            // Each phrase folded once: a learned layer replaces or adds thousands of keywords.
+            let mut by_phrase: HashMap<String, usize> = HashMap::new();
+            for (i, k) in buc.keywords.iter().enumerate() {
+                // The first of duplicate phrases is the one replaced, as before.
+                by_phrase.entry(fold(&k.phrase.0)).or_insert(i);
+            }
             for kw in &cuc.keywords {
-                let folded = fold(&kw.phrase.0);
-                match buc
-                    .keywords
-                    .iter_mut()
-                    .find(|k| fold(&k.phrase.0) == folded)
-                {
-                    Some(existing) => *existing = kw.clone(),
-                    None => buc.keywords.push(kw.clone()),
+                match by_phrase.entry(fold(&kw.phrase.0)) {
+                    Entry::Occupied(at) => buc.keywords[*at.get()] = kw.clone(),
+                    Entry::Vacant(slot) => {
+                        slot.insert(buc.keywords.len());
+                        buc.keywords.push(kw.clone());
+                    }
                 }
             }
             for p in &cuc.patterns {

@@ -14,8 +14,25 @@ use crate::validate::{to_spec, validate_file, validate_merged};
 /// The name of the embedded default policy, accepted wherever a policy path is.
 pub const BUILTIN_DEFAULT: &str = "builtin:default";
 
-/// The embedded default policy's YAML source.
-pub const DEFAULT_POLICY_YAML: &str = include_str!("../../../policies/default.yaml");
+/// The embedded default policy's source (JSON): the keyword weights learned from the labelled
+/// corpus by `smslint policy learn`, extending [`BUILTIN_BASE`].
+pub const DEFAULT_POLICY_JSON: &str = include_str!("../../../policies/default.json");
+
+/// The name of the embedded hand-written policy the default extends.
+pub const BUILTIN_BASE: &str = "builtin:base";
+
+/// The embedded hand-written policy's YAML source: use cases, keywords, patterns, content
+/// rules and decision settings.
+pub const BASE_POLICY_YAML: &str = include_str!("../../../policies/base.yaml");
+
+/// The text and format of an embedded policy, by its `builtin:` name.
+pub fn builtin(name: &str) -> Option<(&'static str, Format)> {
+    match name {
+        BUILTIN_DEFAULT => Some((DEFAULT_POLICY_JSON, Format::Json)),
+        BUILTIN_BASE => Some((BASE_POLICY_YAML, Format::Yaml)),
+        _ => None,
+    }
+}
 
 /// A policy ready for use, with what it was built from.
 #[derive(Clone, Debug)]
@@ -34,10 +51,10 @@ pub struct LoadedPolicy {
 
 /// Load the embedded default policy.
 pub fn load_default() -> Result<LoadedPolicy, PolicyError> {
-    load_str(DEFAULT_POLICY_YAML, BUILTIN_DEFAULT, Format::Yaml)
+    load_str(DEFAULT_POLICY_JSON, BUILTIN_DEFAULT, Format::Json)
 }
 
-/// Load a policy file, or the embedded default when `path` is `builtin:default`.
+/// Load a policy file, or an embedded policy when `path` is `builtin:default` or `builtin:base`.
 pub fn load_path(path: &Path) -> Result<LoadedPolicy, PolicyError> {
     let name = path.display().to_string();
     let source = read_source(&name, Some(path)).map_err(|e| PolicyError {

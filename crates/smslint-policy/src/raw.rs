@@ -46,7 +46,8 @@ pub struct RawPolicy {
     /// What the policy is for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// A policy this one builds on: a path relative to this file, or `builtin:default`.
+    /// A policy this one builds on: a path relative to this file, `builtin:default` or
+    /// `builtin:base`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extends: Option<ExtendsRef>,
     /// How classification and registration combine into a verdict; each field given replaces
@@ -951,7 +952,7 @@ impl JsonSchema for RegexSource {
     }
 }
 
-/// What a policy extends: a path relative to the file, or `builtin:default`.
+/// What a policy extends: a path relative to the file, `builtin:default` or `builtin:base`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct ExtendsRef(pub String);
@@ -965,7 +966,7 @@ impl<'de> Deserialize<'de> for ExtendsRef {
                 ..Detail::default()
             });
             return Err(de::Error::custom(
-                "extends is empty; expected a path or `builtin:default`",
+                "extends is empty; expected a path, `builtin:default` or `builtin:base`",
             ));
         }
         if probe_hit(Kind::Extends, Some("extends"), &s) {
@@ -982,7 +983,7 @@ impl JsonSchema for ExtendsRef {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "description": "A policy file to build on (relative to this one), or builtin:default."
+            "description": "A policy file to build on (relative to this one), builtin:default or builtin:base."
         })
     }
 }

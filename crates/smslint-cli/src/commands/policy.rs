@@ -12,7 +12,9 @@ use smslint_policy::{
     load_path, run_examples, LoadedPolicy, PolicyDiagnostic, RawPolicy, BUILTIN_DEFAULT,
 };
 
-use crate::args::{EvalArgs, ExplainArgs, Format, PolicyCommand, TestArgs, ValidateArgs};
+use crate::args::{
+    EvalArgs, ExplainArgs, Format, LearnArgs, PolicyCommand, PolicyFormat, TestArgs, ValidateArgs,
+};
 use crate::exit::ExitStatus;
 use crate::input;
 use crate::render::{human, Painter};
@@ -24,6 +26,7 @@ pub fn run(cmd: &PolicyCommand, painter: Painter, out: &mut dyn Write) -> Result
         PolicyCommand::Test(args) => test(args, painter, out),
         PolicyCommand::Explain(args) => explain(args, painter, out),
         PolicyCommand::Eval(args) => eval(args, painter, out),
+        PolicyCommand::Learn(args) => learn(args, out),
         PolicyCommand::Schema => {
             writeln!(out, "{}", smslint_policy::schema::policy_schema_json())?;
             Ok(ExitStatus::Success)
@@ -130,7 +133,7 @@ fn test(args: &TestArgs, p: Painter, out: &mut dyn Write) -> Result<ExitStatus> 
     let mut policies: Vec<PathBuf> = Vec::new();
     let mut shared_tests: Vec<(String, String)> = Vec::new();
     for file in &args.files {
-        if file.as_os_str() == BUILTIN_DEFAULT {
+        if file.to_str().and_then(smslint_policy::builtin).is_some() {
             policies.push(file.clone());
             continue;
         }
@@ -347,6 +350,67 @@ fn eval(args: &EvalArgs, p: Painter, out: &mut dyn Write) -> Result<ExitStatus> 
         }
         Format::Human => out.write_all(eval_human(p, &loaded.name, &name, &report).as_bytes())?,
     }
+    Ok(ExitStatus::Success)
+}
+
+fn learn(args: &LearnArgs, out: &mut dyn Write) -> Result<ExitStatus> {
+    let options = smslint_policy::learn::LearnOptions {
+        alpha: args.alpha,
+        min_count: args.min_count,
+        min_log_ratio: args.min_ratio,
+        scale: args.scale,
+        negative: !args.positive_only,
+    };
+    for (flag, value) in [("--alpha", options.alpha), ("--scale", options.scale)] {
+        if !(value.is_finite() && value > 0.0) {
+            anyhow::bail!("{flag} must be a positive number, not {value}");
+        }
+    }
+    if !options.min_log_ratio.is_finite() || options.min_log_ratio < 0.0 {
+        anyhow::bail!(
+            "--min-ratio must be zero or more, not {}",
+            options.min_log_ratio
+        );
+    }
+    let mut thresholds = Vec::new();
+    for given in &args.threshold {
+        let parsed = given.split_once('=').and_then(|(u, t)| {
+            let use_case = smslint_core::UseCase::known(u.trim())?;
+            let points = t
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|p| p.is_finite() && *p > 0.0)?;
+            Some((use_case, points))
+        });
+        match parsed {
+            Some(pair) => thresholds.push(pair),
+            None => anyhow::bail!(
+                "--threshold {given:?}: expected USECASE=POINTS, a use case name and a positive number (Marketing=6)"
+            ),
+        }
+    }
+    let loaded = input::policy(args.policy.policy.as_deref())?;
+    let text = input::read_path(&args.corpus)?;
+    let name = input::display_name(&args.corpus);
+    let corpus = smslint_policy::eval::parse_corpus(&text, &name)
+        .map_err(|e| anyhow::anyhow!("the corpus cannot be used:\n{e}"))?;
+    let learned = smslint_policy::learn::learn(&loaded.policy, &corpus, &options);
+    let extends = args.extends.clone().unwrap_or_else(|| {
+        args.policy
+            .policy
+            .as_ref()
+            .map_or_else(|| BUILTIN_DEFAULT.to_owned(), |p| p.display().to_string())
+    });
+    let rendered = match args.format {
+        PolicyFormat::Yaml => {
+            smslint_policy::learn::to_yaml(&learned, &extends, &name, &thresholds)
+        }
+        PolicyFormat::Json => {
+            smslint_policy::learn::to_json(&learned, &extends, &name, &thresholds)
+        }
+    };
+    out.write_all(rendered.as_bytes())?;
     Ok(ExitStatus::Success)
 }
 
