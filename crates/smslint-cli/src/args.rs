@@ -27,9 +27,52 @@ pub enum Command {
     Numbers(NumbersArgs),
     /// Lint message templates: use case, registration and content rules, per file and line.
     Lint(LintArgs),
-    /// Work on policies: validate, test, explain, schema.
+    /// Work on policies: validate, test, explain, schema, eval, learn.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Read or reset the daily volume ledger that `check --ledger` counts in.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+}
+
+/// `smslint ledger ...`.
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// List the daily counts: campaign, day, messages counted.
+    Show(LedgerShowArgs),
+    /// Delete a campaign's counts.
+    Reset(LedgerResetArgs),
+}
+
+/// `smslint ledger show`.
+#[derive(Debug, Args)]
+pub struct LedgerShowArgs {
+    /// The ledger: `sqlite:PATH` or `redis://HOST:PORT/DB`.
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// Only this campaign.
+    #[arg(long, value_name = "ID")]
+    pub campaign: Option<String>,
+    /// Longest wait for the ledger, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    pub timeout: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// `smslint ledger reset`.
+#[derive(Debug, Args)]
+pub struct LedgerResetArgs {
+    /// The ledger: `sqlite:PATH` or `redis://HOST:PORT/DB`.
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// The campaign whose counts to delete.
+    #[arg(long, value_name = "ID", required = true)]
+    pub campaign: String,
+    /// Longest wait for the ledger, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    pub timeout: f64,
 }
 
 /// `smslint policy ...`.
@@ -200,10 +243,24 @@ pub struct CheckArgs {
     #[arg(long)]
     pub mms: bool,
     /// Messages the campaign has already sent today, across its numbers.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "ledger")]
     pub sent_today: Option<u64>,
-    /// Daily cap to apply instead of the policy's cap for the campaign's tier.
-    #[arg(long, value_name = "N", requires = "sent_today")]
+    /// The shared daily volume ledger: `sqlite:PATH` (one machine) or `redis://HOST:PORT/DB`
+    /// (many); each approved message is counted there against its campaign's daily cap.
+    #[arg(long, value_name = "URL")]
+    pub ledger: Option<String>,
+    /// Longest wait for the ledger (a lock, a connection, a reply), in seconds; past it the
+    /// message is rejected with `volume.ledger_unavailable`.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 2.0,
+        requires = "ledger"
+    )]
+    pub ledger_timeout: f64,
+    /// Daily cap to apply instead of the policy's cap for the campaign's tier (with
+    /// --sent-today or --ledger).
+    #[arg(long, value_name = "N")]
     pub daily_cap: Option<u64>,
     /// Consent records: the response of RingCentral's consents search (`OptRecordList`).
     #[arg(long, value_name = "FILE")]

@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         Command::Classify(args) => commands::classify::run(args, painter, &mut out),
         Command::Numbers(args) => commands::numbers::run(args, painter, &mut out),
         Command::Policy(cmd) => commands::policy::run(cmd, painter, &mut out),
+        Command::Ledger(cmd) => commands::ledger::run(cmd, &mut out),
         Command::Lint(args) => commands::lint::run(args, painter, &mut out),
     }
     .and_then(|status| {

@@ -547,14 +547,23 @@ fn text_reasons(message: &Message<'_>, reasons: &mut Vec<Reason>) {
     }
 }
 
-/// `volume.daily_cap_exceeded` when `sent` messages already sent today reach the cap of the
-/// campaign's tier (or `daily_cap`); `None` when the message may still go.
-pub fn volume_reason(
+/// A campaign's daily cap and where it comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DailyCap {
+    /// Messages a day across the campaign's numbers.
+    pub cap: u64,
+    /// Where the cap comes from, for messages (`the LowVolume tier (policy decision.daily_caps)`).
+    pub source: String,
+}
+
+/// The daily cap of the number's campaign: `daily_cap` when given, else its tier's in the
+/// policy, else (an unknown or missing tier) the strictest the policy knows; `None` for a known
+/// tier without a cap, such as `StandardVolume`.
+pub fn daily_cap(
     policy: &Policy,
     profile: &NumberProfile,
-    sent: u64,
     daily_cap: Option<u64>,
-) -> Option<Reason> {
+) -> Option<DailyCap> {
     let tier = profile
         .campaign()
         .and_then(|c| c.registration_tier.as_deref());
@@ -564,7 +573,6 @@ pub fn volume_reason(
     } else if let Some((t, cap)) = tier.and_then(|t| caps.iter().find(|(name, _)| name == t)) {
         (*cap, format!("the {t} tier (policy decision.daily_caps)"))
     } else if tier.is_some_and(|t| crate::snapshot::registration_tier::KNOWN.contains(&t)) {
-        // A known tier without a cap, such as StandardVolume.
         return None;
     } else if let Some((t, cap)) = caps.iter().min_by_key(|(_, c)| *c) {
         // Unknown or missing tier: assume the strictest cap the policy knows (fail closed).
@@ -578,14 +586,46 @@ pub fn volume_reason(
     } else {
         return None;
     };
-    (sent >= cap).then(|| {
-        error(
-            ReasonCode::VolumeDailyCapExceeded,
-            format!(
-                "{sent} messages already sent today; {source} allows {cap} a day across the campaign's numbers"
-            ),
-        )
-    })
+    Some(DailyCap { cap, source })
+}
+
+/// The key a campaign's daily count is kept under: its campaign id, or the number when the
+/// snapshot has no campaign id.
+pub fn volume_key(profile: &NumberProfile) -> String {
+    profile.campaign().and_then(|c| c.id.as_ref()).map_or_else(
+        || profile.phone_number().unwrap_or("").to_owned(),
+        |id| id.0.clone(),
+    )
+}
+
+/// `volume.daily_cap_exceeded` when `sent` messages already sent today reach the cap of the
+/// campaign's tier (or `daily_cap`); `None` when the message may still go.
+pub fn volume_reason(
+    policy: &Policy,
+    profile: &NumberProfile,
+    sent: u64,
+    daily_cap: Option<u64>,
+) -> Option<Reason> {
+    let DailyCap { cap, source } = self::daily_cap(policy, profile, daily_cap)?;
+    (sent >= cap).then(|| cap_exceeded(sent, cap, &source, "already sent today"))
+}
+
+/// `volume.daily_cap_exceeded`, for `sent` messages counted today against `cap`.
+pub fn cap_exceeded(sent: u64, cap: u64, source: &str, counted: &str) -> Reason {
+    error(
+        ReasonCode::VolumeDailyCapExceeded,
+        format!(
+            "{sent} messages {counted}; {source} allows {cap} a day across the campaign's numbers"
+        ),
+    )
+}
+
+/// `volume.ledger_unavailable`: the count could not be checked, so the message is rejected.
+pub fn ledger_unavailable(problem: &str) -> Reason {
+    error(
+        ReasonCode::VolumeLedgerUnavailable,
+        format!("the daily volume ledger failed, so the daily cap cannot be checked: {problem}"),
+    )
 }
 
 fn content_reasons(

@@ -83,6 +83,8 @@ pub struct DecisionSpec {
     pub accepted_brand_statuses: Vec<String>,
     /// Messages a day a campaign of each registration tier may send (tiers absent: no cap).
     pub daily_caps: Vec<(String, u64)>,
+    /// The IANA time zone whose midnight starts a campaign's day (`None`: UTC).
+    pub time_zone: Option<String>,
 }
 
 impl Default for DecisionSpec {
@@ -93,6 +95,7 @@ impl Default for DecisionSpec {
             covers: Vec::new(),
             accepted_brand_statuses: vec!["Verified".into(), "Confirmed".into()],
             daily_caps: vec![("LowVolume".into(), 6000)],
+            time_zone: None,
         }
     }
 }

@@ -74,7 +74,10 @@ reason_codes! {
         "The text is over 1000 UTF-16 code units, RingCentral's limit (a character outside the BMP counts as 2).";
     /// The campaign's daily cap is reached.
     VolumeDailyCapExceeded => "volume.daily_cap_exceeded",
-        "The campaign has already sent its tier's daily cap (`--sent-today`; LowVolume: 6,000 a day across its numbers; `--daily-cap` overrides).";
+        "The campaign has already sent its tier's daily cap (`--sent-today` or `--ledger`; LowVolume: 6,000 a day across its numbers; `--daily-cap` overrides).";
+    /// The daily volume ledger could not be read or written, so the cap cannot be checked.
+    VolumeLedgerUnavailable => "volume.ledger_unavailable",
+        "The `--ledger` that counts the campaign's messages today could not be reached or failed within its timeout, so the daily cap cannot be checked (fail closed).";
     /// The content fits no registered use case, or carries a restricted one that is not registered.
     ContentUseCaseNotRegistered => "content.use_case_not_registered",
         "The content fits no use case the campaign registers, or carries a restricted use case (Marketing) it does not register.";

@@ -59,6 +59,7 @@ diagnostic_codes! {
     InvalidRuleId => "policy.invalid_rule_id", "A content-rule id that is not lowercase dotted (`marketing.opt_out_missing`).";
     RuleWithoutTrigger => "policy.rule_without_trigger", "A content rule with nothing that makes it fire (`match`, `require`, or `when.segments_over`).";
     UnmatchedSeverity => "policy.unmatched_severity", "A `severities` key that names no rule and prefixes none.";
+    UnknownTimeZone => "policy.unknown_time_zone", "A `decision.time_zone` the IANA time zone database does not know.";
 }
 
 impl fmt::Display for DiagnosticCode {

@@ -2,7 +2,7 @@
 //! for a use case, as keywords a policy can carry.
 //!
 //! Hand-written keyword lists fit the messages they were written from and miss new wording.
-//! Like `SpamAssassin` fitting its rule scores on a corpus, this fits weights on data: for every
+//! Like SpamAssassin fitting its rule scores on a corpus, this fits weights on data: for every
 //! word unigram and bigram of the folded text, the log-likelihood ratio of seeing it in a use
 //! case's messages against all messages (naive Bayes with additive smoothing). Features whose
 //! ratio is at least `min_log_ratio` away from zero become keywords of that use case, weighing

@@ -415,6 +415,10 @@ pub struct RawDecision {
     /// Messages a day a campaign of each registration tier may send (default: `LowVolume` 6000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_caps: Option<OrderedMap<String, u64>>,
+    /// The IANA time zone whose midnight starts a campaign's day for the daily caps (default:
+    /// UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<TimeZoneName>,
 }
 
 impl RawDecision {
@@ -426,6 +430,7 @@ impl RawDecision {
             covers: Some(OrderedMap::default()),
             accept_brand_statuses: Some(vec!["Verified".into(), "Confirmed".into()]),
             daily_caps: Some(OrderedMap(vec![("LowVolume".into(), 6000)])),
+            time_zone: None,
         }
     }
 
@@ -440,7 +445,8 @@ impl RawDecision {
             restricted,
             covers,
             accept_brand_statuses,
-            daily_caps
+            daily_caps,
+            time_zone
         );
         self
     }
@@ -768,6 +774,40 @@ impl JsonSchema for Weight {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({ "type": "number", "description": "Points a rule adds; may be negative." })
+    }
+}
+
+/// An IANA time zone name the time zone database knows (`UTC`, `America/New_York`, ...).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct TimeZoneName(pub String);
+
+impl<'de> Deserialize<'de> for TimeZoneName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if let Err(e) = jiff::tz::TimeZone::get(&s) {
+            set_detail(Detail {
+                key: Some("time_zone".into()),
+                ..Detail::default()
+            });
+            return Err(de::Error::custom(format!(
+                "time_zone {s:?} is not a time zone the time zone database knows ({e}); expected an \
+                 IANA name such as UTC or America/New_York"
+            )));
+        }
+        Ok(TimeZoneName(s))
+    }
+}
+
+impl JsonSchema for TimeZoneName {
+    fn schema_name() -> Cow<'static, str> {
+        "TimeZoneName".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "An IANA time zone name, such as UTC or America/New_York."
+        })
     }
 }
 

@@ -199,6 +199,8 @@ fn classify(
         DiagnosticCode::InvalidNumber
     } else if has("is empty once normalised") {
         DiagnosticCode::EmptyKeyword
+    } else if has("time zone database") {
+        DiagnosticCode::UnknownTimeZone
     } else if has("policy version") {
         DiagnosticCode::Version
     } else {

@@ -363,6 +363,7 @@ pub fn to_spec(raw: &RawPolicy, file: &str) -> PolicySpec {
                 .collect(),
             accepted_brand_statuses: decision.accept_brand_statuses.unwrap_or_default(),
             daily_caps: decision.daily_caps.unwrap_or_default().0,
+            time_zone: decision.time_zone.map(|t| t.0),
         },
     }
 }

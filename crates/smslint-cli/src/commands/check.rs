@@ -23,6 +23,16 @@ pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<Ex
     let consents = stream::consents(args.consents.as_deref())?;
     let brands = BrandMatcher::new(&args.brands);
     let policy = &loaded.policy;
+    if args.daily_cap.is_some() && args.sent_today.is_none() && args.ledger.is_none() {
+        bail!("--daily-cap applies to a count: give --sent-today N or --ledger URL");
+    }
+    let ledger = match &args.ledger {
+        Some(url) => Some((
+            url.as_str(),
+            super::ledger::timeout("--ledger-timeout", args.ledger_timeout)?,
+        )),
+        None => None,
+    };
 
     if let Some(source) = &args.source.batch {
         if args.format == Format::Human {
@@ -35,6 +45,7 @@ pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<Ex
             mms: args.mms,
             sent_today: args.sent_today,
             daily_cap: args.daily_cap,
+            ledger,
             consents: consents.as_ref(),
             brands: brands.as_ref(),
         };
@@ -71,7 +82,7 @@ pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<Ex
         sent_today: args.sent_today,
         daily_cap: args.daily_cap,
     };
-    let verdict = decide(
+    let mut verdict = decide(
         policy,
         &classification,
         &findings,
@@ -79,6 +90,14 @@ pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<Ex
         &message,
         &context,
     );
+    if let Some((url, timeout)) = ledger {
+        super::volume::Volume::open(url, timeout, policy)?.apply(
+            policy,
+            profile,
+            args.daily_cap,
+            &mut verdict,
+        );
+    }
     match args.format {
         Format::Json => {
             let record = json::check(policy, &classification, &verdict, profile, &text, segments);

@@ -10,9 +10,9 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 use smslint_core::{
-    decide_with, is_e164, segments, select_profile, volume_reason, BrandMatcher, Classification,
-    ConsentRecords, Detail, LintContext, Message, NormalizedText, NumberAssessment, NumberProfile,
-    Policy, Reason, SegmentInfo, SendContext, Verdict,
+    decide_with, is_e164, segments, select_profile, volume_key, volume_reason, BrandMatcher,
+    Classification, ConsentRecords, Detail, LintContext, Message, NormalizedText, NumberAssessment,
+    NumberProfile, Policy, Reason, SegmentInfo, SendContext, Verdict,
 };
 
 use crate::args::BatchArgs;
@@ -187,6 +187,8 @@ pub struct CheckDefaults<'a> {
     pub sent_today: Option<u64>,
     /// `--daily-cap`.
     pub daily_cap: Option<u64>,
+    /// `--ledger` and `--ledger-timeout`.
+    pub ledger: Option<(&'a str, std::time::Duration)>,
     /// `--consents`.
     pub consents: Option<&'a ConsentRecords>,
     /// `--brand`.
@@ -345,6 +347,11 @@ pub fn check(
     };
     // Messages already sent today, per campaign, counting this batch's approvals.
     let mut sent: HashMap<String, u64> = HashMap::new();
+    // Or the shared ledger, asked in input order as each approval is written.
+    let mut volume = match defaults.ledger {
+        Some((url, timeout)) => Some(super::volume::Volume::open(url, timeout, policy)?),
+        None => None,
+    };
     let (mut rejected, mut errors) = (false, false);
     let mut writer = io::BufWriter::with_capacity(256 << 10, out);
     batch::run(
@@ -360,12 +367,11 @@ pub fn check(
             }
             CheckOut::Decided(mut d) => {
                 let profile = &profiles[d.profile];
+                if let Some(volume) = volume.as_mut() {
+                    volume.apply(policy, profile, defaults.daily_cap, &mut d.verdict);
+                }
                 if let (Some(start), true) = (defaults.sent_today, d.verdict.approved()) {
-                    let key = profile.campaign().and_then(|c| c.id.as_ref()).map_or_else(
-                        || profile.phone_number().unwrap_or("").to_owned(),
-                        |id| id.0.clone(),
-                    );
-                    let count = sent.entry(key).or_insert(start);
+                    let count = sent.entry(volume_key(profile)).or_insert(start);
                     match volume_reason(policy, profile, *count, defaults.daily_cap) {
                         Some(reason) => d.verdict.push(reason),
                         None => *count += 1,
