@@ -76,6 +76,11 @@ impl From<Output> for Run {
 
 /// Run `smslint` with `args` from the workspace root, colour off, with `stdin` as its input.
 pub fn run_with_stdin(args: &[&str], stdin: &str) -> Run {
+    run_with_stdin_bytes(args, stdin.as_bytes())
+}
+
+/// [`run_with_stdin`] with input that need not be UTF-8.
+pub fn run_with_stdin_bytes(args: &[&str], stdin: &[u8]) -> Run {
     let mut child = Command::new(bin())
         .args(args)
         .current_dir(root())
@@ -89,7 +94,7 @@ pub fn run_with_stdin(args: &[&str], stdin: &str) -> Run {
     // Feed stdin from another thread while this one reads stdout: a large input and output
     // would otherwise fill both pipes and wait on each other.
     let feeder = child.stdin.take().map(|mut input| {
-        let data = stdin.as_bytes().to_vec();
+        let data = stdin.to_vec();
         std::thread::spawn(move || {
             // A command that does not read stdin may close it early; that is not a failure.
             let _ = input.write_all(&data);

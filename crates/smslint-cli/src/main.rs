@@ -5,6 +5,7 @@ mod batch;
 mod commands;
 mod exit;
 mod input;
+mod records;
 mod render;
 mod templates;
 

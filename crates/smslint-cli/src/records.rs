@@ -1,0 +1,141 @@
+//! Batch input lines: parsing one JSON Lines record, and the error record a bad line becomes.
+//!
+//! Self-contained (serde and `serde_json` only), so the fuzz target `batch` compiles it as it
+//! is, together with `batch.rs`.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
+
+/// One input line.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct InRecord<'a> {
+    #[serde(borrow, default)]
+    pub(crate) id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub(crate) text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(crate) to: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(crate) from: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "string_or_number")]
+    pub(crate) extension_id: Option<String>,
+    #[serde(default)]
+    pub(crate) mms: Option<bool>,
+}
+
+/// Only the id, to label an error record when the rest of the line is wrong.
+#[derive(Deserialize)]
+struct IdOnly<'a> {
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+}
+
+fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::String(s) => Ok(Some(s)),
+        serde_json::Value::Number(n) => Ok(Some(n.to_string())),
+        other => Err(serde::de::Error::custom(format!(
+            "extensionId must be a string or a number, not {other}"
+        ))),
+    }
+}
+
+/// An error record's body.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'static str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct ErrorLine<'a> {
+    line: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a RawValue>,
+    error: ErrorBody<'a>,
+}
+
+/// A line that could not be read or decided on.
+pub(crate) struct LineError<'a> {
+    pub(crate) line: usize,
+    pub(crate) id: Option<&'a RawValue>,
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+impl LineError<'_> {
+    /// Write the error record, one JSON line.
+    pub(crate) fn write(&self, out: &mut impl Write) -> io::Result<()> {
+        serde_json::to_writer(
+            &mut *out,
+            &ErrorLine {
+                line: self.line,
+                id: self.id,
+                error: ErrorBody {
+                    code: self.code,
+                    message: &self.message,
+                },
+            },
+        )?;
+        out.write_all(b"\n")
+    }
+}
+
+/// Parse a line; the error says what was wrong with it.
+pub(crate) fn parse(
+    line: usize,
+    bytes: Option<&[u8]>,
+    max: usize,
+) -> Result<InRecord<'_>, LineError<'_>> {
+    let err = |id, code, message: String| LineError {
+        line,
+        id,
+        code,
+        message,
+    };
+    let Some(bytes) = bytes else {
+        return Err(err(
+            None,
+            "input.line_too_long",
+            format!("the line is longer than {max} bytes (--max-line-bytes)"),
+        ));
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        err(
+            None,
+            "input.invalid_utf8",
+            format!(
+                "the line is not valid UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
+        )
+    })?;
+    if text.trim().is_empty() {
+        return Err(err(None, "input.invalid_json", "the line is empty".into()));
+    }
+    let record: InRecord<'_> = serde_json::from_str(text).map_err(|e| {
+        let id = serde_json::from_str::<IdOnly<'_>>(text)
+            .ok()
+            .and_then(|i| i.id);
+        let message = e.to_string().replace(" at line 1 column ", " at column ");
+        let code = if e.is_data() {
+            "input.invalid_field"
+        } else {
+            "input.invalid_json"
+        };
+        err(id, code, message)
+    })?;
+    if record.text.is_none() {
+        return Err(err(
+            record.id,
+            "input.missing_text",
+            "the line has no \"text\"".into(),
+        ));
+    }
+    Ok(record)
+}
