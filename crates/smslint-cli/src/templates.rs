@@ -207,6 +207,10 @@ fn catalog(file: usize, shown: &str, path: &Path, text: &str) -> Result<Vec<Temp
         serde_json::from_str(text)
             .map_err(|e| anyhow!("{shown}:{}:{}: {e}", e.line(), e.column()))?
     } else {
+        if let Some((at, refusal)) = smslint_policy::yaml_guard::scan(text) {
+            let (line, column) = smslint_policy::locate::line_col(text, at);
+            bail!("{shown}:{line}:{column}: {}", refusal.message());
+        }
         let v: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
             let at = e
                 .location()

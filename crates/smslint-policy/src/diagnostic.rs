@@ -161,6 +161,7 @@ impl fmt::Display for PolicyDiagnostic {
         }
         if let (Some(src), Some(line), Some(column)) = (&self.source_line, self.line, self.column) {
             writeln!(f, "{:gutter$} |", "")?;
+            let (src, column) = excerpt(src, column);
             writeln!(f, "{line} | {src}")?;
             // Columns are in characters; pad with the same characters' widths as the line,
             // keeping tabs, so the caret lines up under the offending token.
@@ -179,6 +180,31 @@ impl fmt::Display for PolicyDiagnostic {
         }
         Ok(())
     }
+}
+
+/// Characters of a source line shown on each side of the caret.
+const EXCERPT_HALF: usize = 60;
+
+/// The part of a long source line around `column` (1-based, in characters), elided with `…`,
+/// and the column within it; a short line is returned whole.
+fn excerpt(src: &str, column: usize) -> (std::borrow::Cow<'_, str>, usize) {
+    let len = src.chars().count();
+    if len <= 2 * EXCERPT_HALF {
+        return (src.into(), column);
+    }
+    let first = column.saturating_sub(1 + EXCERPT_HALF);
+    let last = (first + 2 * EXCERPT_HALF).min(len);
+    let mut out = String::new();
+    let mut shown = column - first;
+    if first > 0 {
+        out.push('…');
+        shown += 1;
+    }
+    out.extend(src.chars().skip(first).take(last - first));
+    if last < len {
+        out.push('…');
+    }
+    (out.into(), shown)
 }
 
 /// A policy that cannot be used, with every problem found.
@@ -235,6 +261,28 @@ mod tests {
         assert_eq!(nearest("Marketting", names), Some("Marketing"));
         assert_eq!(nearest("customercare", names), Some("CustomerCare"));
         assert_eq!(nearest("Weather", names), None);
+    }
+
+    #[test]
+    fn long_lines_are_shown_around_the_caret() {
+        let line = format!("name: {}X{}", "a".repeat(500), "b".repeat(500));
+        let d = PolicyDiagnostic::error(DiagnosticCode::Syntax, "p.yaml", "bad").at(&line, 1, 507);
+        let text = d.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[3].starts_with("1 | …a") && lines[3].ends_with("b…"),
+            "{text}"
+        );
+        let source_caret = lines[3].chars().position(|c| c == 'X');
+        assert_eq!(
+            source_caret,
+            lines[4].chars().position(|c| c == '^'),
+            "{text}"
+        );
+        assert!(lines[3].chars().count() < 2 * EXCERPT_HALF + 10);
+        // A caret near the start keeps the line's beginning.
+        let d = PolicyDiagnostic::error(DiagnosticCode::Syntax, "p.yaml", "bad").at(&line, 1, 3);
+        assert!(d.to_string().contains("1 | name: aaa"));
     }
 
     #[test]

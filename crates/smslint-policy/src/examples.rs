@@ -214,6 +214,14 @@ pub struct CaseFailure {
 
 /// Parse a test file: a YAML (or JSON) list of [`TestCase`]s.
 pub fn parse_cases(text: &str, file: &str) -> Result<Vec<TestCase>, crate::PolicyError> {
+    if let Some((at, refusal)) = crate::yaml_guard::scan(text) {
+        let (line, column) = crate::locate::line_col(text, at);
+        let d =
+            crate::PolicyDiagnostic::error(crate::DiagnosticCode::Limit, file, refusal.message());
+        return Err(crate::PolicyError {
+            diagnostics: vec![d.at(text, line, column)],
+        });
+    }
     serde_yaml::from_str::<Vec<TestCase>>(text).map_err(|e| {
         let message = e.to_string();
         let message = message

@@ -26,6 +26,9 @@ use crate::locate::Kind;
 use crate::raw::{At, RawPolicy};
 use crate::source::{Format, Source};
 
+/// The largest policy file read, in bytes (the embedded default is under 1 MiB).
+pub const MAX_POLICY_FILE_BYTES: usize = 64 << 20;
+
 /// The files of a load (the policy named first), and each parsed, base last.
 pub struct Chain {
     /// Every file read, in the order read: the named policy first.
@@ -45,13 +48,36 @@ pub fn read_source(name: &str, path: Option<&Path>) -> Result<Source, String> {
         });
     }
     let path = path.map_or_else(|| PathBuf::from(name), Path::to_path_buf);
-    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+    let text = read_limited(&path)?;
     let format = Format::from_path(&path).unwrap_or_else(|| Format::sniff(&text));
     Ok(Source {
         name: name.to_owned(),
         path: Some(path),
         text,
         format,
+    })
+}
+
+/// Read a policy file of at most [`MAX_POLICY_FILE_BYTES`]; a longer one (or an endless one,
+/// such as `/dev/zero`) is refused after that many bytes rather than read into memory whole.
+fn read_limited(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(MAX_POLICY_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() > MAX_POLICY_FILE_BYTES {
+        return Err(format!(
+            "the file is larger than {} MiB, the most a policy may be",
+            MAX_POLICY_FILE_BYTES >> 20
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "the file is not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
     })
 }
 

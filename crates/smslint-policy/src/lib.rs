@@ -24,6 +24,7 @@ pub mod raw;
 pub mod schema;
 pub mod source;
 pub mod validate;
+pub mod yaml_guard;
 
 pub use diagnostic::{DiagnosticCode, PolicyDiagnostic, PolicyError};
 pub use examples::{run_examples, ExampleFailure, ExampleReport};

@@ -80,6 +80,7 @@ pub fn load_str(text: &str, name: &str, format: Format) -> Result<LoadedPolicy, 
 
 /// Load a source and what it extends.
 pub fn load_source(source: Source) -> Result<LoadedPolicy, PolicyError> {
+    crate::locate::reset_probe_budget();
     let chain = read_chain(source)?;
     let mut diagnostics: Vec<PolicyDiagnostic> = chain
         .policies

@@ -55,6 +55,26 @@ thread_local! {
     static DETAIL: RefCell<Option<Detail>> = const { RefCell::new(None) };
     static PROBE: Cell<Option<(Kind, usize)>> = const { Cell::new(None) };
     static COUNTS: RefCell<[usize; KINDS]> = const { RefCell::new([0; KINDS]) };
+    static PROBES_LEFT: Cell<usize> = const { Cell::new(MAX_PROBES) };
+}
+
+/// Problems found after parsing that are located per load. Each costs a parse of the file, so a
+/// file with thousands of problems would take minutes; past this many, problems are reported
+/// with their entry path but without line and column.
+pub const MAX_PROBES: usize = 64;
+
+/// Start a load with a full budget of probing parses.
+pub(crate) fn reset_probe_budget() {
+    PROBES_LEFT.with(|p| p.set(MAX_PROBES));
+}
+
+/// Take one probing parse from the budget; false when it is spent.
+pub(crate) fn take_probe() -> bool {
+    PROBES_LEFT.with(|p| {
+        let left = p.get();
+        p.set(left.saturating_sub(1));
+        left > 0
+    })
 }
 
 /// Record why the value being deserialized refuses itself.

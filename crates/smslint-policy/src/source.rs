@@ -91,13 +91,19 @@ impl Source {
     /// characters).
     fn parse_raw(&self) -> (Result<RawPolicy, String>, Option<(usize, usize)>) {
         match self.format {
-            Format::Yaml => match serde_yaml::from_str::<RawPolicy>(&self.text) {
-                Ok(raw) => (Ok(raw), None),
-                Err(e) => {
-                    let position = e.location().map(|l| (l.line(), l.column()));
-                    (Err(e.to_string()), position)
+            Format::Yaml => {
+                if let Some((at, refusal)) = crate::yaml_guard::scan(&self.text) {
+                    let position = locate::line_col(&self.text, at);
+                    return (Err(refusal.message()), Some(position));
                 }
-            },
+                match serde_yaml::from_str::<RawPolicy>(&self.text) {
+                    Ok(raw) => (Ok(raw), None),
+                    Err(e) => {
+                        let position = e.location().map(|l| (l.line(), l.column()));
+                        (Err(e.to_string()), position)
+                    }
+                }
+            }
             Format::Json => {
                 let mut de = serde_json::Deserializer::from_str(&self.text);
                 let result = <RawPolicy as serde::Deserialize>::deserialize(&mut de)
@@ -113,8 +119,12 @@ impl Source {
         }
     }
 
-    /// The position of the `at.ordinal`-th value of `kind`, found by a probing parse.
+    /// The position of the `at.ordinal`-th value of `kind`, found by a probing parse (`None` once
+    /// this load has spent its [`locate::MAX_PROBES`]).
     pub fn position(&self, kind: Kind, at: At) -> Option<(usize, usize)> {
+        if !locate::take_probe() {
+            return None;
+        }
         let (result, position) = locate::with_probe(kind, at.ordinal, || self.parse_raw());
         let detail = locate::take_detail();
         match (result, position, detail) {
@@ -201,6 +211,8 @@ fn classify(
         DiagnosticCode::EmptyKeyword
     } else if has("time zone database") {
         DiagnosticCode::UnknownTimeZone
+    } else if has("levels deep") || has("YAML aliases") {
+        DiagnosticCode::Limit
     } else if has("policy version") {
         DiagnosticCode::Version
     } else {
