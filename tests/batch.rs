@@ -1,6 +1,8 @@
 //! Batch mode end to end: JSON Lines in and out, in order, errors as records, exit codes,
 //! parallel workers, the daily volume counter, and co-process use over a pipe.
 
+#![forbid(unsafe_code)]
+
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};

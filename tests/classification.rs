@@ -5,6 +5,8 @@
 //! nothing), and snapshots the top use case, every score and its evidence, so that any policy
 //! change shows up as a reviewed snapshot diff.
 
+#![forbid(unsafe_code)]
+
 use std::fmt::Write as _;
 
 use serde::Serialize;

@@ -1,6 +1,8 @@
 //! End-to-end tests of the `smslint` binary: verdicts, reason codes, exit codes, inputs,
 //! and the rendered output people read.
 
+#![forbid(unsafe_code)]
+
 use serde_json::Value;
 use smslint_tests::{run, run_with_stdin, Run};
 

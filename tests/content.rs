@@ -1,6 +1,8 @@
 //! The default policy's content rules on a fixture set of compliant and non-compliant messages:
 //! expectations asserted, every finding snapshotted.
 
+#![forbid(unsafe_code)]
+
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,8 @@
 //! Classification quality of the default policy on the held-out corpus, and `policy eval`
 //! itself. The snapshot makes every change in accuracy part of the review.
 
+#![forbid(unsafe_code)]
+
 use smslint_tests::run;
 
 #[test]

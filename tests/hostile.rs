@@ -3,6 +3,8 @@
 //! nesting, regexes that compile to gigabytes, more rules or keyword bytes than the limits,
 //! thousands of problems).
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,8 @@
 //! The daily volume ledger end to end: exact caps under concurrency for SQLite and Redis, fail
 //! closed when the ledger is broken or silent, and `ledger show` / `ledger reset`.
 
+#![forbid(unsafe_code)]
+
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

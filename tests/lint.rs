@@ -1,6 +1,8 @@
 //! `smslint lint` end to end on the template fixture folder: human, JSON, SARIF (validated
 //! against the SARIF 2.1.0 schema) and GitHub output, exit codes, exceptions and overrides.
 
+#![forbid(unsafe_code)]
+
 use serde_json::Value;
 use smslint_tests::{root, run, Run};
 

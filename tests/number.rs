@@ -1,6 +1,8 @@
 //! End-to-end tests of the whole-number checks: features, sender rights, consents, text limits,
 //! the volume tier, picking a number from a list, and the `numbers` table.
 
+#![forbid(unsafe_code)]
+
 use serde_json::Value;
 use smslint_tests::{run, Run};
 

@@ -1,6 +1,8 @@
 //! Policy authoring end to end: every kind of invalid policy, `extends`, `policy test`,
 //! `policy explain` and `policy schema`.
 
+#![forbid(unsafe_code)]
+
 use smslint_core::{NormalizedText, UseCase};
 use smslint_policy::{load_path, DiagnosticCode};
 use smslint_tests::{fixture, root, run};

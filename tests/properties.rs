@@ -2,6 +2,8 @@
 //! spans lie on character boundaries of the original text, and results are deterministic; a
 //! batch answers every line, once, in order, whatever the lines hold.
 
+#![forbid(unsafe_code)]
+
 use std::sync::OnceLock;
 
 use proptest::prelude::*;

@@ -1,5 +1,7 @@
 //! The README's reason-code table lists exactly the codes the engine can give.
 
+#![forbid(unsafe_code)]
+
 use smslint_core::ReasonCode;
 
 #[test]

@@ -1,6 +1,8 @@
 //! Content rules end to end: `rule.<id>` reasons in `check`, brand names, severity overrides
 //! through `extends`, and rules lifted by a campaign's registration.
 
+#![forbid(unsafe_code)]
+
 use serde_json::Value;
 use smslint_tests::run;
 

@@ -1,5 +1,7 @@
 //! Helpers shared by the test targets: the `smslint` binary and the fixture folder.
 
+#![forbid(unsafe_code)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

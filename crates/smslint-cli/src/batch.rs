@@ -53,9 +53,15 @@ pub struct LineReader<R> {
 impl<R: Read> LineReader<R> {
     /// A reader that refuses lines over `max_line` bytes.
     pub fn new(reader: R, max_line: usize) -> Self {
+        Self::with_read_size(reader, max_line, READ_SIZE)
+    }
+
+    /// [`LineReader::new`] asking the reader for at most `read_size` bytes at a time (at least
+    /// one), so tests and fuzzing can split lines across reads anywhere.
+    pub fn with_read_size(reader: R, max_line: usize, read_size: usize) -> Self {
         LineReader {
             reader,
-            buf: vec![0; READ_SIZE],
+            buf: vec![0; read_size.max(1)],
             pending: Vec::new(),
             discarding: false,
             next_line: 1,
@@ -230,7 +236,11 @@ mod tests {
     use super::*;
 
     fn lines(input: &[u8], max: usize) -> Vec<(usize, Option<Vec<u8>>)> {
-        let mut r = LineReader::new(input, max);
+        lines_read_by(input, max, READ_SIZE)
+    }
+
+    fn lines_read_by(input: &[u8], max: usize, read: usize) -> Vec<(usize, Option<Vec<u8>>)> {
+        let mut r = LineReader::with_read_size(input, max, read);
         let mut c = Chunk::default();
         let mut out = Vec::new();
         while r.next_chunk(&mut c).unwrap_or(false) {
@@ -271,5 +281,20 @@ mod tests {
                 (4, None)
             ]
         );
+    }
+
+    #[test]
+    fn lines_split_across_reads_come_out_whole() {
+        let input = b"first\r\n\nsecond line\nxxxxxxxxxxxx\nlast";
+        let whole = lines(input, 10);
+        assert_eq!(whole.len(), 5);
+        assert_eq!(whole[3], (4, None));
+        for read in 1..=input.len() {
+            assert_eq!(
+                lines_read_by(input, 10, read),
+                whole,
+                "reads of {read} bytes"
+            );
+        }
     }
 }

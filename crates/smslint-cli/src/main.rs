@@ -1,5 +1,7 @@
 //! The `smslint` binary: parse arguments, run a subcommand, map the outcome to an exit status.
 
+#![forbid(unsafe_code)]
+
 mod args;
 mod batch;
 mod commands;

@@ -4,6 +4,8 @@
 //! Run with `cargo bench -p smslint-core --bench engine`. This machine is noisy: compare variants
 //! within one run and read medians.
 
+#![forbid(unsafe_code)]
+
 use std::sync::LazyLock;
 
 use divan::{black_box, Bencher};

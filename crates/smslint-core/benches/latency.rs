@@ -5,6 +5,8 @@
 //! `target/bench/corpus-100000.jsonl`, written by `bench/run.sh`). Prints msgs/s over the whole
 //! corpus (median of 5 passes after a warm-up pass) and latency percentiles of single messages.
 
+#![forbid(unsafe_code)]
+
 use std::time::Instant;
 
 use smslint_core::{Classification, Detail, NormalizedText};

@@ -5,7 +5,7 @@
 //! [`Policy::compile`] turns it into the engine once, at load time.
 
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
@@ -515,13 +515,7 @@ impl Policy {
                 .map(|p| format!("(?:{p})"))
                 .collect::<Vec<_>>()
                 .join("|");
-            Some(
-                RegexBuilder::new(&alternation)
-                    .unicode(false)
-                    .size_limit(REGEX_SET_SIZE_LIMIT)
-                    .build()
-                    .map_err(|e| CompileError::Limit(format!("the placeholder patterns: {e}")))?,
-            )
+            Some(placeholder_regex(alternation)?)
         };
         Ok(Policy {
             placeholders,
@@ -606,6 +600,29 @@ impl Policy {
         }
         changed
     }
+}
+
+/// The placeholder regex for `alternation`. Nearly every policy uses the built-in placeholder
+/// list, and compiling it is most of the cost of loading a small policy (about 1 ms), so the
+/// last one compiled is kept and shared (a `Regex` clone shares its compiled program).
+fn placeholder_regex(alternation: String) -> Result<Regex, CompileError> {
+    static LAST: Mutex<Option<(String, Regex)>> = Mutex::new(None);
+    if let Ok(last) = LAST.lock() {
+        if let Some((source, re)) = last.as_ref() {
+            if *source == alternation {
+                return Ok(re.clone());
+            }
+        }
+    }
+    let re = RegexBuilder::new(&alternation)
+        .unicode(false)
+        .size_limit(REGEX_SET_SIZE_LIMIT)
+        .build()
+        .map_err(|e| CompileError::Limit(format!("the placeholder patterns: {e}")))?;
+    if let Ok(mut last) = LAST.lock() {
+        *last = Some((alternation, re.clone()));
+    }
+    Ok(re)
 }
 
 #[cfg(test)]

@@ -711,7 +711,51 @@ pub fn parse_snapshot(json: &str) -> Result<Vec<NumberProfile>, SnapshotError> {
         .collect()
 }
 
+/// The deepest nesting of JSON arrays and objects a snapshot may have (RingCentral's own go about
+/// five deep). Deserializing each level takes several stack frames, so 128 levels (`serde_json`'s
+/// own limit) overflow a 2 MiB thread stack in a debug build; this is checked before parsing.
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// The byte offset of the first `[` or `{` nested deeper than `max`, if any.
+pub(crate) fn json_too_deep(json: &str, max: usize) -> Option<usize> {
+    let bytes = json.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // Skip the string, escapes included.
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 pub(crate) fn from_json<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, SnapshotError> {
+    if let Some(at) = json_too_deep(json, MAX_JSON_DEPTH) {
+        let before = &json[..at];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
+        return Err(SnapshotError::Parse {
+            line,
+            column,
+            path: ".".into(),
+            message: format!("arrays and objects are nested more than {MAX_JSON_DEPTH} deep"),
+        });
+    }
     let mut de = serde_json::Deserializer::from_str(json);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -881,5 +925,20 @@ mod tests {
             parse_snapshot(json),
             Err(SnapshotError::Shape { .. })
         ));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let deep = format!("{}{}", "[".repeat(3000), "]".repeat(3000));
+        let err = parse_snapshot(&deep)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("column 33: arrays and objects are nested more than 32"),
+            "{err}"
+        );
+        assert!(json_too_deep(r#"{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"[[["}"#, 2).is_none());
+        assert_eq!(json_too_deep("[[[", 2), Some(2));
     }
 }

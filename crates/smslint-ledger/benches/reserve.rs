@@ -5,6 +5,8 @@
 //! binary is not installed). Each backend: one connection reserving in a loop (latency
 //! percentiles), then 4 connections on 4 threads (throughput under contention).
 
+#![forbid(unsafe_code)]
+
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

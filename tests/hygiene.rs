@@ -1,0 +1,62 @@
+//! Rules every crate of the project keeps: each crate root forbids `unsafe` code.
+//!
+//! The fuzz targets under `fuzz/` are the exception: `libfuzzer-sys` exports the entry point
+//! with `#[no_mangle]`, which the `unsafe_code` lint counts as unsafe.
+
+#![forbid(unsafe_code)]
+
+use smslint_tests::root;
+
+/// Every crate root of the workspace: libraries, the binary, test and bench targets.
+fn crate_roots() -> Vec<std::path::PathBuf> {
+    let root = root();
+    let mut out = Vec::new();
+    let dirs = |p: std::path::PathBuf| {
+        std::fs::read_dir(&p)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    for krate in dirs(root.join("crates")) {
+        for name in ["src/lib.rs", "src/main.rs"] {
+            let p = krate.join(name);
+            if p.exists() {
+                out.push(p);
+            }
+        }
+        out.extend(
+            dirs(krate.join("benches"))
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "rs")),
+        );
+    }
+    out.extend(
+        dirs(root.join("tests"))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "rs")),
+    );
+    out
+}
+
+#[test]
+fn every_crate_root_forbids_unsafe_code() {
+    let roots = crate_roots();
+    assert!(roots.len() > 20, "{roots:?}");
+    let missing: Vec<String> = roots
+        .iter()
+        .filter(|p| {
+            !std::fs::read_to_string(p)
+                .unwrap_or_default()
+                .lines()
+                .any(|l| l.trim() == "#![forbid(unsafe_code)]")
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "missing #![forbid(unsafe_code)]: {missing:?}"
+    );
+}
