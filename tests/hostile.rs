@@ -164,3 +164,20 @@ fn thousands_of_problems_are_reported_without_quadratic_time() {
         "{out}"
     );
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn endless_message_and_snapshot_files_are_refused_with_bounded_reads() {
+    let start = Instant::now();
+    let r = run(&["classify", "--file", "/dev/zero"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("larger than 1048576 bytes"), "{r:?}");
+    let r = run(&["check", "--config", "/dev/zero", "--text", "hi"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("larger than 268435456 bytes"), "{r:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
+}

@@ -9,18 +9,42 @@ use smslint_policy::{load_default, load_path, load_str, Format, LoadedPolicy};
 
 use crate::args::TextSource;
 
-/// Read a file, or stdin for `-`, as UTF-8.
+/// The largest message file (`--file`): a text message is at most 1,000 UTF-16 units, and a
+/// batch line's default limit is the same 1 MiB.
+pub const MAX_MESSAGE_FILE: u64 = 1 << 20;
+
+/// The largest snapshot, consent or policy file read whole (`/dev/zero` would otherwise fill
+/// memory before anything could refuse it).
+pub const MAX_DATA_FILE: u64 = 256 << 20;
+
+/// Read a file, or stdin for `-`, as UTF-8; at most [`MAX_DATA_FILE`] bytes.
 pub fn read_path(path: &Path) -> Result<String> {
-    let bytes = if path == Path::new("-") {
-        let mut buf = Vec::new();
+    read_path_limited(path, MAX_DATA_FILE)
+}
+
+/// Read a file, or stdin for `-`, as UTF-8, refusing one longer than `limit` bytes after reading
+/// only that many.
+pub fn read_path_limited(path: &Path, limit: u64) -> Result<String> {
+    let mut buf = Vec::new();
+    let read = if path == Path::new("-") {
         std::io::stdin()
+            .take(limit + 1)
             .read_to_end(&mut buf)
-            .context("cannot read stdin")?;
-        buf
+            .context("cannot read stdin")
     } else {
-        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+        std::fs::File::open(path)
+            .and_then(|f| f.take(limit + 1).read_to_end(&mut buf))
+            .with_context(|| format!("cannot read {}", path.display()))
     };
-    String::from_utf8(bytes).map_err(|e| {
+    read?;
+    if buf.len() as u64 > limit {
+        bail!(
+            "{} is larger than {} bytes, the most accepted here",
+            display_name(path),
+            limit
+        );
+    }
+    String::from_utf8(buf).map_err(|e| {
         anyhow::anyhow!(
             "{} is not valid UTF-8 (invalid byte at offset {})",
             display_name(path),
@@ -43,7 +67,7 @@ pub fn message_text(source: &TextSource) -> Result<String> {
     match (&source.text, &source.file) {
         (Some(t), _) => Ok(t.clone()),
         (None, Some(path)) => {
-            let mut text = read_path(path)?;
+            let mut text = read_path_limited(path, MAX_MESSAGE_FILE)?;
             // A file's final newline ends the file, not the message.
             if text.ends_with('\n') {
                 text.pop();

@@ -93,7 +93,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<(Vec<TemplateFile>, Vec<Template>)> 
     let mut read = Vec::new();
     let mut templates = Vec::new();
     for (path, explicit) in files {
-        let text = std::fs::read(&path)
+        let text = read_limited(&path)
             .with_context(|| format!("cannot read {}", path.display()))
             .and_then(|b| {
                 String::from_utf8(b).map_err(|e| {
@@ -354,4 +354,22 @@ fn jsonl(file: usize, shown: &str, text: &str) -> Result<Vec<Template>> {
         });
     }
     Ok(out)
+}
+
+/// The largest template file read; a longer one is refused after this many bytes.
+const MAX_TEMPLATE_FILE: u64 = 64 << 20;
+
+/// A template file's bytes, refusing one over [`MAX_TEMPLATE_FILE`].
+fn read_limited(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_TEMPLATE_FILE + 1)
+        .read_to_end(&mut buf)?;
+    if buf.len() as u64 > MAX_TEMPLATE_FILE {
+        return Err(std::io::Error::other(format!(
+            "larger than {MAX_TEMPLATE_FILE} bytes, the most a template file may be"
+        )));
+    }
+    Ok(buf)
 }
