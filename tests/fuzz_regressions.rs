@@ -153,7 +153,9 @@ fn batch_inputs() {
             .stdout
             .lines()
             .map(|l| {
-                serde_json::from_str::<serde_json::Value>(l).unwrap_or_default()["line"]
+                serde_json::from_str::<serde_json::Value>(l)
+                    .unwrap_or_else(|e| panic!("{}: output line {l:?}: {e}", file.display()))
+                    ["line"]
                     .as_u64()
                     .unwrap_or(0)
             })

@@ -45,7 +45,10 @@ fuzz_target!(|data: &[u8]| {
         batch::LineReader::with_read_size(Trickle { data: input, step }, max, read_size);
     let mut chunk = batch::Chunk::default();
     let mut seen = 0;
-    while reader.next_chunk(&mut chunk).expect("reading a slice cannot fail") {
+    while reader
+        .next_chunk(&mut chunk)
+        .expect("reading a slice cannot fail")
+    {
         for (number, line) in &chunk.lines {
             seen += 1;
             assert_eq!(*number, seen, "line numbers run 1, 2, 3, ...");
@@ -54,7 +57,10 @@ fuzz_target!(|data: &[u8]| {
             let bytes = chunk.bytes(line);
             match bytes {
                 Some(b) => assert_eq!(b, want, "line {seen}"),
-                None => assert!(expected[seen - 1].len() > max, "line {seen} is not too long"),
+                None => assert!(
+                    expected[seen - 1].len() > max,
+                    "line {seen} is not too long"
+                ),
             }
             match records::parse(*number, bytes, max) {
                 Ok(record) => assert!(record.text.is_some()),

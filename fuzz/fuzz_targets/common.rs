@@ -30,7 +30,11 @@ pub fn classify_and_lint(policy: &Policy, text: &str) {
     let normalized = NormalizedText::new(text);
     let classification = policy.classify(&normalized);
     for score in &classification.scores {
-        assert!(score.score.is_finite(), "score {} for {text:?}", score.score);
+        assert!(
+            score.score.is_finite(),
+            "score {} for {text:?}",
+            score.score
+        );
         for evidence in &score.evidence {
             assert_slice(text, evidence.span);
         }
@@ -47,6 +51,14 @@ pub fn classify_and_lint(policy: &Policy, text: &str) {
         }
     }
     let again = NormalizedText::new(text);
-    assert_eq!(classification, policy.classify(&again), "classification of {text:?}");
-    assert_eq!(findings, policy.lint(&again, &classification, &context), "findings of {text:?}");
+    assert_eq!(
+        classification,
+        policy.classify(&again),
+        "classification of {text:?}"
+    );
+    assert_eq!(
+        findings,
+        policy.lint(&again, &classification, &context),
+        "findings of {text:?}"
+    );
 }

@@ -20,7 +20,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(rest) else {
         return;
     };
-    let format = if selector & 1 == 0 { Format::Yaml } else { Format::Json };
+    let format = if selector & 1 == 0 {
+        Format::Yaml
+    } else {
+        Format::Json
+    };
     match smslint_policy::load_str(text, "fuzz.policy", format) {
         Ok(loaded) => {
             for message in TEXTS {

@@ -86,6 +86,21 @@ impl LineError<'_> {
     }
 }
 
+/// Why an `id` cannot be echoed, if it cannot: it must be a string or a number that readers can
+/// hold (`1e400` is valid JSON, but most parsers refuse it as out of range, so echoing it would
+/// make the output line unreadable).
+fn id_problem(id: &RawValue) -> Option<&'static str> {
+    let raw = id.get();
+    match raw.as_bytes().first() {
+        Some(b'"') => None,
+        Some(b'-' | b'0'..=b'9') => match serde_json::from_str::<f64>(raw) {
+            Ok(n) if n.is_finite() => None,
+            _ => Some("\"id\" is a number out of range; give it as a string"),
+        },
+        _ => Some("\"id\" must be a string or a number"),
+    }
+}
+
 /// Parse a line; the error says what was wrong with it.
 pub(crate) fn parse(
     line: usize,
@@ -121,7 +136,8 @@ pub(crate) fn parse(
     let record: InRecord<'_> = serde_json::from_str(text).map_err(|e| {
         let id = serde_json::from_str::<IdOnly<'_>>(text)
             .ok()
-            .and_then(|i| i.id);
+            .and_then(|i| i.id)
+            .filter(|id| id_problem(id).is_none());
         let message = e.to_string().replace(" at line 1 column ", " at column ");
         let code = if e.is_data() {
             "input.invalid_field"
@@ -130,6 +146,9 @@ pub(crate) fn parse(
         };
         err(id, code, message)
     })?;
+    if let Some(problem) = record.id.and_then(id_problem) {
+        return Err(err(None, "input.invalid_field", problem.into()));
+    }
     if record.text.is_none() {
         return Err(err(
             record.id,
