@@ -199,6 +199,10 @@ pub fn refine(
 
 /// The offset of `key` used as a mapping key (`key:` or `"key":`) at or after `from`.
 pub fn find_key(text: &str, from: usize, key: &str, skip: usize) -> Option<usize> {
+    // An empty key is found everywhere and the search below would never advance.
+    if key.is_empty() {
+        return None;
+    }
     let mut seen = 0;
     let mut at = from;
     while let Some(i) = text[at..].find(key).map(|i| i + at) {
@@ -227,6 +231,10 @@ pub fn value_start(text: &str, key_at: usize) -> usize {
 
 /// The offset of `token` (bare or quoted) at or after `from`, skipping `skip` occurrences.
 fn find_token(text: &str, from: usize, token: &str, skip: usize) -> Option<usize> {
+    // An empty token is found everywhere and the search below would never advance.
+    if token.is_empty() {
+        return None;
+    }
     let mut seen = 0;
     let mut at = from;
     while let Some(i) = text[at..].find(token).map(|i| i + at) {
@@ -361,5 +369,18 @@ mod tests {
             ..Detail::default()
         };
         assert_eq!(refine(text, false, 1, 1, &d), (3, 3));
+    }
+
+    #[test]
+    fn empty_keys_and_tokens_are_not_searched_for() {
+        let text = "ab: 1\ncd: 2\n";
+        assert_eq!(find_key(text, 0, "", 0), None);
+        assert_eq!(find_token(text, 0, "", 3), None);
+        let d = Detail {
+            token: Some(String::new()),
+            skip: 2,
+            ..Detail::default()
+        };
+        assert_eq!(refine(text, false, 1, 2, &d), (1, 2));
     }
 }

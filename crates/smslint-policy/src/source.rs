@@ -178,7 +178,11 @@ fn classify(
 ) -> (DiagnosticCode, Option<Detail>, Option<String>) {
     let has = |s: &str| message.contains(s);
     if let Some(rest) = message.split("unknown field `").nth(1) {
-        let field = rest.split('`').next().unwrap_or_default();
+        // The name itself may hold a backtick: it ends where the list of expected names starts.
+        let field = rest
+            .find("`, expected")
+            .or_else(|| rest.rfind('`'))
+            .map_or(rest, |end| &rest[..end]);
         let expected: Vec<&str> = rest
             .split("expected ")
             .nth(1)
