@@ -1,13 +1,11 @@
 //! Rules every crate of the project keeps: each crate root forbids `unsafe` code.
-//!
-//! The fuzz targets under `fuzz/` are the exception: `libfuzzer-sys` exports the entry point
-//! with `#[no_mangle]`, which the `unsafe_code` lint counts as unsafe.
 
 #![forbid(unsafe_code)]
 
 use smslint_tests::root;
 
-/// Every crate root of the workspace: libraries, the binary, test and bench targets.
+/// Every crate root of the project: libraries, the binary, test and bench targets, and the fuzz
+/// targets (the files of `fuzz/fuzz_targets` that define one; the others are their modules).
 fn crate_roots() -> Vec<std::path::PathBuf> {
     let root = root();
     let mut out = Vec::new();
@@ -38,6 +36,11 @@ fn crate_roots() -> Vec<std::path::PathBuf> {
             .into_iter()
             .filter(|p| p.extension().is_some_and(|e| e == "rs")),
     );
+    out.extend(
+        dirs(root.join("fuzz/fuzz_targets"))
+            .into_iter()
+            .filter(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("fuzz_target!("))),
+    );
     out
 }
 
@@ -45,6 +48,11 @@ fn crate_roots() -> Vec<std::path::PathBuf> {
 fn every_crate_root_forbids_unsafe_code() {
     let roots = crate_roots();
     assert!(roots.len() > 20, "{roots:?}");
+    let fuzz = roots
+        .iter()
+        .filter(|p| p.starts_with(root().join("fuzz")))
+        .count();
+    assert_eq!(fuzz, 4, "{roots:?}");
     let missing: Vec<String> = roots
         .iter()
         .filter(|p| {

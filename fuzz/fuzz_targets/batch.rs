@@ -2,6 +2,7 @@
 //! one record per line, numbered in order; each line either parses or becomes an error record
 //! that is one valid JSON line.
 #![no_main]
+#![forbid(unsafe_code)]
 
 use libfuzzer_sys::fuzz_target;
 use std::io::{self, Read};

@@ -1,6 +1,7 @@
 //! Policy loading from YAML or JSON (the first byte picks), then classification with whatever
 //! loads: no panic, errors are diagnostics, and a loaded policy classifies like any other.
 #![no_main]
+#![forbid(unsafe_code)]
 
 use libfuzzer_sys::fuzz_target;
 use smslint_policy::Format;

@@ -1,6 +1,7 @@
 //! Snapshot parsing (bare configurations, number snapshots, lists) and the decisions made on
 //! whatever parses: no panic, and a verdict always has a reason when it rejects.
 #![no_main]
+#![forbid(unsafe_code)]
 
 use libfuzzer_sys::fuzz_target;
 use smslint_core::{
