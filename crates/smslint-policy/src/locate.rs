@@ -175,7 +175,11 @@ pub fn refine(
         mark
     };
     // Search near the mark only: a key far below belongs to another entry.
-    let window = &text[..text.len().min(start + 600)];
+    let mut end = text.len().min(start + 600);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let window = &text[..end];
     let found = detail
         .key
         .as_deref()
@@ -382,5 +386,16 @@ mod tests {
             ..Detail::default()
         };
         assert_eq!(refine(text, false, 1, 2, &d), (1, 2));
+    }
+
+    #[test]
+    fn the_search_window_ends_on_a_character_boundary() {
+        // The window's 600th byte falls inside a 4-byte character.
+        let text = format!("a: {}\u{e0704} x\n", "y".repeat(595));
+        let d = Detail {
+            token: Some("x".into()),
+            ..Detail::default()
+        };
+        assert_eq!(refine(&text, false, 1, 1, &d), (1, 1));
     }
 }
