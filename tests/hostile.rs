@@ -38,6 +38,14 @@ fn refused(name: &str, text: &str, code: &str, limit: Duration) -> String {
     format!("{}{}", r.stdout, r.stderr)
 }
 
+/// A JSON policy whose only use case, Marketing, has `entries` (JSON objects) under `field`.
+fn marketing_json(field: &str, entries: &[String]) -> String {
+    format!(
+        "{{\"version\":1,\"use_cases\":{{\"Marketing\":{{\"threshold\":1,\"{field}\":[{}]}}}}}}",
+        entries.join(",")
+    )
+}
+
 const QUICK: Duration = Duration::from_secs(10);
 
 #[cfg(target_os = "linux")]
@@ -99,10 +107,7 @@ fn regexes_are_bounded_in_nesting_and_compiled_size() {
     let patterns: Vec<String> = (0..5000)
         .map(|i| format!("{{\"id\":\"p{i}\",\"regex\":\"[a-z]{{900}}x{i}\"}}"))
         .collect();
-    let set = format!(
-        "{{\"version\":1,\"use_cases\":{{\"Marketing\":{{\"threshold\":1,\"patterns\":[{}]}}}}}}",
-        patterns.join(",")
-    );
+    let set = marketing_json("patterns", &patterns);
     let out = refused("set.json", &set, "policy.limit", Duration::from_secs(30));
     assert!(out.contains("the set of all patterns"), "{out}");
 }
@@ -112,10 +117,7 @@ fn rule_count_and_keyword_bytes_are_bounded() {
     let keywords: Vec<String> = (0..=smslint_core::MAX_RULES)
         .map(|i| format!("{{\"phrase\":\"k{i}\"}}"))
         .collect();
-    let many = format!(
-        "{{\"version\":1,\"use_cases\":{{\"Marketing\":{{\"threshold\":1,\"keywords\":[{}]}}}}}}",
-        keywords.join(",")
-    );
+    let many = marketing_json("keywords", &keywords);
     let out = refused("many.json", &many, "policy.limit", Duration::from_secs(30));
     assert!(out.contains("at most 200000"), "{out}");
     let big: Vec<String> = (0..9u8)
@@ -126,10 +128,7 @@ fn rule_count_and_keyword_bytes_are_bounded() {
             )
         })
         .collect();
-    let bytes = format!(
-        "{{\"version\":1,\"use_cases\":{{\"Marketing\":{{\"threshold\":1,\"keywords\":[{}]}}}}}}",
-        big.join(",")
-    );
+    let bytes = marketing_json("keywords", &big);
     let out = refused(
         "bytes.json",
         &bytes,

@@ -7,8 +7,8 @@
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use smslint_core::{LintContext, NormalizedText, Policy, Span};
-use smslint_tests::run_with_stdin_bytes;
+use smslint_core::Policy;
+use smslint_tests::{check_classification, run_with_stdin_bytes};
 
 fn policy() -> &'static Policy {
     static POLICY: OnceLock<Policy> = OnceLock::new();
@@ -48,35 +48,12 @@ fn message() -> impl Strategy<Value = String> {
     proptest::collection::vec(piece, 0..12).prop_map(|parts| parts.join(" "))
 }
 
-fn on_boundaries(text: &str, span: Span) -> bool {
-    let (s, e) = (span.start as usize, span.end as usize);
-    s <= e && text.get(s..e).is_some()
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
     fn classification_spans_are_slices_of_the_original(text in message()) {
-        let policy = policy();
-        let normalized = NormalizedText::new(&text);
-        let c = policy.classify(&normalized);
-        for score in &c.scores {
-            prop_assert!(score.score.is_finite());
-            for e in &score.evidence {
-                prop_assert!(on_boundaries(&text, e.span), "{:?} in {:?}", e.span, text);
-            }
-        }
-        let findings = policy.lint(&normalized, &c, &LintContext::default());
-        for f in &findings {
-            if let Some(span) = f.span {
-                prop_assert!(on_boundaries(&text, span), "{:?} in {:?}", span, text);
-            }
-        }
-        // Deterministic: the same text gives the same result, also through fresh buffers.
-        let again = policy.classify(&NormalizedText::new(&text));
-        prop_assert_eq!(&c, &again);
-        prop_assert_eq!(findings, policy.lint(&NormalizedText::new(&text), &again, &LintContext::default()));
+        check_classification(policy(), &text).map_err(TestCaseError::fail)?;
     }
 }
 

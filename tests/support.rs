@@ -1,4 +1,5 @@
-//! Helpers shared by the test targets: the `smslint` binary and the fixture folder.
+//! Helpers shared by the test targets: the `smslint` binary, the fixture folder, and the
+//! invariants classification keeps for any text.
 
 #![forbid(unsafe_code)]
 
@@ -114,4 +115,37 @@ pub fn run_with_stdin_bytes(args: &[&str], stdin: &[u8]) -> Run {
 /// Run `smslint` with `args` and empty stdin.
 pub fn run(args: &[&str]) -> Run {
     run_with_stdin(args, "")
+}
+
+/// Classify and lint `text` with `policy`; an error says which invariant broke: every score is
+/// finite, every evidence and finding span is a slice of `text` on character boundaries, and a
+/// second run through fresh buffers gives the same classification and findings.
+pub fn check_classification(policy: &smslint_core::Policy, text: &str) -> Result<(), String> {
+    use smslint_core::{LintContext, NormalizedText, Span};
+    let slice = |span: Span| {
+        let (s, e) = (span.start as usize, span.end as usize);
+        if s <= e && text.get(s..e).is_some() {
+            Ok(())
+        } else {
+            Err(format!("span {s}..{e} is not a slice of {text:?}"))
+        }
+    };
+    let normalized = NormalizedText::new(text);
+    let c = policy.classify(&normalized);
+    for score in &c.scores {
+        if !score.score.is_finite() {
+            return Err(format!("score {} for {text:?}", score.score));
+        }
+        score.evidence.iter().try_for_each(|e| slice(e.span))?;
+    }
+    let findings = policy.lint(&normalized, &c, &LintContext::default());
+    findings.iter().filter_map(|f| f.span).try_for_each(slice)?;
+    let again = policy.classify(&NormalizedText::new(text));
+    if again != c {
+        return Err(format!("a second classification of {text:?} differs"));
+    }
+    if policy.lint(&NormalizedText::new(text), &again, &LintContext::default()) != findings {
+        return Err(format!("a second lint of {text:?} differs"));
+    }
+    Ok(())
 }

@@ -13,7 +13,7 @@ use crate::args::TextSource;
 /// batch line's default limit is the same 1 MiB.
 pub const MAX_MESSAGE_FILE: u64 = 1 << 20;
 
-/// The largest snapshot, consent or policy file read whole (`/dev/zero` would otherwise fill
+/// The largest snapshot or consent file read whole (`/dev/zero` would otherwise fill
 /// memory before anything could refuse it).
 pub const MAX_DATA_FILE: u64 = 256 << 20;
 
@@ -23,20 +23,19 @@ pub fn read_path(path: &Path) -> Result<String> {
 }
 
 /// Read a file, or stdin for `-`, as UTF-8, refusing one longer than `limit` bytes after reading
-/// only that many.
+/// only that many (so an endless input such as `/dev/zero` cannot fill memory).
 pub fn read_path_limited(path: &Path, limit: u64) -> Result<String> {
     let mut buf = Vec::new();
-    let read = if path == Path::new("-") {
+    if path == Path::new("-") {
         std::io::stdin()
             .take(limit + 1)
             .read_to_end(&mut buf)
-            .context("cannot read stdin")
+            .context("cannot read stdin")?;
     } else {
         std::fs::File::open(path)
             .and_then(|f| f.take(limit + 1).read_to_end(&mut buf))
-            .with_context(|| format!("cannot read {}", path.display()))
-    };
-    read?;
+            .with_context(|| format!("cannot read {}", path.display()))?;
+    }
     if buf.len() as u64 > limit {
         bail!(
             "{} is larger than {} bytes, the most accepted here",
@@ -86,7 +85,7 @@ pub fn policy(path: Option<&Path>) -> Result<LoadedPolicy> {
     let loaded = match path {
         // A policy piped in has no extension to go by: sniff JSON from YAML.
         Some(p) if p == Path::new("-") => {
-            let text = read_path(p)?;
+            let text = read_path_limited(p, smslint_policy::extends::MAX_POLICY_FILE_BYTES as u64)?;
             load_str(&text, "<stdin>", Format::sniff(&text))
         }
         Some(p) => load_path(p),

@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context, Result};
 use smslint_policy::locate::{find_key, inside_value, line_col, value_start};
 
+/// The largest template file read; a longer one is refused after this many bytes.
+const MAX_TEMPLATE_FILE: u64 = 64 << 20;
+
 /// A template file, read.
 #[derive(Debug)]
 pub struct TemplateFile {
@@ -93,17 +96,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<(Vec<TemplateFile>, Vec<Template>)> 
     let mut read = Vec::new();
     let mut templates = Vec::new();
     for (path, explicit) in files {
-        let text = read_limited(&path)
-            .with_context(|| format!("cannot read {}", path.display()))
-            .and_then(|b| {
-                String::from_utf8(b).map_err(|e| {
-                    anyhow!(
-                        "{} is not valid UTF-8 (invalid byte at offset {})",
-                        path.display(),
-                        e.utf8_error().valid_up_to()
-                    )
-                })
-            })?;
+        let text = crate::input::read_path_limited(&path, MAX_TEMPLATE_FILE)?;
         let shown = path.display().to_string().replace('\\', "/");
         let shown = shown.strip_prefix("./").unwrap_or(&shown).to_owned();
         let index = read.len();
@@ -207,8 +200,7 @@ fn catalog(file: usize, shown: &str, path: &Path, text: &str) -> Result<Vec<Temp
         serde_json::from_str(text)
             .map_err(|e| anyhow!("{shown}:{}:{}: {e}", e.line(), e.column()))?
     } else {
-        if let Some((at, refusal)) = smslint_policy::yaml_guard::scan(text) {
-            let (line, column) = smslint_policy::locate::line_col(text, at);
+        if let Some((line, column, refusal)) = smslint_policy::yaml_guard::check(text) {
             bail!("{shown}:{line}:{column}: {}", refusal.message());
         }
         let v: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
@@ -354,22 +346,4 @@ fn jsonl(file: usize, shown: &str, text: &str) -> Result<Vec<Template>> {
         });
     }
     Ok(out)
-}
-
-/// The largest template file read; a longer one is refused after this many bytes.
-const MAX_TEMPLATE_FILE: u64 = 64 << 20;
-
-/// A template file's bytes, refusing one over [`MAX_TEMPLATE_FILE`].
-fn read_limited(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut buf = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_TEMPLATE_FILE + 1)
-        .read_to_end(&mut buf)?;
-    if buf.len() as u64 > MAX_TEMPLATE_FILE {
-        return Err(std::io::Error::other(format!(
-            "larger than {MAX_TEMPLATE_FILE} bytes, the most a template file may be"
-        )));
-    }
-    Ok(buf)
 }

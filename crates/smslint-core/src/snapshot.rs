@@ -746,9 +746,7 @@ pub(crate) fn json_too_deep(json: &str, max: usize) -> Option<usize> {
 
 pub(crate) fn from_json<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, SnapshotError> {
     if let Some(at) = json_too_deep(json, MAX_JSON_DEPTH) {
-        let before = &json[..at];
-        let line = before.matches('\n').count() + 1;
-        let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
+        let (line, column) = crate::span::LineIndex::new(json).line_col(json, at);
         return Err(SnapshotError::Parse {
             line,
             column,

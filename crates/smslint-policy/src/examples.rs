@@ -214,8 +214,7 @@ pub struct CaseFailure {
 
 /// Parse a test file: a YAML (or JSON) list of [`TestCase`]s.
 pub fn parse_cases(text: &str, file: &str) -> Result<Vec<TestCase>, crate::PolicyError> {
-    if let Some((at, refusal)) = crate::yaml_guard::scan(text) {
-        let (line, column) = crate::locate::line_col(text, at);
+    if let Some((line, column, refusal)) = crate::yaml_guard::check(text) {
         let d =
             crate::PolicyDiagnostic::error(crate::DiagnosticCode::Limit, file, refusal.message());
         return Err(crate::PolicyError {

@@ -458,14 +458,7 @@ pub fn to_yaml(
     let _ = writeln!(out, "extends: {}", quote(extends));
     out.push_str("use_cases:\n");
     let mut any = false;
-    for (use_case, keywords) in &learned.use_cases {
-        let threshold = thresholds
-            .iter()
-            .find(|(u, _)| u == use_case)
-            .map(|(_, t)| *t);
-        if keywords.is_empty() && threshold.is_none() {
-            continue;
-        }
+    for (use_case, keywords, threshold) in written(learned, thresholds) {
         any = true;
         let _ = writeln!(out, "  {use_case}:");
         if let Some(t) = threshold {
@@ -514,14 +507,7 @@ pub fn to_json(
     let _ = writeln!(out, "  \"extends\": {},", quote(extends));
     out.push_str("  \"use_cases\": {");
     let mut first_use_case = true;
-    for (use_case, keywords) in &learned.use_cases {
-        let threshold = thresholds
-            .iter()
-            .find(|(u, _)| u == use_case)
-            .map(|(_, t)| *t);
-        if keywords.is_empty() && threshold.is_none() {
-            continue;
-        }
+    for (use_case, keywords, threshold) in written(learned, thresholds) {
         out.push_str(if first_use_case { "\n" } else { ",\n" });
         first_use_case = false;
         let _ = write!(out, "    {}: {{", quote(use_case.as_str()));
@@ -553,6 +539,25 @@ pub fn to_json(
         "\n  }\n}\n"
     });
     out
+}
+
+/// The use cases a learned policy file writes: each with its keywords and the threshold given
+/// for it, leaving out those with neither.
+fn written<'a>(
+    learned: &'a Learned,
+    thresholds: &'a [(UseCase, f64)],
+) -> impl Iterator<Item = (&'a UseCase, &'a [LearnedKeyword], Option<f64>)> {
+    learned.use_cases.iter().filter_map(|(use_case, keywords)| {
+        let threshold = thresholds
+            .iter()
+            .find(|(u, _)| u == use_case)
+            .map(|(_, t)| *t);
+        (!keywords.is_empty() || threshold.is_some()).then_some((
+            use_case,
+            keywords.as_slice(),
+            threshold,
+        ))
+    })
 }
 
 /// A YAML double-quoted scalar (JSON's string syntax is a subset of it).

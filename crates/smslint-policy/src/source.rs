@@ -92,9 +92,8 @@ impl Source {
     fn parse_raw(&self) -> (Result<RawPolicy, String>, Option<(usize, usize)>) {
         match self.format {
             Format::Yaml => {
-                if let Some((at, refusal)) = crate::yaml_guard::scan(&self.text) {
-                    let position = locate::line_col(&self.text, at);
-                    return (Err(refusal.message()), Some(position));
+                if let Some((line, column, refusal)) = crate::yaml_guard::check(&self.text) {
+                    return (Err(refusal.message()), Some((line, column)));
                 }
                 match serde_yaml::from_str::<RawPolicy>(&self.text) {
                     Ok(raw) => (Ok(raw), None),

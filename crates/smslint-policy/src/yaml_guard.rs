@@ -43,6 +43,14 @@ impl Refusal {
     }
 }
 
+/// The first reason to refuse `text`, if any, with its 1-based line and column (in characters).
+pub fn check(text: &str) -> Option<(usize, usize, Refusal)> {
+    scan(text).map(|(at, refusal)| {
+        let (line, column) = crate::locate::line_col(text, at);
+        (line, column, refusal)
+    })
+}
+
 /// The first reason to refuse `text` and the byte offset it is at, if any.
 pub fn scan(text: &str) -> Option<(usize, Refusal)> {
     let bytes = text.as_bytes();
