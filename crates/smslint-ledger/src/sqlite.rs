@@ -1,6 +1,6 @@
 //! The SQLite ledger: one database file shared by the processes of one machine.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
@@ -28,22 +28,19 @@ impl SqliteLedger {
         )
         .map_err(err)?;
         conn.busy_timeout(timeout).map_err(err)?;
-        // WAL: readers never block the writer; NORMAL sync is durable across process crashes
-        // (a power loss may lose the last transactions, which would under-count, not over-send
-        // beyond what those lost reservations approved).
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(err)?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS daily_volume (
-                 campaign TEXT NOT NULL,
-                 day TEXT NOT NULL,
-                 sent INTEGER NOT NULL,
-                 PRIMARY KEY (campaign, day)
-             ) WITHOUT ROWID;",
-        )
-        .map_err(err)?;
+        // Processes that open a new database together race to switch it to WAL, and SQLite
+        // answers some of them "busy" at once rather than through the busy handler: the setup
+        // is retried until the timeout.
+        let started = Instant::now();
+        loop {
+            match setup(&conn) {
+                Ok(()) => break,
+                Err(e) if is_busy(&e) && started.elapsed() < timeout => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => return Err(err(e)),
+            }
+        }
         Ok(SqliteLedger {
             conn,
             path: path.to_owned(),
@@ -56,6 +53,31 @@ impl SqliteLedger {
             message: e.to_string(),
         }
     }
+}
+
+/// Switch the database to WAL and create the table if needed.
+fn setup(conn: &Connection) -> Result<(), rusqlite::Error> {
+    // WAL: readers never block the writer; NORMAL sync is durable across process crashes (a
+    // power loss may lose the last transactions, which would under-count, not over-send beyond
+    // what those lost reservations approved).
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS daily_volume (
+             campaign TEXT NOT NULL,
+             day TEXT NOT NULL,
+             sent INTEGER NOT NULL,
+             PRIMARY KEY (campaign, day)
+         ) WITHOUT ROWID;",
+    )
+}
+
+/// Whether SQLite refused for a lock another connection holds.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 impl Ledger for SqliteLedger {
