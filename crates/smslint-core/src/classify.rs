@@ -1,11 +1,14 @@
 //! Scoring a message against every use case of a policy.
 
+use std::ops::Range;
+
 use serde::Serialize;
 
 use crate::normalize::NormalizedText;
 use crate::policy::{Clause, Policy, Target};
 use crate::span::Span;
 use crate::use_case::UseCase;
+use crate::words::is_word_char;
 
 /// One rule that matched: which, where in the original text, and the points it added.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -71,9 +74,12 @@ pub struct Classification {
     pub ranking: Vec<usize>,
     /// The content-rule clauses that matched, by rule then clause: the same scan as the scores.
     pub clause_hits: Vec<ClauseHit>,
-    /// Rules already counted, as a bitset (scratch, reused between messages).
+    /// Phrases already counted, as a bitset (scratch, reused between messages).
     #[serde(skip)]
     seen: Vec<u64>,
+    /// Word boundaries of the folded text (scratch, reused between messages).
+    #[serde(skip)]
+    words: Vec<crate::words::Word>,
 }
 
 impl Classification {
@@ -134,18 +140,19 @@ impl Policy {
         out.ranking.clear();
         out.clause_hits.clear();
         out.seen.clear();
-        out.seen.resize(self.rules.len().div_ceil(64), 0);
+        out.seen.resize(self.phrase_count.div_ceil(64), 0);
 
+        let folded = text.folded();
+        let mut words = std::mem::take(&mut out.words);
+        self.words.find(folded, &mut words, |phrase, at| {
+            self.phrase_found(out, phrase, at, text, detail);
+        });
+        out.words = words;
         if let Some(ac) = &self.keywords {
-            let folded = text.folded();
             for m in ac.find_overlapping_iter(folded) {
-                if !at_word_boundaries(folded, m.start(), m.end()) {
-                    continue;
-                }
-                let range = &self.keyword_ranges[m.pattern().as_usize()];
-                for &target in &self.keyword_targets[range.start as usize..range.end as usize] {
-                    let span = || text.to_original(m.start(), m.end());
-                    self.record(out, target, detail, Some(&span), None);
+                if at_word_boundaries(folded, m.start(), m.end()) {
+                    let phrase = self.keyword_phrases[m.pattern().as_usize()];
+                    self.phrase_found(out, phrase, m.range(), text, detail);
                 }
             }
         }
@@ -173,7 +180,44 @@ impl Policy {
         out.clause_hits.sort_by_key(|h| (h.rule, h.clause));
     }
 
-    /// Count one matched target: a scoring rule once, a clause at its first occurrence.
+    /// Count the first occurrence of a phrase (later ones add nothing: each of its rules counts
+    /// once, and a clause keeps its first occurrence).
+    fn phrase_found(
+        &self,
+        out: &mut Classification,
+        phrase: u32,
+        at: Range<usize>,
+        text: &NormalizedText<'_>,
+        detail: Detail,
+    ) {
+        let (word, bit) = (phrase as usize / 64, 1u64 << (phrase % 64));
+        if out.seen[word] & bit != 0 {
+            return;
+        }
+        out.seen[word] |= bit;
+        let targets = &self.phrase_targets[phrase as usize];
+        let span = || text.to_original(at.start, at.end);
+        for t in &self.phrase_scores[targets.scores.start as usize..targets.scores.end as usize] {
+            let score = &mut out.scores[t.use_case as usize];
+            score.score += t.weight;
+            if detail == Detail::Evidence {
+                score.evidence.push(Evidence {
+                    rule: t.rule,
+                    span: span(),
+                    weight: t.weight,
+                });
+            }
+        }
+        for &(rule, clause) in
+            &self.phrase_clauses[targets.clauses.start as usize..targets.clauses.end as usize]
+        {
+            self.record(out, Target::Clause(rule, clause), detail, Some(&span), None);
+        }
+    }
+
+    /// Count one matched target: a scoring rule's points, a clause's hit at its first
+    /// occurrence. Each target comes once per message (phrases are deduplicated by
+    /// [`Policy::phrase_found`], and the pattern set reports each pattern once).
     fn record(
         &self,
         out: &mut Classification,
@@ -184,25 +228,16 @@ impl Policy {
     ) {
         match target {
             Target::Score(rule) => {
-                let (word, bit) = (rule as usize / 64, 1u64 << (rule % 64));
-                let first = out.seen[word] & bit == 0;
-                out.seen[word] |= bit;
                 let def = &self.rules[rule as usize];
-                if first {
-                    out.scores[def.use_case].score += def.weight;
-                }
+                let score = &mut out.scores[def.use_case];
+                score.score += def.weight;
                 if detail == Detail::Evidence {
                     let span = span.map_or_else(Span::default, |f| f());
-                    let evidence = &mut out.scores[def.use_case].evidence;
-                    match evidence.iter_mut().find(|e| e.rule == rule) {
-                        Some(e) if span.start < e.span.start => e.span = span,
-                        Some(_) => {}
-                        None => evidence.push(Evidence {
-                            rule,
-                            span,
-                            weight: def.weight,
-                        }),
-                    }
+                    score.evidence.push(Evidence {
+                        rule,
+                        span,
+                        weight: def.weight,
+                    });
                 }
             }
             Target::Clause(rule, clause) => {
@@ -273,10 +308,6 @@ pub(crate) fn at_word_boundaries(text: &str, start: usize, end: usize) -> bool {
     let before_is_word = prev(start).is_some_and(is_word_char);
     let after_is_word = next(end).is_some_and(is_word_char);
     !(first_is_word && before_is_word || last_is_word && after_is_word)
-}
-
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
 }
 
 #[cfg(test)]

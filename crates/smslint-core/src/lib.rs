@@ -87,6 +87,7 @@ pub mod severity;
 pub mod snapshot;
 pub mod span;
 pub mod use_case;
+mod words;
 
 pub use classify::{Classification, ClauseHit, Detail, Evidence, UseCaseScore};
 pub use consent::{ConsentRecord, ConsentRecords, OptStatus};

@@ -16,6 +16,7 @@ use crate::normalize::fold;
 use crate::severity::Severity;
 use crate::span::Span;
 use crate::use_case::UseCase;
+use crate::words::{is_word_phrase, WordTable};
 
 /// Compiled size limit of the set of all patterns together (the regex crate's units); one
 /// pattern alone is held to the same limit.
@@ -27,10 +28,10 @@ const LAZY_DFA_CACHE: usize = 16 << 20;
 pub const MAX_RULES: usize = 200_000;
 /// Largest total size of all keyword phrases, in bytes.
 pub const MAX_KEYWORD_BYTES: usize = 8 << 20;
-/// Up to this many distinct phrases the keyword automaton is a DFA (fastest to search); above
-/// it, a contiguous NFA. Building the DFA for the default policy's ~3,000 phrases costs about
-/// 100 million instructions (15–25 ms) at every start, for about 8% faster matching: a pre-send
-/// check is often one process per message, so load time wins.
+/// Up to this many phrases the keyword automaton is a DFA (fastest to search); above it, a
+/// contiguous NFA. The automaton holds only the phrases that are not words alone (a few hundred
+/// in the default policy); building a DFA for thousands costs about 100 million instructions
+/// (15–25 ms) at every start, and a pre-send check is often one process per message.
 const DFA_MAX_PHRASES: usize = 2_000;
 
 /// A keyword phrase and the points it adds.
@@ -188,6 +189,21 @@ pub(crate) enum Target {
     Clause(u32, Clause),
 }
 
+/// What one distinct phrase feeds: ranges of [`Policy`]'s `phrase_scores` and `phrase_clauses`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct PhraseTargets {
+    pub(crate) scores: Range<u32>,
+    pub(crate) clauses: Range<u32>,
+}
+
+/// A scoring rule a phrase feeds, with what the hot path needs of it inline.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct PhraseScore {
+    pub(crate) rule: u32,
+    pub(crate) use_case: u32,
+    pub(crate) weight: f64,
+}
+
 /// A compiled content rule.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ContentRule {
@@ -271,12 +287,20 @@ pub struct Policy {
     pub(crate) content_rules: Vec<ContentRule>,
     /// The policy's brand names, folded, for `require_brand`.
     pub(crate) brands: Option<BrandMatcher>,
-    /// One automaton over every distinct folded phrase.
+    /// One automaton over every distinct folded phrase that is not words only.
     pub(crate) keywords: Option<AhoCorasick>,
-    /// For each automaton pattern, the range of `keyword_targets` it stands for.
-    pub(crate) keyword_ranges: Vec<Range<u32>>,
-    /// What each phrase feeds, grouped by automaton pattern.
-    pub(crate) keyword_targets: Vec<Target>,
+    /// For each automaton pattern, its phrase (index into `phrase_targets`).
+    pub(crate) keyword_phrases: Vec<u32>,
+    /// The phrases made of words only, looked up word by word.
+    pub(crate) words: WordTable,
+    /// Number of distinct phrases (automaton and word table together).
+    pub(crate) phrase_count: usize,
+    /// For each distinct phrase, what it feeds.
+    pub(crate) phrase_targets: Vec<PhraseTargets>,
+    /// The scoring rules of the phrases, grouped by phrase.
+    pub(crate) phrase_scores: Vec<PhraseScore>,
+    /// The content-rule clauses of the phrases, grouped by phrase.
+    pub(crate) phrase_clauses: Vec<(u32, Clause)>,
     /// One set over every pattern, to learn which match.
     pub(crate) pattern_set: Option<RegexSet>,
     /// Each pattern's source, and the pattern compiled on its own the first time a span is
@@ -444,33 +468,59 @@ impl Policy {
 
         phrases.sort();
         let mut distinct: Vec<&str> = Vec::new();
-        let mut keyword_ranges: Vec<Range<u32>> = Vec::new();
-        let mut keyword_targets = Vec::with_capacity(phrases.len());
+        let mut phrase_targets: Vec<PhraseTargets> = Vec::new();
+        let mut phrase_scores = Vec::new();
+        let mut phrase_clauses = Vec::new();
         for (phrase, target) in &phrases {
             if distinct.last() != Some(&phrase.as_str()) {
                 distinct.push(phrase);
-                let at = keyword_targets.len() as u32;
-                keyword_ranges.push(at..at);
+                let (s, c) = (phrase_scores.len() as u32, phrase_clauses.len() as u32);
+                phrase_targets.push(PhraseTargets {
+                    scores: s..s,
+                    clauses: c..c,
+                });
             }
-            keyword_targets.push(*target);
-            if let Some(last) = keyword_ranges.last_mut() {
-                last.end += 1;
+            let Some(last) = phrase_targets.last_mut() else {
+                continue;
+            };
+            match *target {
+                Target::Score(rule) => {
+                    let r = &rules[rule as usize];
+                    phrase_scores.push(PhraseScore {
+                        rule,
+                        use_case: r.use_case as u32,
+                        weight: r.weight,
+                    });
+                    last.scores.end += 1;
+                }
+                Target::Clause(rule, clause) => {
+                    phrase_clauses.push((rule, clause));
+                    last.clauses.end += 1;
+                }
             }
         }
-        let keywords = if distinct.is_empty() {
+        let (word_phrases, other_phrases): (Vec<_>, Vec<_>) = distinct
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i as u32, *p))
+            .partition(|(_, p)| is_word_phrase(p));
+        let words = WordTable::new(word_phrases.iter().map(|&(i, p)| (p, i)));
+        let keyword_phrases: Vec<u32> = other_phrases.iter().map(|&(i, _)| i).collect();
+        let keywords = if other_phrases.is_empty() {
             None
         } else {
-            let kind = (distinct.len() <= DFA_MAX_PHRASES).then_some(AhoCorasickKind::DFA);
+            let kind = (other_phrases.len() <= DFA_MAX_PHRASES).then_some(AhoCorasickKind::DFA);
             Some(
                 AhoCorasick::builder()
                     // Standard semantics with overlapping search: every phrase that occurs is
                     // reported, so one use case's phrase never hides another's.
                     .match_kind(MatchKind::Standard)
                     .kind(kind)
-                    .build(&distinct)
+                    .build(other_phrases.iter().map(|&(_, p)| p))
                     .map_err(|e| CompileError::Keywords(e.to_string()))?,
             )
         };
+        let phrase_count = distinct.len();
 
         let regex_error = |i: usize, message: String| {
             let (id, owner) = pattern_owners[i].clone();
@@ -526,8 +576,12 @@ impl Policy {
             content_rules,
             brands: BrandMatcher::new(&spec.brand_names),
             keywords,
-            keyword_ranges,
-            keyword_targets,
+            keyword_phrases,
+            words,
+            phrase_count,
+            phrase_targets,
+            phrase_scores,
+            phrase_clauses,
             pattern_set,
             patterns,
             pattern_targets,
@@ -660,7 +714,13 @@ mod tests {
         assert_eq!(p.rules().len(), 2);
         assert_eq!(p.rule(0).id, "kw:out for delivery");
         assert_eq!(p.rule(1).id, "ups-tracking");
-        assert_eq!(p.keyword_ranges, vec![0..1]);
+        assert_eq!(
+            p.phrase_targets,
+            vec![PhraseTargets {
+                scores: 0..1,
+                clauses: 0..0
+            }]
+        );
     }
 
     #[test]
