@@ -466,7 +466,7 @@ impl Policy {
             )));
         }
 
-        phrases.sort();
+        phrases.sort_unstable();
         let mut distinct: Vec<&str> = Vec::new();
         let mut phrase_targets: Vec<PhraseTargets> = Vec::new();
         let mut phrase_scores = Vec::new();
