@@ -107,3 +107,39 @@ fn the_default_policy_is_what_learning_on_dev_gives() {
         "README.md does not give the command that writes policies/default.json"
     );
 }
+
+#[test]
+fn learn_cross_validates_without_writing_a_policy() {
+    let r = run(&[
+        "policy",
+        "learn",
+        "tests/corpus/dev.jsonl",
+        "--policy",
+        "builtin:base",
+        "--method",
+        "logistic",
+        "--cv",
+        "3",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let mut lines = r.stdout.lines();
+    let head = lines.next().unwrap_or_default();
+    assert!(
+        head.starts_with("tests/corpus/dev.jsonl: 1265 messages, 3-fold cross-validation ("),
+        "{head}"
+    );
+    let figures = lines.next().unwrap_or_default();
+    assert!(figures.starts_with("top-1 accuracy "), "{figures}");
+    // One row per use case of the base, then Unknown.
+    assert_eq!(
+        r.stdout
+            .lines()
+            .filter(|l| l.starts_with("Unknown "))
+            .count(),
+        1,
+        "{}",
+        r.stdout
+    );
+    let bad = run(&["policy", "learn", "tests/corpus/dev.jsonl", "--cv", "1"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+}

@@ -132,12 +132,38 @@ pub struct LearnArgs {
     /// Keep only evidence for a use case (no negative weights).
     #[arg(long)]
     pub positive_only: bool,
+    /// How weights are fitted: naive Bayes ratios, or logistic regression over the base
+    /// policy's scores.
+    #[arg(long, value_enum, default_value_t = LearnMethod::Bayes)]
+    pub method: LearnMethod,
+    /// Logistic: L2 penalty on the learned points.
+    #[arg(long, default_value_t = 0.001, value_name = "L2")]
+    pub l2: f64,
+    /// Logistic: passes over the corpus.
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    pub epochs: usize,
+    /// Logistic: learned points below this are dropped.
+    #[arg(long, default_value_t = 0.3, value_name = "POINTS")]
+    pub min_weight: f64,
+    /// Instead of writing the layer, cross-validate these options in K folds on the corpus and
+    /// print the figures `policy eval` would give on held-out messages.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u16).range(2..=100))]
+    pub cv: Option<u16>,
     /// A threshold for the output to set, as `UseCase=POINTS` (repeatable).
     #[arg(long, value_name = "USECASE=POINTS")]
     pub threshold: Vec<String>,
     /// Output format: YAML with a comment header, or JSON (loads several times faster).
     #[arg(long, value_enum, default_value_t = PolicyFormat::Yaml)]
     pub format: PolicyFormat,
+}
+
+/// How `policy learn` fits weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LearnMethod {
+    /// Naive Bayes log-likelihood ratios.
+    Bayes,
+    /// Multinomial logistic regression over the base policy's scores.
+    Logistic,
 }
 
 /// `smslint policy eval`.

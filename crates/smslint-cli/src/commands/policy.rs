@@ -8,12 +8,14 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use smslint_core::{fmt_score, NormalizedText, Severity};
 use smslint_policy::examples::{parse_cases, run_cases, TestCase};
+use smslint_policy::learn::Method;
 use smslint_policy::{
     load_path, run_examples, LoadedPolicy, PolicyDiagnostic, RawPolicy, BUILTIN_DEFAULT,
 };
 
 use crate::args::{
-    EvalArgs, ExplainArgs, Format, LearnArgs, PolicyCommand, PolicyFormat, TestArgs, ValidateArgs,
+    EvalArgs, ExplainArgs, Format, LearnArgs, LearnMethod, PolicyCommand, PolicyFormat, TestArgs,
+    ValidateArgs,
 };
 use crate::exit::ExitStatus;
 use crate::input;
@@ -355,22 +357,32 @@ fn eval(args: &EvalArgs, p: Painter, out: &mut dyn Write) -> Result<ExitStatus> 
 
 fn learn(args: &LearnArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     let options = smslint_policy::learn::LearnOptions {
+        method: match args.method {
+            LearnMethod::Bayes => Method::Bayes,
+            LearnMethod::Logistic => Method::Logistic,
+        },
         alpha: args.alpha,
         min_count: args.min_count,
         min_log_ratio: args.min_ratio,
         scale: args.scale,
         negative: !args.positive_only,
+        l2: args.l2,
+        epochs: args.epochs,
+        min_weight: args.min_weight,
     };
     for (flag, value) in [("--alpha", options.alpha), ("--scale", options.scale)] {
         if !(value.is_finite() && value > 0.0) {
             anyhow::bail!("{flag} must be a positive number, not {value}");
         }
     }
-    if !options.min_log_ratio.is_finite() || options.min_log_ratio < 0.0 {
-        anyhow::bail!(
-            "--min-ratio must be zero or more, not {}",
-            options.min_log_ratio
-        );
+    for (flag, value) in [
+        ("--min-ratio", options.min_log_ratio),
+        ("--l2", options.l2),
+        ("--min-weight", options.min_weight),
+    ] {
+        if !value.is_finite() || value < 0.0 {
+            anyhow::bail!("{flag} must be zero or more, not {value}");
+        }
     }
     let mut thresholds = Vec::new();
     for given in &args.threshold {
@@ -395,13 +407,26 @@ fn learn(args: &LearnArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     let name = input::display_name(&args.corpus);
     let corpus = smslint_policy::eval::parse_corpus(&text, &name)
         .map_err(|e| anyhow::anyhow!("the corpus cannot be used:\n{e}"))?;
-    let learned = smslint_policy::learn::learn(&loaded.policy, &corpus, &options);
     let extends = args.extends.clone().unwrap_or_else(|| {
         args.policy
             .policy
             .as_ref()
             .map_or_else(|| BUILTIN_DEFAULT.to_owned(), |p| p.display().to_string())
     });
+    if let Some(folds) = args.cv {
+        let cv = smslint_policy::learn::cross_validate(
+            &loaded,
+            &extends,
+            &corpus,
+            &options,
+            &thresholds,
+            usize::from(folds),
+        )
+        .map_err(|e| anyhow::anyhow!("a fold's layer does not load:\n{e}"))?;
+        out.write_all(cv_human(&cv, &name).as_bytes())?;
+        return Ok(ExitStatus::Success);
+    }
+    let learned = smslint_policy::learn::learn(&loaded.policy, &corpus, &options, &thresholds);
     let rendered = match args.format {
         PolicyFormat::Yaml => {
             smslint_policy::learn::to_yaml(&learned, &extends, &name, &thresholds)
@@ -412,6 +437,35 @@ fn learn(args: &LearnArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     };
     out.write_all(rendered.as_bytes())?;
     Ok(ExitStatus::Success)
+}
+
+/// The cross-validation figures, as `policy eval` words them.
+fn cv_human(cv: &smslint_policy::learn::CrossValidation, corpus: &str) -> String {
+    let mut s = format!(
+        "{corpus}: {} messages, {}-fold cross-validation ({} keywords learned per fold)\n\
+         top-1 accuracy {}, macro-F1 {:.3}, Marketing detection precision {} ({} detected)\n\n\
+         {:<24} {:>7} {:>9} {:>7} {:>6}\n",
+        cv.messages,
+        cv.folds,
+        cv.keywords,
+        pct(cv.top1_accuracy),
+        cv.macro_f1,
+        pct(cv.marketing_detection_precision),
+        cv.marketing_detected,
+        "use case",
+        "support",
+        "precision",
+        "recall",
+        "F1"
+    );
+    for c in &cv.classes {
+        let _ = writeln!(
+            s,
+            "{:<24} {:>7} {:>9.3} {:>7.3} {:>6.3}",
+            c.use_case, c.support, c.precision, c.recall, c.f1
+        );
+    }
+    s
 }
 
 fn pct(x: f64) -> String {
