@@ -3,7 +3,7 @@
 use crate::raw::RawAllow;
 
 /// The default placeholder shapes: `{{name}}`, `${name}`, `{name}`, `%s`/`%d`, `[FirstName]`,
-/// `<name>`.
+/// `<name>`, `%NAME%`.
 pub const DEFAULT_PLACEHOLDERS: &[&str] = &[
     r"\{\{\s*[A-Za-z_][A-Za-z0-9_.]*\s*\}\}",
     r"\$\{[A-Za-z_][A-Za-z0-9_.]*\}",
@@ -12,6 +12,7 @@ pub const DEFAULT_PLACEHOLDERS: &[&str] = &[
     r"\[(First|Last|Full|Customer|Company|Business|Agent|Store)?\s?(Name|FirstName|LastName)\]",
     r"\[[A-Z][a-z]+[A-Z][A-Za-z]*\]",
     r"<[A-Za-z_][A-Za-z0-9_]*(\s[A-Za-z_][A-Za-z0-9_]*)?>",
+    r"%[A-Z][A-Z0-9_]{1,30}%",
 ];
 
 /// Characters a placeholder is assumed to take when counting segments, unless the policy says.
