@@ -2,6 +2,7 @@
 
 use std::ops::Range;
 
+use regex_automata::{meta, Input, PatternSet};
 use serde::Serialize;
 
 use crate::normalize::NormalizedText;
@@ -56,6 +57,22 @@ pub struct ClauseHit {
     pub pattern: Option<u32>,
 }
 
+/// What searching a policy's pattern set needs between messages.
+#[derive(Clone, Debug)]
+struct PatternScratch {
+    /// The [`Policy`] the cache belongs to.
+    policy: u64,
+    cache: meta::Cache,
+    matched: PatternSet,
+}
+
+impl PartialEq for PatternScratch {
+    /// Scratch never makes two classifications differ.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
 /// How much a classification records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Detail {
@@ -80,6 +97,9 @@ pub struct Classification {
     /// Word boundaries of the folded text (scratch, reused between messages).
     #[serde(skip)]
     words: Vec<crate::words::Word>,
+    /// The pattern set's search cache and results (scratch, reused between messages).
+    #[serde(skip)]
+    patterns: Option<PatternScratch>,
 }
 
 impl Classification {
@@ -158,11 +178,26 @@ impl Policy {
         }
         if let Some(set) = &self.pattern_set {
             let original = text.original();
-            for i in &set.matches(original.as_bytes()) {
+            let mut scratch = match out.patterns.take() {
+                Some(s) if s.policy == self.id => s,
+                _ => PatternScratch {
+                    policy: self.id,
+                    cache: set.create_cache(),
+                    matched: PatternSet::new(set.pattern_len()),
+                },
+            };
+            scratch.matched.clear();
+            set.which_overlapping_matches_with(
+                &mut scratch.cache,
+                &Input::new(original.as_bytes()),
+                &mut scratch.matched,
+            );
+            for i in scratch.matched.iter().map(|p| p.as_usize()) {
                 let target = self.pattern_targets[i];
                 let span = || self.pattern_span(i, original).unwrap_or_default();
                 self.record(out, target, detail, Some(&span), Some(i as u32));
             }
+            out.patterns = Some(scratch);
         }
 
         for s in &mut out.scores {
@@ -392,6 +427,47 @@ mod tests {
         let p = policy();
         let c = classify(&p, "Take 40% off today");
         assert_eq!(c.top().unwrap().use_case, UseCase::Marketing);
+    }
+
+    #[test]
+    fn reused_scratch_follows_the_policy_it_is_used_with() {
+        let first = policy();
+        let other_spec = PolicySpec {
+            name: "other".into(),
+            use_cases: vec![UseCaseSpec {
+                use_case: UseCase::MachineToMachine,
+                threshold: 1.0,
+                description: None,
+                keywords: vec![],
+                patterns: (0..40)
+                    .map(|i| PatternSpec {
+                        id: format!("p{i}"),
+                        regex: format!(r"\bcode{i}\b|\b\d{{{}}}\b", 4 + i % 5),
+                        weight: 1.0,
+                        description: None,
+                    })
+                    .collect(),
+            }],
+            decision: DecisionSpec::default(),
+            rules: Vec::new(),
+            brand_names: Vec::new(),
+            placeholders: Vec::new(),
+        };
+        let second = Policy::compile(other_spec).unwrap();
+        let text = NormalizedText::new("code7 1Z999AA10123456784 and 482913");
+        let mut scratch = Classification::default();
+        first.classify_into(&text, &mut scratch, Detail::Scores);
+        assert!((scratch.scores[0].score - first.classify(&text).scores[0].score).abs() < 1e-9);
+        // The same scratch, now with a policy whose pattern set is another: its own cache.
+        second.classify_into(&text, &mut scratch, Detail::Scores);
+        assert_eq!(scratch.scores, {
+            let mut fresh = second.classify(&text);
+            for s in &mut fresh.scores {
+                s.evidence.clear();
+            }
+            fresh.scores
+        });
+        assert!(scratch.scores[0].score >= 2.0, "{:?}", scratch.scores);
     }
 
     #[test]

@@ -5,10 +5,12 @@
 //! [`Policy::compile`] turns it into the engine once, at load time.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::{meta, util::syntax, MatchKind as SetMatchKind};
 use serde::Serialize;
 
 use crate::error::CompileError;
@@ -17,6 +19,9 @@ use crate::severity::Severity;
 use crate::span::Span;
 use crate::use_case::UseCase;
 use crate::words::{is_word_phrase, WordTable};
+
+/// The next compiled policy's identity.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Compiled size limit of the set of all patterns together (the regex crate's units); one
 /// pattern alone is held to the same limit.
@@ -301,8 +306,12 @@ pub struct Policy {
     pub(crate) phrase_scores: Vec<PhraseScore>,
     /// The content-rule clauses of the phrases, grouped by phrase.
     pub(crate) phrase_clauses: Vec<(u32, Clause)>,
-    /// One set over every pattern, to learn which match.
-    pub(crate) pattern_set: Option<RegexSet>,
+    /// One set over every pattern, to learn which match. Searched with a cache the caller
+    /// keeps ([`crate::Classification`]), not one from a shared pool: a pool keyed by thread
+    /// keeps a warm cache for every short-lived worker thread that ever used it.
+    pub(crate) pattern_set: Option<meta::Regex>,
+    /// This compiled policy's identity, so a cache made for another policy is never used.
+    pub(crate) id: u64,
     /// Each pattern's source, and the pattern compiled on its own the first time a span is
     /// needed (explanations, and the findings of rules that fire): most messages never need one.
     pub(crate) patterns: Vec<(String, OnceLock<Option<Regex>>)>,
@@ -533,11 +542,18 @@ impl Policy {
         let pattern_set = if regex_sources.is_empty() {
             None
         } else {
-            let built = RegexSetBuilder::new(&regex_sources)
-                .unicode(false)
-                .size_limit(REGEX_SET_SIZE_LIMIT)
-                .dfa_size_limit(LAZY_DFA_CACHE)
-                .build();
+            // What `regex::bytes::RegexSet` configures, with ASCII classes by default.
+            let built = meta::Builder::new()
+                .configure(
+                    meta::Config::new()
+                        .match_kind(SetMatchKind::All)
+                        .utf8_empty(false)
+                        .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
+                        .nfa_size_limit(Some(REGEX_SET_SIZE_LIMIT))
+                        .hybrid_cache_capacity(LAZY_DFA_CACHE),
+                )
+                .syntax(syntax::Config::new().unicode(false).utf8(false))
+                .build_many(&regex_sources);
             match built {
                 Ok(set) => Some(set),
                 Err(e) => {
@@ -568,6 +584,7 @@ impl Policy {
             Some(placeholder_regex(alternation)?)
         };
         Ok(Policy {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             placeholders,
             name: spec.name,
             use_cases,
