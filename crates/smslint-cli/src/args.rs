@@ -124,7 +124,7 @@ pub struct LearnArgs {
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub min_count: usize,
     /// Smallest log-likelihood ratio kept as a keyword.
-    #[arg(long, default_value_t = 0.5, value_name = "RATIO")]
+    #[arg(long, default_value_t = 1.0, value_name = "RATIO")]
     pub min_ratio: f64,
     /// Points per unit of log-likelihood ratio.
     #[arg(long, default_value_t = 2.0, value_name = "POINTS")]

@@ -64,7 +64,7 @@ impl Default for LearnOptions {
             method: Method::Bayes,
             alpha: 0.2,
             min_count: 2,
-            min_log_ratio: 0.5,
+            min_log_ratio: 1.0,
             scale: 2.0,
             negative: true,
             l2: 0.001,
@@ -1153,6 +1153,7 @@ mod tests {
         let options = LearnOptions {
             method: Method::Bayes,
             negative: false,
+            min_log_ratio: 0.5,
             ..LearnOptions::default()
         };
         let learned = learn(&loaded.policy, &corpus, &options, &[]);
