@@ -76,6 +76,9 @@ struct CheckBatch<'p> {
     assessments: Vec<NumberAssessment>,
     defaults: &'p CheckDefaults<'p>,
     max_line: usize,
+    /// Whether workers write each line themselves: only when no volume is counted, since the
+    /// volume counter must see approvals in input order.
+    write_in_workers: bool,
 }
 
 /// A decided line, before the volume counter and serialisation.
@@ -92,6 +95,11 @@ struct Decided<'a> {
 enum CheckOut<'a> {
     Error(LineError<'a>),
     Decided(Box<Decided<'a>>),
+    /// The JSON line, written by the worker, and whether the message was rejected.
+    Written {
+        json: Vec<u8>,
+        rejected: bool,
+    },
 }
 
 impl Processor for CheckBatch<'_> {
@@ -180,8 +188,44 @@ impl Processor for CheckBatch<'_> {
             segments,
         };
         (s.folded, s.map) = normalized.into_buffers();
+        if self.write_in_workers {
+            let mut json = Vec::with_capacity(384);
+            let rejected = !decided.verdict.approved();
+            // Writing to a Vec cannot fail; serialising these types cannot either.
+            return match write_line(self.policy, &self.profiles[index], &decided, &mut json) {
+                Ok(()) => CheckOut::Written { json, rejected },
+                Err(_) => CheckOut::Decided(Box::new(decided)),
+            };
+        }
         CheckOut::Decided(Box::new(decided))
     }
+}
+
+/// One decided message as its JSON line.
+fn write_line(
+    policy: &Policy,
+    profile: &NumberProfile,
+    d: &Decided<'_>,
+    w: &mut impl Write,
+) -> io::Result<()> {
+    let name = |i: usize| policy.use_cases()[i].use_case.as_str();
+    let line = CheckLine {
+        line: d.line,
+        id: d.id,
+        verdict: d.verdict.outcome.as_str(),
+        phone_number: profile.phone_number(),
+        top: d.top.map_or("Unknown", name),
+        categories: d
+            .categories
+            .iter()
+            .map(|&(i, score)| json::Category::new(name(i), score))
+            .collect(),
+        reasons: &d.verdict.reasons,
+        encoding: d.segments.encoding,
+        segments: d.segments.segments,
+    };
+    serde_json::to_writer(&mut *w, &line)?;
+    w.write_all(b"\n")
 }
 
 #[derive(Serialize)]
@@ -219,6 +263,7 @@ pub fn check(
             .collect(),
         defaults,
         max_line: args.max_line_bytes,
+        write_in_workers: defaults.sent_today.is_none() && defaults.ledger.is_none(),
     };
     // Messages already sent today, per campaign, counting this batch's approvals.
     let mut sent: HashMap<String, u64> = HashMap::new();
@@ -253,24 +298,11 @@ pub fn check(
                     }
                 }
                 rejected |= !d.verdict.approved();
-                let name = |i: usize| policy.use_cases()[i].use_case.as_str();
-                let line = CheckLine {
-                    line: d.line,
-                    id: d.id,
-                    verdict: d.verdict.outcome.as_str(),
-                    phone_number: profile.phone_number(),
-                    top: d.top.map_or("Unknown", name),
-                    categories: d
-                        .categories
-                        .iter()
-                        .map(|&(i, score)| json::Category::new(name(i), score))
-                        .collect(),
-                    reasons: &d.verdict.reasons,
-                    encoding: d.segments.encoding,
-                    segments: d.segments.segments,
-                };
-                serde_json::to_writer(&mut *w, &line)?;
-                w.write_all(b"\n")
+                write_line(policy, profile, &d, w)
+            }
+            CheckOut::Written { json, rejected: r } => {
+                rejected |= r;
+                w.write_all(&json)
             }
         },
     )?;
