@@ -113,7 +113,7 @@ fn reported_campaign_and_brand_errors_reject() {
 
 #[test]
 fn unclassified_text_is_rejected_unless_unknown_is_registered() {
-    let text = "hello there, long time";
+    let text = "hey how are you";
     let (code, v) = check("seed", text, &[]);
     assert_eq!(code, 1);
     assert_eq!(codes(&v), ["content.unclassified"]);
