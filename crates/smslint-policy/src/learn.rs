@@ -299,21 +299,7 @@ pub fn features(folded: &str) -> BTreeSet<String> {
         })
         .collect();
     let in_link = |at: usize| link_chunks.iter().any(|&(s, e)| s <= at && at < e);
-    let mut words: Vec<(usize, usize)> = Vec::new();
-    let mut start = None;
-    for (i, c) in folded.char_indices() {
-        match (is_word(c), start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                words.push((s, i));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        words.push((s, folded.len()));
-    }
+    let words = word_spans(folded);
     let numeric = |w: &str| w.chars().all(|c| c.is_ascii_digit());
     let stop = |w: &str| STOPWORDS.binary_search(&w).is_ok();
     let mut out = BTreeSet::new();
@@ -335,6 +321,26 @@ pub fn features(folded: &str) -> BTreeSet<String> {
         }
     }
     out
+}
+
+/// Byte ranges of the runs of word characters (letters, digits, `_`), as at keyword boundaries.
+fn word_spans(folded: &str) -> Vec<(usize, usize)> {
+    let mut words = Vec::new();
+    let mut start = None;
+    for (i, c) in folded.char_indices() {
+        match (c.is_alphanumeric() || c == '_', start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                words.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push((s, folded.len()));
+    }
+    words
 }
 
 /// Byte ranges of the runs of non-space characters.
@@ -617,22 +623,7 @@ fn logistic(
 /// Every word and every pair of words separated by one space in `folded`: the phrases a
 /// word-only keyword would match there.
 fn phrases_in(folded: &str) -> impl Iterator<Item = &str> {
-    let is_word = |c: char| c.is_alphanumeric() || c == '_';
-    let mut words: Vec<(usize, usize)> = Vec::new();
-    let mut start = None;
-    for (i, c) in folded.char_indices() {
-        match (is_word(c), start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                words.push((s, i));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        words.push((s, folded.len()));
-    }
+    let words = word_spans(folded);
     let pairs: Vec<(usize, usize)> = words
         .windows(2)
         .filter(|w| &folded[w[0].1..w[1].0] == " ")
