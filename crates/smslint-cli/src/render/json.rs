@@ -13,6 +13,7 @@ pub struct Category<'a> {
     evidence: Option<Vec<EvidenceJson<'a>>>,
 }
 
+#[cfg(test)]
 impl<'a> Category<'a> {
     /// A category without evidence.
     pub fn new(use_case: &'a str, score: f64) -> Self {
