@@ -46,13 +46,15 @@
 //!
 //! # Matching semantics
 //!
-//! * **Keywords** are folded (see [`normalize`]) and matched against the folded text with one
-//!   Aho-Corasick automaton, reporting overlapping matches so that no phrase hides another. A
-//!   match counts only at word boundaries: a phrase that starts (ends) with a letter, digit or
-//!   `_` must not be preceded (followed) by one, so `cod` never fires in `code`.
+//! * **Keywords** are folded (see [`normalize`]) and matched against the folded text at word
+//!   boundaries: a phrase that starts (ends) with a letter, digit or `_` must not be preceded
+//!   (followed) by one, so `cod` never fires in `code`. Every occurrence of every phrase counts,
+//!   so no phrase hides another. Phrases made of words alone (most of them) are looked up word
+//!   by word in a table; the others go through one Aho-Corasick automaton reporting overlapping
+//!   matches. Both find the same matches a search at word boundaries would.
 //! * **Patterns** are Rust regular expressions matched against the original bytes, with Unicode
 //!   classes off unless a pattern opts in with `(?u)`: `\d`, `\w`, `\b` and `(?i)` are ASCII.
-//!   One `RegexSet` learns which patterns match; only those run again to find their span.
+//!   One set search learns which patterns match; only those run again to find their span.
 //! * A use case's score is the sum of the weights of the distinct rules that matched (a rule
 //!   counts once however often it matches); it is detected when the score reaches its threshold.
 //!
@@ -60,8 +62,9 @@
 //!
 //! Everything costly (folding keywords, building the automaton, compiling regexes) happens in
 //! [`Policy::compile`]. Per message there is one folding pass (skipped for ASCII without
-//! whitespace runs, whose folding is byte for byte), one automaton scan, one `RegexSet` scan,
-//! and one span search per pattern that matched.
+//! whitespace runs, whose folding is byte for byte), one lookup per word, one automaton scan,
+//! one pattern-set scan (with a cache the caller's [`Classification`] keeps), and one span
+//! search per pattern that matched.
 //!
 //! # Untrusted input
 //!

@@ -27,8 +27,9 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// Compiled size limit of the set of all patterns together (the regex crate's units); one
 /// pattern alone is held to the same limit.
 pub const REGEX_SET_SIZE_LIMIT: usize = 32 << 20;
-/// Cache of the pattern set's lazy DFA, per thread. The default (2 MiB) fills and is rebuilt
-/// over and over with a policy's worth of patterns; this keeps the states the traffic needs.
+/// Capacity of the pattern set's lazy DFA cache, per classification scratch. The default (2 MiB)
+/// fills and is rebuilt over and over with a policy's worth of patterns; this keeps the states
+/// the traffic needs.
 const LAZY_DFA_CACHE: usize = 16 << 20;
 /// Largest number of keyword and pattern rules one policy may hold.
 pub const MAX_RULES: usize = 200_000;
