@@ -59,7 +59,7 @@ pub struct ClauseHit {
 
 /// What searching a policy's pattern set needs between messages.
 #[derive(Clone, Debug)]
-struct PatternScratch {
+pub(crate) struct PatternScratch {
     /// The [`Policy`] the cache belongs to.
     policy: u64,
     cache: meta::Cache,
@@ -139,6 +139,10 @@ impl Policy {
     pub fn classify(&self, text: &NormalizedText<'_>) -> Classification {
         let mut out = Classification::default();
         self.classify_into(text, &mut out, Detail::Evidence);
+        // The pattern-set cache goes back to the policy, warm for the next call.
+        if let Some(scratch) = out.patterns.take() {
+            self.spare_caches.give(scratch);
+        }
         out
     }
 
@@ -180,11 +184,11 @@ impl Policy {
             let original = text.original();
             let mut scratch = match out.patterns.take() {
                 Some(s) if s.policy == self.id => s,
-                _ => PatternScratch {
+                _ => self.spare_caches.take().unwrap_or_else(|| PatternScratch {
                     policy: self.id,
                     cache: set.create_cache(),
                     matched: PatternSet::new(set.pattern_len()),
-                },
+                }),
             };
             scratch.matched.clear();
             set.which_overlapping_matches_with(
@@ -468,6 +472,21 @@ mod tests {
             fresh.scores
         });
         assert!(scratch.scores[0].score >= 2.0, "{:?}", scratch.scores);
+    }
+
+    #[test]
+    fn classify_reuses_a_warm_pattern_cache() {
+        let p = policy();
+        let spare = |p: &Policy| p.spare_caches.len();
+        assert_eq!(spare(&p), 0);
+        let text = NormalizedText::new("1Z999AA10123456784");
+        let first = p.classify(&text);
+        assert_eq!(spare(&p), 1);
+        // The second call takes that cache and gives it back: still one, not a new one each time.
+        assert_eq!(p.classify(&text), first);
+        assert_eq!(spare(&p), 1);
+        // Results never carry the cache.
+        assert!(first.patterns.is_none());
     }
 
     #[test]

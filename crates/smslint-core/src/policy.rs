@@ -14,6 +14,7 @@ use regex::bytes::{Regex, RegexBuilder};
 use regex_automata::{meta, util::syntax, MatchKind as SetMatchKind};
 use serde::Serialize;
 
+use crate::classify::PatternScratch;
 use crate::error::CompileError;
 use crate::normalize::fold;
 use crate::severity::Severity;
@@ -314,6 +315,8 @@ pub struct Policy {
     pub(crate) pattern_set: Option<meta::Regex>,
     /// This compiled policy's identity, so a cache made for another policy is never used.
     pub(crate) id: u64,
+    /// Warm pattern-set caches for [`Policy::classify`], which has no scratch of its own.
+    pub(crate) spare_caches: SpareCaches,
     /// Each pattern's source, and the pattern compiled on its own the first time a span is
     /// needed (explanations, and the findings of rules that fire): most messages never need one.
     pub(crate) patterns: Vec<(String, OnceLock<Option<Regex>>)>,
@@ -602,6 +605,7 @@ impl Policy {
         };
         Ok(Policy {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            spare_caches: SpareCaches::default(),
             placeholders,
             name: spec.name,
             use_cases,
@@ -687,6 +691,45 @@ impl Policy {
             }
         }
         changed
+    }
+}
+
+/// A few pattern-set caches kept between [`Policy::classify`] calls: a fresh cache starts with
+/// an empty lazy DFA, and evaluating a corpus or linting a catalog classifies message after
+/// message.
+#[derive(Debug, Default)]
+pub(crate) struct SpareCaches(Mutex<Vec<PatternScratch>>);
+
+/// Caches kept; more callers at once than this just make their own.
+const SPARE_CACHES: usize = 8;
+
+impl SpareCaches {
+    /// A spare cache, if one is kept.
+    pub(crate) fn take(&self) -> Option<PatternScratch> {
+        self.0.lock().ok()?.pop()
+    }
+
+    /// How many are kept.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.0.lock().map_or(0, |v| v.len())
+    }
+
+    /// Keep `scratch` for the next call, unless enough are kept.
+    pub(crate) fn give(&self, scratch: PatternScratch) {
+        if let Ok(mut spare) = self.0.lock() {
+            if spare.len() < SPARE_CACHES {
+                spare.push(scratch);
+            }
+        }
+    }
+}
+
+impl Clone for SpareCaches {
+    /// A clone starts with no spare caches (the policy's identity goes with it, so the caches
+    /// would fit, but they are cheap to remake).
+    fn clone(&self) -> Self {
+        SpareCaches::default()
     }
 }
 

@@ -375,6 +375,9 @@ struct ClassifyBatch<'p> {
 
 enum ClassifyOut<'a> {
     Error(LineError<'a>),
+    /// The JSON line, written by the worker.
+    Written(Vec<u8>),
+    /// A line the worker could not write, for the writer to write (and report why).
     Classified {
         line: usize,
         id: Option<&'a RawValue>,
@@ -403,15 +406,29 @@ impl Processor for ClassifyBatch<'_> {
             std::mem::take(&mut s.folded),
             std::mem::take(&mut s.map),
         );
-        let mut classification = Box::default();
         self.policy
-            .classify_into(&normalized, &mut classification, Detail::Evidence);
+            .classify_into(&normalized, &mut s.classification, Detail::Evidence);
         (s.folded, s.map) = normalized.into_buffers();
+        let body = json::classify(self.policy, &s.classification, &text);
+        let mut json = Vec::with_capacity(512);
+        let written = serde_json::to_writer(
+            &mut json,
+            &Numbered {
+                line,
+                id: record.id,
+                body,
+            },
+        );
+        if written.is_ok() {
+            json.push(b'\n');
+            return ClassifyOut::Written(json);
+        }
+        // Writing to memory cannot fail; if it did, the writer tries again and reports it.
         ClassifyOut::Classified {
             line,
             id: record.id,
             text,
-            classification,
+            classification: Box::new(s.classification.clone()),
         }
     }
 }
@@ -451,6 +468,7 @@ pub fn classify(
                 errors = true;
                 e.write(w)
             }
+            ClassifyOut::Written(json) => w.write_all(&json),
             ClassifyOut::Classified {
                 line,
                 id,
