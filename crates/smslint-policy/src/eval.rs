@@ -153,6 +153,9 @@ pub struct EvalReport {
     pub marketing_detection_precision: f64,
     /// Messages where Marketing is detected.
     pub marketing_detected: usize,
+    /// Of those, the ones labelled Marketing.
+    #[serde(skip)]
+    pub marketing_detected_right: usize,
     /// Counts of (label, prediction) pairs, rows by label.
     pub confusion: BTreeMap<String, BTreeMap<String, usize>>,
     /// Messages each rule fired on: scoring rules as `UseCase/id`, content rules by id.
@@ -173,7 +176,44 @@ pub struct EvalReport {
     pub rule_misses: Vec<RuleMiss>,
 }
 
-fn ratio(a: usize, b: usize) -> f64 {
+impl ClassStats {
+    /// The figures of a use case from its true positives, false positives and false negatives.
+    pub fn from_counts(use_case: String, tp: usize, fp: usize, fn_: usize) -> ClassStats {
+        let (precision, recall) = (ratio(tp, tp + fp), ratio(tp, tp + fn_));
+        let f1 = if precision + recall == 0.0 {
+            0.0
+        } else {
+            ((2.0 * precision * recall / (precision + recall)) * 10_000.0).round() / 10_000.0
+        };
+        ClassStats {
+            use_case,
+            support: tp + fn_,
+            true_positives: tp,
+            false_positives: fp,
+            false_negatives: fn_,
+            precision,
+            recall,
+            f1,
+        }
+    }
+}
+
+/// Mean F1 over the classifiable use cases (not `Unknown`) that have support.
+pub fn macro_f1(stats: &[ClassStats]) -> f64 {
+    let scored: Vec<f64> = stats
+        .iter()
+        .filter(|s| s.use_case != "Unknown" && s.support > 0)
+        .map(|s| s.f1)
+        .collect();
+    if scored.is_empty() {
+        0.0
+    } else {
+        (scored.iter().sum::<f64>() / scored.len() as f64 * 10_000.0).round() / 10_000.0
+    }
+}
+
+/// `a / b` to four places; 0 when `b` is 0.
+pub fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 {
         0.0
     } else {
@@ -321,34 +361,10 @@ pub fn evaluate(loaded: &LoadedPolicy, corpus: &[(usize, CorpusEntry)]) -> EvalR
                 .values()
                 .map(|row| row.get(class).copied().unwrap_or(0))
                 .sum();
-            let (precision, recall) = (ratio(tp, predicted), ratio(tp, support));
-            let f1 = if precision + recall == 0.0 {
-                0.0
-            } else {
-                ((2.0 * precision * recall / (precision + recall)) * 10_000.0).round() / 10_000.0
-            };
-            ClassStats {
-                use_case: class.clone(),
-                support,
-                true_positives: tp,
-                false_positives: predicted - tp,
-                false_negatives: support - tp,
-                precision,
-                recall,
-                f1,
-            }
+            ClassStats::from_counts(class.clone(), tp, predicted - tp, support - tp)
         })
         .collect();
-    let scored: Vec<&ClassStats> = stats
-        .iter()
-        .filter(|s| s.use_case != "Unknown" && s.support > 0)
-        .collect();
-    let macro_f1 = if scored.is_empty() {
-        0.0
-    } else {
-        (scored.iter().map(|s| s.f1).sum::<f64>() / scored.len() as f64 * 10_000.0).round()
-            / 10_000.0
-    };
+    let macro_f1 = macro_f1(&stats);
     let never_fired = rule_hits
         .iter()
         .filter(|(_, n)| **n == 0)
@@ -362,6 +378,7 @@ pub fn evaluate(loaded: &LoadedPolicy, corpus: &[(usize, CorpusEntry)]) -> EvalR
         macro_f1,
         marketing_detection_precision: ratio(marketing_right, marketing_detected),
         marketing_detected,
+        marketing_detected_right: marketing_right,
         confusion,
         rule_hits,
         never_fired,

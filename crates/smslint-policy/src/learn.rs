@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use smslint_core::normalize::fold;
 use smslint_core::{NormalizedText, Policy, RuleKind, UseCase};
 
-use crate::eval::{evaluate, ClassStats, CorpusEntry};
+use crate::eval::{evaluate, macro_f1, ratio, ClassStats, CorpusEntry};
 use crate::load::{load_str, LoadedPolicy};
 use crate::source::Format;
 use crate::PolicyError;
@@ -801,12 +801,7 @@ pub fn cross_validate(
         messages += report.messages;
         correct += report.top1_correct;
         detected += report.marketing_detected;
-        // Precision is rounded to four places: exact again once multiplied back (under 5,000
-        // detections), and never negative.
-        #[allow(clippy::cast_sign_loss)]
-        let right = (report.marketing_detection_precision * report.marketing_detected as f64)
-            .round() as usize;
-        marketing_right += right;
+        marketing_right += report.marketing_detected_right;
         for stats in report.classes {
             match classes.iter_mut().find(|c| c.use_case == stats.use_case) {
                 Some(c) => {
@@ -819,27 +814,23 @@ pub fn cross_validate(
             }
         }
     }
-    let share = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-    for c in &mut classes {
-        c.precision = share(c.true_positives, c.true_positives + c.false_positives);
-        c.recall = share(c.true_positives, c.true_positives + c.false_negatives);
-        c.f1 = if c.precision + c.recall > 0.0 {
-            2.0 * c.precision * c.recall / (c.precision + c.recall)
-        } else {
-            0.0
-        };
-    }
-    let scored: Vec<f64> = classes
-        .iter()
-        .filter(|c| c.support > 0 && c.use_case != UseCase::Unknown.as_str())
-        .map(|c| c.f1)
+    let classes: Vec<ClassStats> = classes
+        .into_iter()
+        .map(|c| {
+            ClassStats::from_counts(
+                c.use_case,
+                c.true_positives,
+                c.false_positives,
+                c.false_negatives,
+            )
+        })
         .collect();
     Ok(CrossValidation {
         folds,
         messages,
-        top1_accuracy: share(correct, messages),
-        macro_f1: scored.iter().sum::<f64>() / scored.len().max(1) as f64,
-        marketing_detection_precision: share(marketing_right, detected),
+        top1_accuracy: ratio(correct, messages),
+        macro_f1: macro_f1(&classes),
+        marketing_detection_precision: ratio(marketing_right, detected),
         marketing_detected: detected,
         classes,
         keywords: keywords / folds,
