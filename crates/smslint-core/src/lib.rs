@@ -91,6 +91,7 @@ pub mod snapshot;
 pub mod span;
 pub mod use_case;
 mod words;
+pub use words::word_ranges;
 
 pub use classify::{Classification, ClauseHit, Detail, Evidence, UseCaseScore};
 pub use consent::{ConsentRecord, ConsentRecords, OptStatus};

@@ -148,6 +148,14 @@ fn edge(node: u32, word: u32) -> u64 {
     u64::from(node) << 32 | u64::from(word)
 }
 
+/// The byte ranges of the words of `text`: maximal runs of word characters (letters, digits,
+/// `_`), the units keyword boundaries are drawn between.
+pub fn word_ranges(text: &str) -> Vec<(usize, usize)> {
+    let mut words = Vec::new();
+    split_words(text, |at| words.push((at.start as usize, at.end as usize)));
+    words
+}
+
 /// Call `word` with the byte range of each maximal run of word characters of `text`.
 fn split_words(text: &str, mut word: impl FnMut(Range<u32>)) {
     let bytes = text.as_bytes();

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use smslint_core::normalize::fold;
-use smslint_core::{NormalizedText, Policy, RuleKind, UseCase};
+use smslint_core::{word_ranges, NormalizedText, Policy, RuleKind, UseCase};
 
 use crate::eval::{evaluate, macro_f1, ratio, ClassStats, CorpusEntry};
 use crate::load::{load_str, LoadedPolicy};
@@ -299,7 +299,7 @@ pub fn features(folded: &str) -> BTreeSet<String> {
         })
         .collect();
     let in_link = |at: usize| link_chunks.iter().any(|&(s, e)| s <= at && at < e);
-    let words = word_spans(folded);
+    let words = word_ranges(folded);
     let numeric = |w: &str| w.chars().all(|c| c.is_ascii_digit());
     let stop = |w: &str| STOPWORDS.binary_search(&w).is_ok();
     let mut out = BTreeSet::new();
@@ -321,26 +321,6 @@ pub fn features(folded: &str) -> BTreeSet<String> {
         }
     }
     out
-}
-
-/// Byte ranges of the runs of word characters (letters, digits, `_`), as at keyword boundaries.
-fn word_spans(folded: &str) -> Vec<(usize, usize)> {
-    let mut words = Vec::new();
-    let mut start = None;
-    for (i, c) in folded.char_indices() {
-        match (c.is_alphanumeric() || c == '_', start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                words.push((s, i));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        words.push((s, folded.len()));
-    }
-    words
 }
 
 /// Byte ranges of the runs of non-space characters.
@@ -623,7 +603,7 @@ fn logistic(
 /// Every word and every pair of words separated by one space in `folded`: the phrases a
 /// word-only keyword would match there.
 fn phrases_in(folded: &str) -> impl Iterator<Item = &str> {
-    let words = word_spans(folded);
+    let words = word_ranges(folded);
     let pairs: Vec<(usize, usize)> = words
         .windows(2)
         .filter(|w| &folded[w[0].1..w[1].0] == " ")
