@@ -84,7 +84,7 @@ const LEARN: [&str; 9] = [
     "--policy",
     "builtin:base",
     "--threshold",
-    "Marketing=8",
+    "Marketing=5",
     "--format",
     "json",
 ];
