@@ -216,6 +216,12 @@ pub fn fold(text: &str) -> String {
     NormalizedText::new(text).folded.trim().to_owned()
 }
 
+/// Whether `text` folds to nothing (only spaces, invisible characters, marks), without making
+/// the folded copy for the usual phrase, which folds to itself.
+pub fn folds_to_empty(text: &str) -> bool {
+    !is_plainly_folded(text) && fold(text).is_empty()
+}
+
 /// Whether folding leaves `text` as it is, by a cheap sufficient test: words of two or more
 /// lowercase ASCII letters, or of digits only, separated by single spaces. (Single characters
 /// could be spaced-out letters, and digits among letters read as letters.)
@@ -704,6 +710,14 @@ mod fold_properties {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn folds_to_empty_only_what_folds_away() {
+        assert!(folds_to_empty(" \u{200B} \t"));
+        assert!(!folds_to_empty("sale"));
+        assert!(!folds_to_empty("Ünïcödé"));
+        assert!(!folds_to_empty("a"));
+    }
 
     proptest! {
         #[test]

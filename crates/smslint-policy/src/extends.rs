@@ -160,17 +160,17 @@ fn resolve(from: &Source, reference: &str) -> Option<PathBuf> {
     Some(base.join(reference))
 }
 
-/// Merge a chain into one policy without `extends` or removals; problems with removals are
-/// returned as diagnostics.
-pub fn merge(chain: &Chain) -> (RawPolicy, Vec<PolicyDiagnostic>) {
+/// Merge a chain's policies (the named one first, as [`Chain::policies`]) into one policy
+/// without `extends` or removals; problems with removals are returned as diagnostics. Takes
+/// the policies whole: a learned layer's thousands of keywords move instead of being copied.
+pub fn merge(policies: Vec<RawPolicy>, sources: &[Source]) -> (RawPolicy, Vec<PolicyDiagnostic>) {
     let mut diagnostics = Vec::new();
-    let mut policies = chain.policies.iter().enumerate().rev();
-    let Some((_, base)) = policies.next() else {
+    let mut policies = policies.into_iter().enumerate().rev();
+    let Some((_, mut merged)) = policies.next() else {
         unreachable!("a chain holds at least the policy named");
     };
-    let mut merged = base.clone();
     for (index, child) in policies {
-        let source = &chain.sources[index];
+        let source = &sources[index];
         if child.name.is_some() {
             merged.name.clone_from(&child.name);
         }
@@ -206,9 +206,9 @@ pub fn merge(chain: &Chain) -> (RawPolicy, Vec<PolicyDiagnostic>) {
             (Some(b), Some(c)) => b.clone().overlaid(c),
             (b, c) => c.clone().or_else(|| b.clone()).unwrap_or_default(),
         });
-        for (key, cuc) in &child.use_cases.0 {
-            let Some((_, buc)) = merged.use_cases.0.iter_mut().find(|(k, _)| k == key) else {
-                merged.use_cases.0.push((key.clone(), cuc.clone()));
+        for (key, cuc) in child.use_cases.0 {
+            let Some((_, buc)) = merged.use_cases.0.iter_mut().find(|(k, _)| *k == key) else {
+                merged.use_cases.0.push((key, cuc));
                 continue;
             };
             if cuc.threshold.is_some() {
@@ -228,7 +228,7 @@ pub fn merge(chain: &Chain) -> (RawPolicy, Vec<PolicyDiagnostic>) {
                         source,
                         "remove_keywords",
                         removed,
-                        key,
+                        &key,
                         "keyword",
                     ));
                 }
@@ -241,23 +241,27 @@ pub fn merge(chain: &Chain) -> (RawPolicy, Vec<PolicyDiagnostic>) {
                         source,
                         "remove_patterns",
                         removed,
-                        key,
+                        &key,
                         "pattern",
                     ));
                 }
             }
             // Each phrase folded once: a learned layer replaces or adds thousands of keywords.
-            let mut by_phrase: HashMap<String, usize> = HashMap::new();
+            let mut by_phrase: HashMap<String, usize, foldhash::fast::RandomState> =
+                HashMap::with_capacity_and_hasher(
+                    buc.keywords.len() + cuc.keywords.len(),
+                    foldhash::fast::RandomState::default(),
+                );
             for (i, k) in buc.keywords.iter().enumerate() {
                 // The first of duplicate phrases is the one replaced, as before.
                 by_phrase.entry(fold(&k.phrase.0)).or_insert(i);
             }
-            for kw in &cuc.keywords {
+            for kw in cuc.keywords {
                 match by_phrase.entry(fold(&kw.phrase.0)) {
-                    Entry::Occupied(at) => buc.keywords[*at.get()] = kw.clone(),
+                    Entry::Occupied(at) => buc.keywords[*at.get()] = kw,
                     Entry::Vacant(slot) => {
                         slot.insert(buc.keywords.len());
-                        buc.keywords.push(kw.clone());
+                        buc.keywords.push(kw);
                     }
                 }
             }

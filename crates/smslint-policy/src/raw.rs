@@ -12,7 +12,7 @@ use std::marker::PhantomData;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
-use smslint_core::normalize::fold;
+use smslint_core::normalize::folds_to_empty;
 use smslint_core::UseCase;
 
 use crate::diagnostic::nearest;
@@ -327,7 +327,7 @@ pub struct MatchPhrase(pub String);
 impl<'de> Deserialize<'de> for MatchPhrase {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        if fold(&s).is_empty() {
+        if folds_to_empty(&s) {
             set_detail(Detail {
                 token: Some(s.clone()),
                 ..Detail::default()
@@ -857,7 +857,7 @@ pub struct Phrase(pub String);
 impl<'de> Deserialize<'de> for Phrase {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        if fold(&s).is_empty() {
+        if folds_to_empty(&s) {
             set_detail(Detail {
                 key: Some("phrase".into()),
                 ..Detail::default()
