@@ -193,25 +193,13 @@ mod tests {
             to_spec(&json.raw, BUILTIN_BASE)
         );
         assert!(yaml.warnings.is_empty(), "{:?}", yaml.warnings);
-        // Examples and descriptions come through too (they are not part of the spec).
-        assert_eq!(
-            format!(
-                "{:?}",
-                yaml.raw
-                    .rules
-                    .iter()
-                    .map(|r| &r.examples)
-                    .collect::<Vec<_>>()
-            ),
-            format!(
-                "{:?}",
-                json.raw
-                    .rules
-                    .iter()
-                    .map(|r| &r.examples)
-                    .collect::<Vec<_>>()
-            )
-        );
+        // Examples come through too (they are not part of the spec).
+        let examples = |p: &LoadedPolicy| {
+            let rules: Vec<_> = p.raw.rules.iter().map(|r| &r.examples).collect();
+            let use_cases: Vec<_> = p.raw.use_cases.0.iter().map(|(_, u)| &u.examples).collect();
+            format!("{rules:?} {use_cases:?}")
+        };
+        assert_eq!(examples(&yaml), examples(&json));
     }
 
     #[test]
