@@ -62,6 +62,38 @@ fn validate_json_lists_each_file() {
 }
 
 #[test]
+fn wide_pattern_windows_are_warnings_at_their_pattern() {
+    let r = run(&[
+        "policy",
+        "validate",
+        "tests/fixtures/policies/warnings/wide-window.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_default();
+    let found: Vec<(String, u64)> = v[0]["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or_default().to_owned(),
+                d["line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    // The rule's `.{0,40}` and the pattern's `[^\n]{0,80}`; not the pattern's `.{0,20}`.
+    assert_eq!(
+        found,
+        [
+            ("policy.wide_window".to_owned(), 12),
+            ("policy.wide_window".to_owned(), 9)
+        ]
+    );
+}
+
+#[test]
 fn extends_merges_with_documented_precedence() {
     let loaded =
         load_path(&fixture("policies/extends/grandchild.yaml")).unwrap_or_else(|e| panic!("{e}"));

@@ -55,6 +55,7 @@ diagnostic_codes! {
     EmptyCovers => "policy.empty_covers", "A `decision.covers` label that covers nothing.";
     RestrictedUnclassified => "policy.restricted_unclassified", "A restricted use case the policy does not classify, so the restriction never applies.";
     UnicodeClass => "policy.unicode_class", "A pattern that opts into Unicode with `(?u)`, whose classes are about 100 times slower.";
+    WideWindow => "policy.wide_window", "A pattern that repeats a class a counted 40 times or more (`[^\\n]{0,80}`), which makes every message's pattern search slower.";
     Limit => "policy.limit", "The policy exceeds a limit (rules, keyword bytes, compiled regex size, nesting) or uses a YAML alias.";
     InvalidRuleId => "policy.invalid_rule_id", "A content-rule id that is not lowercase dotted (`marketing.opt_out_missing`).";
     RuleWithoutTrigger => "policy.rule_without_trigger", "A content rule with nothing that makes it fire (`match`, `require`, or `when.segments_over`).";
