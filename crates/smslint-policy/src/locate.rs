@@ -56,6 +56,21 @@ thread_local! {
     static PROBE: Cell<Option<(Kind, usize)>> = const { Cell::new(None) };
     static COUNTS: RefCell<[usize; KINDS]> = const { RefCell::new([0; KINDS]) };
     static PROBES_LEFT: Cell<usize> = const { Cell::new(MAX_PROBES) };
+    static TRUSTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Run `parse` on a source whose values are known good (`trusted`: an embedded policy, which
+/// its tests hold valid), so checks that only repeat later work can be skipped.
+pub(crate) fn with_trust<T>(trusted: bool, parse: impl FnOnce() -> T) -> T {
+    let before = TRUSTED.with(|t| t.replace(trusted));
+    let out = parse();
+    TRUSTED.with(|t| t.set(before));
+    out
+}
+
+/// Whether the source being parsed is trusted ([`with_trust`]).
+pub(crate) fn trusted() -> bool {
+    TRUSTED.with(Cell::get)
 }
 
 /// Problems found after parsing that are located per load. Each costs a parse of the file, so a
