@@ -1,7 +1,5 @@
 //! The send decision: classification, snapshot and policy in; a verdict with its reasons out.
 
-use std::fmt::Write as _;
-
 use serde::Serialize;
 
 use crate::classify::Classification;
@@ -689,48 +687,42 @@ pub fn content_fit(
     if !detected().any(|u| restricted_missing(&u)) && detected().any(covered) {
         return None;
     }
-    let offending: Vec<&UseCase> = if detected().any(|u| restricted_missing(&u)) {
-        detected().filter(restricted_missing).collect()
-    } else {
-        detected().collect()
-    };
-    let registered_text = describe_registered(policy, registered);
-    Some(error(
-        ReasonCode::ContentUseCaseNotRegistered,
-        format!(
-            "{} content, but the campaign registers {registered_text}",
-            offending
-                .iter()
-                .map(|u| u.as_str())
-                .collect::<Vec<_>>()
-                .join(" and ")
-        ),
-    ))
+    // Written into one string: most rejections in a batch are this one.
+    let only_restricted = detected().any(|u| restricted_missing(&u));
+    let mut message = String::with_capacity(128);
+    let offending = detected().filter(|u| !only_restricted || restricted_missing(u));
+    for (i, u) in offending.enumerate() {
+        if i > 0 {
+            message.push_str(" and ");
+        }
+        message.push_str(u.as_str());
+    }
+    message.push_str(" content, but the campaign registers ");
+    describe_registered(policy, registered, &mut message);
+    Some(error(ReasonCode::ContentUseCaseNotRegistered, message))
 }
 
-fn describe_registered(policy: &Policy, registered: &[UseCase]) -> String {
+fn describe_registered(policy: &Policy, registered: &[UseCase], out: &mut String) {
     if registered.is_empty() {
-        return "no use cases (smsCampaignInfo.useCases is empty or missing)".into();
+        out.push_str("no use cases (smsCampaignInfo.useCases is empty or missing)");
+        return;
     }
-    let mut out = String::new();
     for (i, u) in registered.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
         out.push_str(u.as_str());
         if let Some((_, members)) = policy.decision().covers.iter().find(|(l, _)| l == u) {
-            let _ = write!(
-                out,
-                " (covering {})",
-                members
-                    .iter()
-                    .map(UseCase::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            out.push_str(" (covering ");
+            for (j, m) in members.iter().enumerate() {
+                if j > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(m.as_str());
+            }
+            out.push(')');
         }
     }
-    out
 }
 
 fn list_errors(errors: &[ApiError]) -> String {
@@ -849,6 +841,33 @@ mod tests {
         assert!(verdict(&policy(true), mixed, "your ticket").approved());
         let v = verdict(&policy(false), mixed, "your ticket");
         assert_eq!(codes(&v), ["content.use_case_not_registered"]);
+    }
+
+    #[test]
+    fn rejection_messages_name_the_content_and_the_registration() {
+        let mixed = r#"{"smsCampaignInfo": {"status": "Confirmed", "useCases": ["Mixed"]},
+            "smsBrandInfo": {"status": "Verified"}}"#;
+        let v = verdict(&policy(true), mixed, "Big sale today");
+        assert_eq!(
+            v.reasons[0].message,
+            "Marketing content, but the campaign registers Mixed (covering CustomerCare, \
+             DeliveryNotification)"
+        );
+        let none = r#"{"smsCampaignInfo": {"status": "Confirmed", "useCases": []},
+            "smsBrandInfo": {"status": "Verified"}}"#;
+        let v = verdict(&policy(false), none, "Your order shipped");
+        assert_eq!(
+            v.reasons[0].message,
+            "DeliveryNotification content, but the campaign registers no use cases \
+             (smsCampaignInfo.useCases is empty or missing)"
+        );
+        let marketing = r#"{"smsCampaignInfo": {"status": "Confirmed", "useCases": ["Marketing"]},
+            "smsBrandInfo": {"status": "Verified"}}"#;
+        let v = verdict(&policy(false), marketing, "Your order shipped, ticket 4");
+        assert_eq!(
+            v.reasons[0].message,
+            "DeliveryNotification and CustomerCare content, but the campaign registers Marketing"
+        );
     }
 
     #[test]
