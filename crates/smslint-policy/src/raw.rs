@@ -936,6 +936,16 @@ impl JsonSchema for PatternId {
 #[serde(transparent)]
 pub struct RegexSource(pub String);
 
+/// Parse a pattern with the settings the engine compiles with (bytes, Unicode off).
+pub(crate) fn parse_pattern(src: &str) -> Result<regex_syntax::hir::Hir, Box<regex_syntax::Error>> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(src)
+        .map_err(Box::new)
+}
+
 impl<'de> Deserialize<'de> for RegexSource {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
@@ -944,17 +954,11 @@ impl<'de> Deserialize<'de> for RegexSource {
         if trusted() {
             return Ok(RegexSource(s));
         }
-        // Parse with the settings the engine compiles with (bytes, Unicode off): this checks
-        // syntax without building an automaton, which happens once, later.
-        let parsed = regex_syntax::ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(&s);
-        let hir = match parsed {
+        // This checks syntax without building an automaton, which happens once, later.
+        let hir = match parse_pattern(&s) {
             Ok(hir) => hir,
             Err(e) => {
-                let (offset, what) = match &e {
+                let (offset, what) = match &*e {
                     regex_syntax::Error::Parse(p) => (p.span().start.offset, p.kind().to_string()),
                     regex_syntax::Error::Translate(t) => {
                         (t.span().start.offset, t.kind().to_string())

@@ -63,7 +63,7 @@ pub fn validate_file(raw: &RawPolicy, source: &Source) -> Vec<PolicyDiagnostic> 
                 let what = format!("rule `{}`'s pattern `{}`", rule.id.0, regex.0);
                 out.push(wide_window_warning(
                     source,
-                    rule.at,
+                    (Kind::RuleId, rule.at),
                     &format!("rules[{i}]"),
                     &what,
                     width,
@@ -127,7 +127,7 @@ pub fn validate_file(raw: &RawPolicy, source: &Source) -> Vec<PolicyDiagnostic> 
             if let Some(width) = wide_window(&p.regex.0) {
                 out.push(wide_window_warning(
                     source,
-                    p.at,
+                    (Kind::PatternId, p.at),
                     &path,
                     &format!("pattern `{}`", p.id.0),
                     width,
@@ -181,19 +181,16 @@ fn wide_window(regex: &str) -> Option<u32> {
             _ => 0,
         }
     }
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(regex)
-        .ok()?;
+    let hir = crate::raw::parse_pattern(regex).ok()?;
     let width = widest(&hir);
     (width >= WIDE_WINDOW).then_some(width)
 }
 
+/// The warning for a pattern [`wide_window`] flags, located at the entry (`kind`, `at`) that
+/// holds it.
 fn wide_window_warning(
     source: &Source,
-    at: crate::raw::At,
+    (kind, at): (Kind, crate::raw::At),
     path: &str,
     what: &str,
     width: u32,
@@ -201,7 +198,7 @@ fn wide_window_warning(
     source
         .diagnostic(
             DiagnosticCode::WideWindow,
-            if path.starts_with("rules") { Kind::RuleId } else { Kind::PatternId },
+            kind,
             at,
             format!(
                 "{what} repeats a class up to {width} times: every position is a state of the \
