@@ -144,3 +144,44 @@ fn learn_cross_validates_without_writing_a_policy() {
     let bad = run(&["policy", "learn", "tests/corpus/dev.jsonl", "--cv", "1"]);
     assert_eq!(bad.code, 2, "{bad:?}");
 }
+
+#[test]
+fn learn_cross_validates_on_held_out_sets() {
+    let args = [
+        "policy",
+        "learn",
+        "tests/corpus/dev.jsonl",
+        "--policy",
+        "builtin:base",
+        "--cv-sets",
+    ];
+    let r = run(&[&args[..], &["fresh set "]].concat());
+    assert_eq!(r.code, 0, "{r:?}");
+    let head = r.stdout.lines().next().unwrap_or_default();
+    assert!(head.contains(" held-out sets ("), "{head}");
+    let sets: Vec<&str> = r
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("held-out set "))
+        .skip(1)
+        .collect();
+    assert!(
+        sets.iter().any(|l| l.starts_with("fresh set 4 ")),
+        "{}",
+        r.stdout
+    );
+    // The figures count each held-out message once: the sets' messages add up to the total.
+    let total: usize = sets
+        .iter()
+        .filter_map(|l| l.split_whitespace().rev().nth(1)?.parse::<usize>().ok())
+        .sum();
+    assert!(
+        head.starts_with(&format!("tests/corpus/dev.jsonl: {total} messages,")),
+        "{head}"
+    );
+    let none = run(&[&args[..], &["no such set"]].concat());
+    assert_eq!(none.code, 2, "{none:?}");
+    assert!(none.stderr.contains("no message of"), "{none:?}");
+    let both = run(&[&args[..], &["fresh set ", "--cv", "3"]].concat());
+    assert_eq!(both.code, 2, "{both:?}");
+}

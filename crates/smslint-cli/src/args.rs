@@ -123,9 +123,17 @@ pub struct LearnArgs {
     /// Messages a word or word pair must occur in to be learned.
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub min_count: usize,
-    /// Smallest log-likelihood ratio kept as a keyword.
+    /// Smallest log-likelihood ratio kept as a keyword, for or against a use case.
     #[arg(long, default_value_t = 1.0, value_name = "RATIO")]
     pub min_ratio: f64,
+    /// Smallest ratio kept as evidence for a use case that is not restricted (restricted
+    /// ones, Marketing in the default decision, keep `--min-ratio`).
+    #[arg(long, default_value_t = 0.5, value_name = "RATIO")]
+    pub min_ratio_for: f64,
+    /// Share of its ratio that evidence against a use case counts for (restricted use cases:
+    /// in full).
+    #[arg(long, default_value_t = 0.5, value_name = "SHARE")]
+    pub negative_scale: f64,
     /// Points per unit of log-likelihood ratio.
     #[arg(long, default_value_t = 2.0, value_name = "POINTS")]
     pub scale: f64,
@@ -149,6 +157,11 @@ pub struct LearnArgs {
     /// print the figures `policy eval` would give on held-out messages.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u16).range(2..=100))]
     pub cv: Option<u16>,
+    /// Like `--cv`, but hold out in turn each set of messages whose notes start with PREFIX (a
+    /// set: the notes up to their first colon, as in "fresh set 7: ..."), learning from all
+    /// the other messages.
+    #[arg(long, value_name = "PREFIX", conflicts_with = "cv")]
+    pub cv_sets: Option<String>,
     /// A threshold for the output to set, as `UseCase=POINTS` (repeatable).
     #[arg(long, value_name = "USECASE=POINTS")]
     pub threshold: Vec<String>,

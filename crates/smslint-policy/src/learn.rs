@@ -43,8 +43,14 @@ pub struct LearnOptions {
     pub alpha: f64,
     /// Messages a feature must occur in to be considered.
     pub min_count: usize,
-    /// Smallest log-likelihood ratio kept as a keyword.
+    /// Smallest log-likelihood ratio kept as a keyword, for or against a use case.
     pub min_log_ratio: f64,
+    /// Smallest ratio kept as evidence for a use case that is not restricted (a restricted
+    /// one blocks wherever it is detected, so weak evidence for it costs more than it finds).
+    pub min_log_ratio_for: f64,
+    /// Share of its ratio that evidence against a use case counts for, except for restricted
+    /// use cases, which keep it in full.
+    pub negative_scale: f64,
     /// Points per unit of log-likelihood ratio.
     pub scale: f64,
     /// Keep evidence against a use case too (negative weights), not only evidence for it.
@@ -65,6 +71,8 @@ impl Default for LearnOptions {
             alpha: 0.2,
             min_count: 2,
             min_log_ratio: 1.0,
+            min_log_ratio_for: 0.5,
+            negative_scale: 0.5,
             scale: 2.0,
             negative: true,
             l2: 0.001,
@@ -416,17 +424,24 @@ pub fn learn(
             use_cases.push((class.clone(), Vec::new()));
             continue;
         }
+        // A restricted use case blocks wherever it is detected, so it learns only strong
+        // evidence and keeps its evidence against in full. The others also take weaker evidence
+        // for them, and count evidence against at a share: naive Bayes sums every word's ratio
+        // as if the words were independent, and in full the negative ratios of a message's
+        // words push every use case under its threshold, leaving the message unclassified.
+        let restricted = base.decision().restricted.contains(class);
+        let (min_for, negative_scale) = if restricted {
+            (options.min_log_ratio, 1.0)
+        } else {
+            (options.min_log_ratio_for, options.negative_scale)
+        };
         let mut keywords: Vec<LearnedKeyword> = Vec::new();
         for (phrase, per_class) in &counts {
             let everywhere: usize = per_class.iter().sum();
             let p_class = (per_class[k] as f64 + alpha) / (totals[k] as f64 + alpha * vocabulary);
             let p_all = (everywhere as f64 + alpha) / (all as f64 + alpha * vocabulary);
             let ratio = (p_class / p_all).ln();
-            let kept = if options.negative {
-                ratio.abs() >= options.min_log_ratio
-            } else {
-                ratio >= options.min_log_ratio
-            };
+            let kept = ratio >= min_for || (options.negative && -ratio >= options.min_log_ratio);
             if !kept {
                 continue;
             }
@@ -436,7 +451,10 @@ pub fn learn(
                 .unwrap_or(0.0);
             keywords.push(LearnedKeyword {
                 phrase: phrase.clone(),
-                weight: round(base_weight + options.scale * ratio),
+                weight: round(
+                    base_weight
+                        + options.scale * ratio * if ratio < 0.0 { negative_scale } else { 1.0 },
+                ),
                 base: base_weight,
                 support: (per_class[k], everywhere),
             });
@@ -731,6 +749,8 @@ pub fn to_json(
 pub struct CrossValidation {
     /// Number of folds.
     pub folds: usize,
+    /// Held-out sets, when folds are sets: each set's name, messages and top-1 right.
+    pub sets: Vec<(String, usize, usize)>,
     /// Messages scored (each once).
     pub messages: usize,
     /// Share whose top use case is among their labels.
@@ -747,28 +767,77 @@ pub struct CrossValidation {
     pub keywords: usize,
 }
 
-/// Cross-validate [`learn`] on `corpus` in `folds` folds (message `i` is held out in fold
-/// `i mod folds`): for each, learn on the rest, load the layer over `extends` (the name the
-/// output would extend, which must name `base`), and evaluate it on the held-out messages.
+/// How [`cross_validate`] splits the corpus into folds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Folds<'a> {
+    /// `k` folds; message `i` is held out in fold `i mod k`.
+    Interleaved(usize),
+    /// One fold per set: the messages whose notes start with this prefix, grouped by their
+    /// notes up to the first colon ("fresh set 7: ..." is set "fresh set 7"). The other
+    /// messages are always learned from. A set written after the policy measures how its
+    /// options generalise to new wording, which interleaved folds of the messages the policy
+    /// was written from overstate.
+    Sets(&'a str),
+}
+
+/// The set a message belongs to under [`Folds::Sets`]`(prefix)`, if any.
+fn set_name<'e>(entry: &'e CorpusEntry, prefix: &str) -> Option<&'e str> {
+    let notes = entry.notes.as_deref()?;
+    if prefix.is_empty() || !notes.starts_with(prefix) {
+        return None;
+    }
+    Some(notes.split(':').next().unwrap_or(notes).trim_end())
+}
+
+/// Cross-validate [`learn`] on `corpus` in `folds`: for each fold, learn on the rest, load the
+/// layer over `extends` (the name the output would extend, which must name `base`), and
+/// evaluate it on the held-out messages. With [`Folds::Sets`] matching no message, nothing is
+/// held out and the result has no folds.
 pub fn cross_validate(
     base: &LoadedPolicy,
     extends: &str,
     corpus: &[(usize, CorpusEntry)],
     options: &LearnOptions,
     thresholds: &[(UseCase, f64)],
-    folds: usize,
+    folds: Folds<'_>,
 ) -> Result<CrossValidation, PolicyError> {
-    let folds = folds.max(2);
+    let (fold_of, names): (Vec<Option<usize>>, Vec<String>) = match folds {
+        Folds::Interleaved(k) => {
+            let k = k.max(2);
+            (
+                (0..corpus.len()).map(|i| Some(i % k)).collect(),
+                vec![String::new(); k],
+            )
+        }
+        Folds::Sets(prefix) => {
+            let mut names: Vec<String> = Vec::new();
+            let fold_of = corpus
+                .iter()
+                .map(|(_, e)| {
+                    let name = set_name(e, prefix)?;
+                    if let Some(i) = names.iter().position(|n| n == name) {
+                        return Some(i);
+                    }
+                    names.push(name.to_owned());
+                    Some(names.len() - 1)
+                })
+                .collect();
+            (fold_of, names)
+        }
+    };
+    let by_set = matches!(folds, Folds::Sets(_));
+    let folds = names.len();
     let mut classes: Vec<ClassStats> = Vec::new();
     let (mut messages, mut correct, mut detected, mut marketing_right) = (0, 0, 0, 0);
     let mut keywords = 0;
-    for fold in 0..folds {
+    let mut sets = Vec::new();
+    for (fold, set) in names.iter().enumerate() {
         let (held, train): (Vec<_>, Vec<_>) = corpus
             .iter()
-            .enumerate()
-            .partition(|(i, _)| i % folds == fold);
-        let train: Vec<(usize, CorpusEntry)> = train.into_iter().map(|(_, e)| e.clone()).collect();
-        let held: Vec<(usize, CorpusEntry)> = held.into_iter().map(|(_, e)| e.clone()).collect();
+            .zip(&fold_of)
+            .partition(|(_, f)| **f == Some(fold));
+        let train: Vec<(usize, CorpusEntry)> = train.into_iter().map(|(e, _)| e.clone()).collect();
+        let held: Vec<(usize, CorpusEntry)> = held.into_iter().map(|(e, _)| e.clone()).collect();
         let learned = learn(&base.policy, &train, options, thresholds);
         keywords += learned
             .use_cases
@@ -778,6 +847,9 @@ pub fn cross_validate(
         let layer = to_json(&learned, extends, "(fold)", thresholds);
         let loaded = load_str(&layer, &format!("(fold {})", fold + 1), Format::Json)?;
         let report = evaluate(&loaded, &held);
+        if by_set {
+            sets.push((set.clone(), report.messages, report.top1_correct));
+        }
         messages += report.messages;
         correct += report.top1_correct;
         detected += report.marketing_detected;
@@ -807,13 +879,14 @@ pub fn cross_validate(
         .collect();
     Ok(CrossValidation {
         folds,
+        sets,
         messages,
         top1_accuracy: ratio(correct, messages),
         macro_f1: macro_f1(&classes),
         marketing_detection_precision: ratio(marketing_right, detected),
         marketing_detected: detected,
         classes,
-        keywords: keywords / folds,
+        keywords: keywords.checked_div(folds).unwrap_or(0),
     })
 }
 
@@ -824,8 +897,15 @@ fn provenance(learned: &Learned, corpus: &str) -> String {
         Method::Bayes => format!(
             "Each keyword weighs {} points per unit of the naive Bayes log-likelihood ratio of its \
              phrase for the use case (smoothing {}, phrases in at least {} messages, ratio at \
-             least {}), plus the extended policy's weight for the phrase.",
-            o.scale, o.alpha, o.min_count, o.min_log_ratio
+             least {}, or {} for a use case that is not restricted; evidence against a use case \
+             at {} of its ratio, in full for a restricted one), plus the extended policy's \
+             weight for the phrase.",
+            o.scale,
+            o.alpha,
+            o.min_count,
+            o.min_log_ratio,
+            o.min_log_ratio_for,
+            o.negative_scale
         ),
         Method::Logistic => format!(
             "Each keyword's weight is the extended policy's weight for the phrase plus points \
@@ -940,6 +1020,7 @@ mod tests {
         let options = LearnOptions {
             method: Method::Bayes,
             min_log_ratio: 0.4,
+            min_log_ratio_for: 0.4,
             ..LearnOptions::default()
         };
         let learned = learn(&policy().policy, &corpus, &options, &[]);
@@ -953,7 +1034,8 @@ mod tests {
             .collect();
         // Marketing holds 4 of the 8 feature occurrences: ln((2.2 / 4.8) / (2.2 / 8.8)) = 0.606
         // per phrase, times 2 points, plus the base weight. The delivery phrases count against
-        // Marketing: ln((0.2 / 4.8) / (2.2 / 8.8)) = -1.79.
+        // Marketing: ln((0.2 / 4.8) / (2.2 / 8.8)) = -1.79, in full since Marketing is
+        // restricted.
         assert_eq!(
             got,
             [
@@ -964,12 +1046,40 @@ mod tests {
             ]
         );
         assert_eq!((marketing[0].base, marketing[0].support), (2.0, (2, 2)));
-        let delivery: Vec<&str> = learned.use_cases[1]
+        let delivery: Vec<(&str, f64)> = learned.use_cases[1]
+            .1
+            .iter()
+            .map(|k| (k.phrase.as_str(), k.weight))
+            .collect();
+        // DeliveryNotification is not restricted: evidence against it counts at half.
+        assert_eq!(
+            delivery,
+            [
+                ("shipped", 4.2),
+                ("has shipped", 1.2),
+                ("sale", -1.8),
+                ("sale now", -1.8)
+            ]
+        );
+        // With a bar of 1 for restricted use cases, Marketing keeps only the evidence against
+        // it, while DeliveryNotification still takes its weaker evidence at 0.4.
+        let strict = LearnOptions {
+            min_log_ratio: 1.0,
+            ..options
+        };
+        let learned_strict = learn(&policy().policy, &corpus, &strict, &[]);
+        let phrases: Vec<&str> = learned_strict.use_cases[0]
             .1
             .iter()
             .map(|k| k.phrase.as_str())
             .collect();
-        assert_eq!(delivery, ["shipped", "has shipped", "sale", "sale now"]);
+        assert_eq!(phrases, ["has shipped", "shipped"]);
+        assert_eq!(
+            learned_strict.use_cases[1].1.len(),
+            4,
+            "{:?}",
+            learned_strict.use_cases[1].1
+        );
 
         let json = to_json(&learned, "t.yaml", "c.jsonl", &[(UseCase::Marketing, 4.0)]);
         let v: serde_json::Value =
@@ -1076,8 +1186,15 @@ mod tests {
                 method,
                 ..LearnOptions::default()
             };
-            let cv = cross_validate(&base, &extends, &corpus, &options, &[], 5)
-                .unwrap_or_else(|e| panic!("{e}"));
+            let cv = cross_validate(
+                &base,
+                &extends,
+                &corpus,
+                &options,
+                &[],
+                Folds::Interleaved(5),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
             assert_eq!((cv.folds, cv.messages), (5, 10));
             let support: usize = cv.classes.iter().map(|c| c.support).sum();
             assert_eq!(support, 10, "{cv:?}");
@@ -1089,6 +1206,54 @@ mod tests {
             assert!(cv.top1_accuracy >= 0.5, "{method:?}: {cv:?}");
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn set_folds_hold_out_each_named_set_and_always_learn_from_the_rest() {
+        let dir = std::env::temp_dir().join(format!("smslint-cv-sets-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let base_path = dir.join("base.yaml");
+        std::fs::write(&base_path, BASE).unwrap_or_else(|e| panic!("{e}"));
+        let base = crate::load::load_path(&base_path).unwrap_or_else(|e| panic!("{e}"));
+        let extends = base_path.display().to_string();
+        let mut corpus = small_corpus();
+        for (i, (_, entry)) in corpus.iter_mut().enumerate() {
+            entry.notes = match i {
+                0 | 4 => Some("fresh set 1: written later".to_owned()),
+                1 | 5 | 6 => Some("fresh set 2".to_owned()),
+                7 => Some("fresher wording".to_owned()),
+                _ => None,
+            };
+        }
+        let options = LearnOptions::default();
+        let cv = cross_validate(
+            &base,
+            &extends,
+            &corpus,
+            &options,
+            &[],
+            Folds::Sets("fresh set "),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((cv.folds, cv.messages), (2, 5), "{cv:?}");
+        let sets: Vec<(&str, usize)> = cv.sets.iter().map(|(n, m, _)| (n.as_str(), *m)).collect();
+        assert_eq!(sets, [("fresh set 1", 2), ("fresh set 2", 3)]);
+        let right: usize = cv.sets.iter().map(|s| s.2).sum();
+        assert!(
+            (cv.top1_accuracy - right as f64 / 5.0).abs() < 1e-9,
+            "{cv:?}"
+        );
+        let none = cross_validate(
+            &base,
+            &extends,
+            &corpus,
+            &options,
+            &[],
+            Folds::Sets("no such "),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!((none.folds, none.messages), (0, 0));
     }
 
     #[test]
@@ -1116,6 +1281,7 @@ mod tests {
             method: Method::Bayes,
             negative: false,
             min_log_ratio: 0.5,
+            min_log_ratio_for: 0.5,
             ..LearnOptions::default()
         };
         let learned = learn(&loaded.policy, &corpus, &options, &[]);

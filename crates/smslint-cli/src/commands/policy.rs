@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use smslint_core::{fmt_score, NormalizedText, Severity};
 use smslint_policy::examples::{parse_cases, run_cases, TestCase};
-use smslint_policy::learn::Method;
+use smslint_policy::learn::{Folds, Method};
 use smslint_policy::{
     load_path, run_examples, LoadedPolicy, PolicyDiagnostic, RawPolicy, BUILTIN_DEFAULT,
 };
@@ -364,6 +364,8 @@ fn learn(args: &LearnArgs, out: &mut dyn Write) -> Result<ExitStatus> {
         alpha: args.alpha,
         min_count: args.min_count,
         min_log_ratio: args.min_ratio,
+        min_log_ratio_for: args.min_ratio_for,
+        negative_scale: args.negative_scale,
         scale: args.scale,
         negative: !args.positive_only,
         l2: args.l2,
@@ -377,6 +379,8 @@ fn learn(args: &LearnArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     }
     for (flag, value) in [
         ("--min-ratio", options.min_log_ratio),
+        ("--min-ratio-for", options.min_log_ratio_for),
+        ("--negative-scale", options.negative_scale),
         ("--l2", options.l2),
         ("--min-weight", options.min_weight),
     ] {
@@ -413,16 +417,27 @@ fn learn(args: &LearnArgs, out: &mut dyn Write) -> Result<ExitStatus> {
             .as_ref()
             .map_or_else(|| BUILTIN_DEFAULT.to_owned(), |p| p.display().to_string())
     });
-    if let Some(folds) = args.cv {
+    let folds = match (args.cv, args.cv_sets.as_deref()) {
+        (Some(k), _) => Some(Folds::Interleaved(usize::from(k))),
+        (None, Some(prefix)) => Some(Folds::Sets(prefix)),
+        (None, None) => None,
+    };
+    if let Some(folds) = folds {
         let cv = smslint_policy::learn::cross_validate(
             &loaded,
             &extends,
             &corpus,
             &options,
             &thresholds,
-            usize::from(folds),
+            folds,
         )
         .map_err(|e| anyhow::anyhow!("a fold's layer does not load:\n{e}"))?;
+        if cv.folds == 0 {
+            anyhow::bail!(
+                "--cv-sets {:?}: no message of {name} has notes that start with it",
+                args.cv_sets.as_deref().unwrap_or_default()
+            );
+        }
         out.write_all(cv_human(&cv, &name).as_bytes())?;
         return Ok(ExitStatus::Success);
     }
@@ -441,12 +456,16 @@ fn learn(args: &LearnArgs, out: &mut dyn Write) -> Result<ExitStatus> {
 
 /// The cross-validation figures, as `policy eval` words them.
 fn cv_human(cv: &smslint_policy::learn::CrossValidation, corpus: &str) -> String {
+    let how = if cv.sets.is_empty() {
+        format!("{}-fold cross-validation", cv.folds)
+    } else {
+        format!("{} held-out sets", cv.folds)
+    };
     let mut s = format!(
-        "{corpus}: {} messages, {}-fold cross-validation ({} keywords learned per fold)\n\
+        "{corpus}: {} messages, {how} ({} keywords learned per fold)\n\
          top-1 accuracy {}, macro-F1 {:.3}, Marketing detection precision {} ({} detected)\n\n\
          {:<24} {:>7} {:>9} {:>7} {:>6}\n",
         cv.messages,
-        cv.folds,
         cv.keywords,
         pct(cv.top1_accuracy),
         cv.macro_f1,
@@ -464,6 +483,17 @@ fn cv_human(cv: &smslint_policy::learn::CrossValidation, corpus: &str) -> String
             "{:<24} {:>7} {:>9.3} {:>7.3} {:>6.3}",
             c.use_case, c.support, c.precision, c.recall, c.f1
         );
+    }
+    if !cv.sets.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{:<24} {:>7} {:>9}",
+            "held-out set", "messages", "top-1"
+        );
+        for (set, messages, right) in &cv.sets {
+            let share = pct(smslint_policy::eval::ratio(*right, *messages));
+            let _ = writeln!(s, "{set:<24} {messages:>7} {share:>9}");
+        }
     }
     s
 }
