@@ -97,9 +97,10 @@ pub struct Classification {
     /// Word boundaries of the folded text (scratch, reused between messages).
     #[serde(skip)]
     words: Vec<crate::words::Word>,
-    /// The pattern set's search cache and results (scratch, reused between messages).
+    /// The pattern set's search cache and results (scratch, reused between messages). Boxed:
+    /// the cache is large, and it is taken out and put back for every message.
     #[serde(skip)]
-    patterns: Option<PatternScratch>,
+    patterns: Option<Box<PatternScratch>>,
 }
 
 impl Classification {
@@ -184,10 +185,12 @@ impl Policy {
             let original = text.original();
             let mut scratch = match out.patterns.take() {
                 Some(s) if s.policy == self.id => s,
-                _ => self.spare_caches.take().unwrap_or_else(|| PatternScratch {
-                    policy: self.id,
-                    cache: set.create_cache(),
-                    matched: PatternSet::new(set.pattern_len()),
+                _ => self.spare_caches.take().unwrap_or_else(|| {
+                    Box::new(PatternScratch {
+                        policy: self.id,
+                        cache: set.create_cache(),
+                        matched: PatternSet::new(set.pattern_len()),
+                    })
                 }),
             };
             scratch.matched.clear();

@@ -701,14 +701,17 @@ impl Policy {
 /// an empty lazy DFA, and evaluating a corpus or linting a catalog classifies message after
 /// message.
 #[derive(Debug, Default)]
-pub(crate) struct SpareCaches(Mutex<Vec<PatternScratch>>);
+// Boxed in the Vec too: a classification holds its scratch boxed, and handing the box back and
+// forth moves a pointer instead of the large cache.
+#[allow(clippy::vec_box)]
+pub(crate) struct SpareCaches(Mutex<Vec<Box<PatternScratch>>>);
 
 /// Caches kept; more callers at once than this just make their own.
 const SPARE_CACHES: usize = 8;
 
 impl SpareCaches {
     /// A spare cache, if one is kept.
-    pub(crate) fn take(&self) -> Option<PatternScratch> {
+    pub(crate) fn take(&self) -> Option<Box<PatternScratch>> {
         self.0.lock().ok()?.pop()
     }
 
@@ -719,7 +722,7 @@ impl SpareCaches {
     }
 
     /// Keep `scratch` for the next call, unless enough are kept.
-    pub(crate) fn give(&self, scratch: PatternScratch) {
+    pub(crate) fn give(&self, scratch: Box<PatternScratch>) {
         if let Ok(mut spare) = self.0.lock() {
             if spare.len() < SPARE_CACHES {
                 spare.push(scratch);
