@@ -7,9 +7,13 @@
 
 use std::io::{self, Read, Write};
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Bytes asked of the reader at a time.
 const READ_SIZE: usize = 256 << 10;
+
+/// Lines a thread takes at a time when a chunk is shared out.
+const BLOCK: usize = 64;
 
 /// One input line of a chunk.
 #[derive(Debug, Clone)]
@@ -197,28 +201,42 @@ pub fn run<R: Read, P: Processor, W: Write>(
                 emit(processor.process(*number, chunk.bytes(line), s), out)?;
             }
         } else {
-            let per = lines.len().div_ceil(jobs);
+            // Lines go out in blocks, one at a time, to the main thread and `jobs - 1` others:
+            // a thread that gets less of the machine (other tenants share its cores) takes
+            // fewer blocks instead of holding up the chunk, as an even split would.
+            let blocks = lines.len().div_ceil(BLOCK);
+            let next = AtomicUsize::new(0);
             let chunk_ref = &chunk;
-            let results: Vec<Vec<P::Out<'_>>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = lines
-                    .chunks(per)
-                    .zip(scratch.iter_mut())
-                    .map(|(part, s)| {
-                        scope.spawn(move || {
-                            part.iter()
-                                .map(|(number, line)| {
-                                    processor.process(*number, chunk_ref.bytes(line), s)
-                                })
-                                .collect::<Vec<_>>()
-                        })
-                    })
+            let work = |s: &mut P::Scratch| {
+                let mut done = Vec::new();
+                loop {
+                    let block = next.fetch_add(1, Ordering::Relaxed);
+                    if block >= blocks {
+                        return done;
+                    }
+                    let part = &lines[block * BLOCK..lines.len().min((block + 1) * BLOCK)];
+                    let results: Vec<P::Out<'_>> = part
+                        .iter()
+                        .map(|(number, line)| processor.process(*number, chunk_ref.bytes(line), s))
+                        .collect();
+                    done.push((block, results));
+                }
+            };
+            let (main_scratch, others) = scratch.split_at_mut(1);
+            let mut results = std::thread::scope(|scope| {
+                let work = &work;
+                let handles: Vec<_> = others
+                    .iter_mut()
+                    .map(|s| scope.spawn(move || work(s)))
                     .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                    .collect()
+                let mut all = work(&mut main_scratch[0]);
+                for h in handles {
+                    all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+                }
+                all
             });
-            for part in results {
+            results.sort_unstable_by_key(|&(block, _)| block);
+            for (_, part) in results {
                 for result in part {
                     emit(result, out)?;
                 }
