@@ -135,6 +135,11 @@ pub fn analyze(text: &str) -> SegmentInfo {
             };
         }
     }
+    analyze_chars(text)
+}
+
+/// [`analyze`] character by character: the general path.
+fn analyze_chars(text: &str) -> SegmentInfo {
     // One pass: UTF-16 units, and GSM-7 septets until a character outside the alphabet shows
     // that the text is UCS-2.
     let (mut utf16_units, mut septets, mut gsm) = (0u32, 0u32, true);
@@ -248,6 +253,20 @@ mod tests {
         }
         for c in "`çÀ😀\t".chars() {
             assert_eq!(gsm7_septets(c), None, "{c:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_ascii_path_agrees_with_the_general_one(text in "[\\x00-\\x7f]{0,400}") {
+            proptest::prop_assert_eq!(analyze(&text), analyze_chars(&text));
+        }
+
+        #[test]
+        fn the_ascii_path_agrees_on_mostly_printable_text(
+            text in "([ -~]|\\{|\\^|\\\\|\\n|\\x0c){150,320}",
+        ) {
+            proptest::prop_assert_eq!(analyze(&text), analyze_chars(&text));
         }
     }
 
