@@ -88,7 +88,8 @@ pub struct Report<'a> {
 
 /// Run `lint`.
 pub fn run(args: &LintArgs, painter: Painter, out: &mut dyn Write) -> Result<ExitStatus> {
-    let mut loaded = input::policy(args.policy.policy.as_deref())?;
+    // Never dropped: see `check`.
+    let mut loaded = std::mem::ManuallyDrop::new(input::policy(args.policy.policy.as_deref())?);
     let fixed_overrides = apply_severity_flags(&mut loaded.policy, &args.severities)?;
     let registered = registered(args)?;
     let (files, templates) = templates::collect(&args.paths)?;
