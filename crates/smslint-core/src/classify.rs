@@ -2,10 +2,11 @@
 
 use std::ops::Range;
 
-use regex_automata::{meta, Input, PatternSet};
+use regex_automata::{PatternID, PatternSet};
 use serde::Serialize;
 
 use crate::normalize::NormalizedText;
+use crate::patterns::MatcherCache;
 use crate::policy::{Clause, Policy, Target};
 use crate::span::Span;
 use crate::use_case::UseCase;
@@ -62,7 +63,7 @@ pub struct ClauseHit {
 pub(crate) struct PatternScratch {
     /// The [`Policy`] the cache belongs to.
     policy: u64,
-    cache: meta::Cache,
+    cache: MatcherCache,
     matched: PatternSet,
 }
 
@@ -194,11 +195,19 @@ impl Policy {
                 }),
             };
             scratch.matched.clear();
-            set.which_overlapping_matches_with(
-                &mut scratch.cache,
-                &Input::new(original.as_bytes()),
-                &mut scratch.matched,
-            );
+            let bytes = original.as_bytes();
+            if !set.which_match(&mut scratch.cache, bytes, &mut scratch.matched) {
+                // The set could not tell (a Unicode word boundary met a non-ASCII byte): each
+                // pattern on its own, compiled with the same settings, answers instead.
+                scratch.matched.clear();
+                for i in 0..set.pattern_len() {
+                    if let (Some(re), Ok(id)) = (self.pattern(i), PatternID::new(i)) {
+                        if re.is_match(bytes) {
+                            let _ = scratch.matched.insert(id);
+                        }
+                    }
+                }
+            }
             for i in scratch.matched.iter().map(|p| p.as_usize()) {
                 let target = self.pattern_targets[i];
                 let span = || self.pattern_span(i, original).unwrap_or_default();
@@ -402,6 +411,55 @@ mod tests {
 
     fn classify(p: &Policy, text: &str) -> Classification {
         p.classify(&NormalizedText::new(text))
+    }
+
+    #[test]
+    fn a_unicode_word_boundary_pattern_matches_non_ascii_text() {
+        // The set stops at the first non-ASCII byte when a pattern has a Unicode word
+        // boundary; the patterns on their own answer for such a text.
+        let p = Policy::compile(PolicySpec {
+            name: "u".into(),
+            use_cases: vec![UseCaseSpec {
+                use_case: UseCase::CustomerCare,
+                threshold: 3.0,
+                description: None,
+                keywords: vec![],
+                patterns: vec![
+                    PatternSpec {
+                        id: "word-café".into(),
+                        regex: r"(?u)\bcafé\b".into(),
+                        weight: 3.0,
+                        description: None,
+                    },
+                    PatternSpec {
+                        id: "help".into(),
+                        regex: r"(?i)\bhelp\b".into(),
+                        weight: 1.0,
+                        description: None,
+                    },
+                ],
+            }],
+            decision: DecisionSpec::default(),
+            rules: Vec::new(),
+            brand_names: Vec::new(),
+            placeholders: Vec::new(),
+        })
+        .unwrap();
+        let mut out = Classification::default();
+        let scores = |out: &Classification| out.scores[0].score;
+        for (text, want) in [
+            ("Help at the café, now", 4.0),
+            ("Help: the cafés are closed", 1.0),
+            ("HELP please", 1.0),
+            ("Ünïcode café", 3.0),
+        ] {
+            p.classify_into(&NormalizedText::new(text), &mut out, Detail::Scores);
+            assert!(
+                (scores(&out) - want).abs() < 1e-9,
+                "{text}: {}",
+                scores(&out)
+            );
+        }
     }
 
     #[test]

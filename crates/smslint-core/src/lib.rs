@@ -82,6 +82,7 @@ pub mod consent;
 pub mod decision;
 pub mod error;
 pub mod normalize;
+mod patterns;
 pub mod policy;
 pub mod reason;
 pub mod rules;

@@ -11,12 +11,12 @@ use std::sync::{Mutex, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
-use regex_automata::{meta, util::syntax, MatchKind as SetMatchKind};
 use serde::Serialize;
 
 use crate::classify::PatternScratch;
 use crate::error::CompileError;
 use crate::normalize::fold;
+use crate::patterns::PatternMatcher;
 use crate::severity::Severity;
 use crate::span::Span;
 use crate::use_case::UseCase;
@@ -312,7 +312,7 @@ pub struct Policy {
     /// One set over every pattern, to learn which match. Searched with a cache the caller
     /// keeps ([`crate::Classification`]), not one from a shared pool: a pool keyed by thread
     /// keeps a warm cache for every short-lived worker thread that ever used it.
-    pub(crate) pattern_set: Option<meta::Regex>,
+    pub(crate) pattern_set: Option<PatternMatcher>,
     /// This compiled policy's identity, so a cache made for another policy is never used.
     pub(crate) id: u64,
     /// Warm pattern-set caches for [`Policy::classify`], which has no scratch of its own.
@@ -561,22 +561,7 @@ impl Policy {
         let pattern_set = if regex_sources.is_empty() {
             None
         } else {
-            // What `regex::bytes::RegexSet` configures, with ASCII classes by default.
-            let built = meta::Builder::new()
-                .configure(
-                    meta::Config::new()
-                        .match_kind(SetMatchKind::All)
-                        .utf8_empty(false)
-                        .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
-                        .nfa_size_limit(Some(REGEX_SET_SIZE_LIMIT))
-                        .hybrid_cache_capacity(LAZY_DFA_CACHE)
-                        // A literal prefilter over a policy's worth of patterns selects nothing
-                        // (callgrind: same instructions per message without it), and finding
-                        // one cost 11 million instructions at every start.
-                        .auto_prefilter(false),
-                )
-                .syntax(syntax::Config::new().unicode(false).utf8(false))
-                .build_many(&regex_sources);
+            let built = PatternMatcher::new(&regex_sources, REGEX_SET_SIZE_LIMIT, LAZY_DFA_CACHE);
             match built {
                 Ok(set) => Some(set),
                 Err(e) => {
