@@ -1172,15 +1172,21 @@ mod tests {
         assert_eq!(top("parcel update"), Some(UseCase::DeliveryNotification));
     }
 
+    /// [`BASE`] written to a fresh temporary directory (a fold's layer extends it by path): the
+    /// directory, the loaded base, and the name a layer extends it by.
+    fn base_on_disk(tag: &str) -> (std::path::PathBuf, LoadedPolicy, String) {
+        let dir = std::env::temp_dir().join(format!("smslint-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.join("base.yaml");
+        std::fs::write(&path, BASE).unwrap_or_else(|e| panic!("{e}"));
+        let base = crate::load::load_path(&path).unwrap_or_else(|e| panic!("{e}"));
+        (dir, base, path.display().to_string())
+    }
+
     #[test]
     fn cross_validation_scores_every_message_once() {
-        let dir = std::env::temp_dir().join(format!("smslint-cv-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-        let base_path = dir.join("base.yaml");
-        std::fs::write(&base_path, BASE).unwrap_or_else(|e| panic!("{e}"));
-        let base = crate::load::load_path(&base_path).unwrap_or_else(|e| panic!("{e}"));
+        let (dir, base, extends) = base_on_disk("cv");
         let corpus = small_corpus();
-        let extends = base_path.display().to_string();
         for method in [Method::Bayes, Method::Logistic] {
             let options = LearnOptions {
                 method,
@@ -1210,12 +1216,7 @@ mod tests {
 
     #[test]
     fn set_folds_hold_out_each_named_set_and_always_learn_from_the_rest() {
-        let dir = std::env::temp_dir().join(format!("smslint-cv-sets-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-        let base_path = dir.join("base.yaml");
-        std::fs::write(&base_path, BASE).unwrap_or_else(|e| panic!("{e}"));
-        let base = crate::load::load_path(&base_path).unwrap_or_else(|e| panic!("{e}"));
-        let extends = base_path.display().to_string();
+        let (dir, base, extends) = base_on_disk("cv-sets");
         let mut corpus = small_corpus();
         for (i, (_, entry)) in corpus.iter_mut().enumerate() {
             entry.notes = match i {
@@ -1225,16 +1226,18 @@ mod tests {
                 _ => None,
             };
         }
-        let options = LearnOptions::default();
-        let cv = cross_validate(
-            &base,
-            &extends,
-            &corpus,
-            &options,
-            &[],
-            Folds::Sets("fresh set "),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let by_sets = |prefix| {
+            cross_validate(
+                &base,
+                &extends,
+                &corpus,
+                &LearnOptions::default(),
+                &[],
+                Folds::Sets(prefix),
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let cv = by_sets("fresh set ");
         assert_eq!((cv.folds, cv.messages), (2, 5), "{cv:?}");
         let sets: Vec<(&str, usize)> = cv.sets.iter().map(|(n, m, _)| (n.as_str(), *m)).collect();
         assert_eq!(sets, [("fresh set 1", 2), ("fresh set 2", 3)]);
@@ -1243,15 +1246,7 @@ mod tests {
             (cv.top1_accuracy - right as f64 / 5.0).abs() < 1e-9,
             "{cv:?}"
         );
-        let none = cross_validate(
-            &base,
-            &extends,
-            &corpus,
-            &options,
-            &[],
-            Folds::Sets("no such "),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let none = by_sets("no such ");
         let _ = std::fs::remove_dir_all(&dir);
         assert_eq!((none.folds, none.messages), (0, 0));
     }
