@@ -6,10 +6,10 @@
 //! transition and a tag test per byte, the match states' patterns collected on the way, the
 //! end-of-input transition last (for `\b` and `$` at the end). That saved about 1,100
 //! instructions per message end to end for the same answer (a property test holds the walk to
-//! the meta search). When the
-//! lazy DFA cannot be built for a set (its cache would be too small), the meta regex is used. A
-//! pattern that opts into Unicode word boundaries (`(?u)\b`) makes the lazy DFA stop at the
-//! first non-ASCII byte; for such a text the caller asks the patterns one by one.
+//! the meta search). When the lazy DFA cannot be built for a set (its cache would be too
+//! small), the meta regex is used. A pattern that opts into Unicode word boundaries (`(?u)\b`)
+//! makes the lazy DFA stop at the first non-ASCII byte; for such a text the caller asks the
+//! patterns one by one.
 
 use regex_automata::hybrid::dfa::{Cache as LazyCache, DFA};
 use regex_automata::hybrid::LazyStateID;
