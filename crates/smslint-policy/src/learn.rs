@@ -776,7 +776,8 @@ pub enum Folds<'a> {
     /// notes up to the first colon ("fresh set 7: ..." is set "fresh set 7"). The other
     /// messages are always learned from. A set written after the policy measures how its
     /// options generalise to new wording, which interleaved folds of the messages the policy
-    /// was written from overstate.
+    /// was written from overstate. An empty prefix names no set, rather than making a set of
+    /// every distinct note.
     Sets(&'a str),
 }
 
