@@ -31,7 +31,7 @@ pub const LINT_CODES: &[(&str, Severity, &str)] = &[
     (
         "template.use_case_mismatch",
         Severity::Error,
-        "The template declares a use case (`useCase`) its content does not read as.",
+        "The template declares a use case (`useCase`) its content does not read as, or its content also reads as a restricted use case (Marketing) it does not declare.",
     ),
     (
         "template.declared_not_registered",
@@ -251,6 +251,21 @@ fn fit_findings(
                 "template.use_case_mismatch".into(),
                 Severity::Error,
                 format!("the template declares {use_case}, but its content {reads}"),
+                None,
+            ));
+        } else if let Some(hidden) = classification
+            .detected()
+            .find(|s| s.use_case != use_case && policy.decision().restricted.contains(&s.use_case))
+        {
+            // A promotion inside a notice: the campaign may register both, but the template
+            // would go out under a label that hides content carriers treat differently.
+            out.push((
+                "template.use_case_mismatch".into(),
+                Severity::Error,
+                format!(
+                    "the template declares {use_case}, but its content also reads as {}, which is restricted",
+                    hidden.use_case
+                ),
                 None,
             ));
         }
