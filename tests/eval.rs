@@ -84,7 +84,7 @@ const LEARN: [&str; 9] = [
     "--policy",
     "builtin:base",
     "--threshold",
-    "Marketing=6",
+    "Marketing=6.5",
     "--format",
     "json",
 ];
