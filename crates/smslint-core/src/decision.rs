@@ -533,7 +533,7 @@ fn text_reasons(message: &Message<'_>, reasons: &mut Vec<Reason>) {
             "the text is empty; an SMS needs text (only an MMS may carry attachments alone)".into(),
         ));
     }
-    let units = message.text.encode_utf16().count();
+    let units = crate::segments::utf16_len(message.text);
     if units > MAX_TEXT_UTF16 {
         reasons.push(error(
             ReasonCode::MessageTooLong,
