@@ -69,97 +69,30 @@ impl<'a> NormalizedText<'a> {
     }
 
     /// The general path: character by character, with the map back to the original.
-    fn slow(original: &'a str, mut folded: String, mut map: Vec<(u32, u32)>) -> Self {
-        folded.clear();
-        folded.reserve(original.len());
-        map.reserve(original.len());
-        let mut last_space = false;
-        let bytes = original.as_bytes();
-        let mut start = 0;
-        while start < bytes.len() {
-            // ASCII bytes, the bulk of most non-ASCII texts, take the byte path.
-            let b = bytes[start];
-            if b.is_ascii() {
-                if b.is_ascii_whitespace() {
-                    if !last_space {
-                        folded.push(' ');
-                        map.push((start as u32, start as u32 + 1));
-                    }
-                    last_space = true;
-                } else {
-                    folded.push(char::from(ASCII_FOLD[usize::from(b)]));
-                    map.push((start as u32, start as u32 + 1));
-                    last_space = false;
-                }
-                start += 1;
-                continue;
-            }
-            let Some(c) = original[start..].chars().next() else {
-                break;
-            };
-            let end = start + c.len_utf8();
-            let here = start;
-            start = end;
-            let start = here;
-            let span = (start as u32, end as u32);
-            let mut push = |ch: char, folded: &mut String, map: &mut Vec<(u32, u32)>| {
-                if ch.is_whitespace() {
-                    if last_space {
-                        return;
-                    }
-                    last_space = true;
-                    folded.push(' ');
-                    map.push(span);
-                    return;
-                }
-                last_space = false;
-                folded.push(ch);
-                for _ in 0..ch.len_utf8() {
-                    map.push(span);
-                }
-            };
-            if is_invisible(c) {
-                continue;
-            }
-            if is_combining_mark(c) {
-                // A mark dropped after its base letter still belongs to it: widen the base's
-                // span so a match never ends between a letter and its accent.
-                if let Some(&prev) = map.last() {
-                    for m in map.iter_mut().rev().take_while(|m| **m == prev) {
-                        m.1 = end as u32;
-                    }
-                }
-                continue;
-            }
-            if c.is_whitespace() {
-                push(' ', &mut folded, &mut map);
-                continue;
-            }
-            // Emoji and pictographs have no compatibility decomposition, no case and no marks:
-            // kept as they are without the table lookups.
-            if ('\u{1F300}'..='\u{1FAFF}').contains(&c) {
-                push(c, &mut folded, &mut map);
-                continue;
-            }
-            decompose_compatible(c, |d| {
-                if is_combining_mark(d) {
-                    return;
-                }
-                for l in d.to_lowercase() {
-                    if !is_combining_mark(l) && !is_invisible(l) {
-                        push(l, &mut folded, &mut map);
-                    }
-                }
-            });
-        }
+    fn slow(original: &'a str, folded: String, map: Vec<(u32, u32)>) -> Self {
+        let (folded, map) = first_pass(original, folded, map);
         // Most non-ASCII text (accents, emoji) holds no evasion: skip the second pass then.
-        let evasive = has_leet(folded.as_bytes())
-            || (may_space_out(folded.as_bytes()) && has_spaced_run(folded.as_bytes()))
-            || folded
-                .chars()
-                .any(|c| !c.is_ascii() && confusable(c).is_some());
-        let (folded, map) = if evasive {
+        let bytes = folded.as_bytes();
+        let leet = has_leet(bytes);
+        let spaced = may_space_out(bytes) && has_spaced_run(bytes);
+        let (mut lookalikes, mut unicode_alnum) = (false, false);
+        for c in folded.chars().filter(|c| !c.is_ascii()) {
+            lookalikes |= confusable(c).is_some();
+            unicode_alnum |= c.is_alphanumeric();
+        }
+        let (folded, map) = if spaced || lookalikes || (leet && unicode_alnum) {
             undo_evasions(original, &folded, &map)
+        } else if leet {
+            // Leet alone, among words of ASCII letters only (the non-ASCII characters left are
+            // symbols and emoji, outside every word): the byte rule gives what the general pass
+            // would, byte for byte, so the map stays as it is.
+            let mut out = folded.into_bytes();
+            fold_ascii_leet(&mut out);
+            // ASCII bytes replaced by ASCII bytes: still valid UTF-8, so the fallback is
+            // unreachable but keeps the function total.
+            let folded = String::from_utf8(out)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            (folded, map)
         } else {
             (folded, map)
         };
@@ -204,6 +137,117 @@ impl<'a> NormalizedText<'a> {
             end: last.1,
         }
     }
+}
+
+/// Folding steps 1 to 5 (decomposition, marks, case, invisible characters, whitespace), with
+/// one map entry per folded byte; the evasions of step 6 are left for [`undo_evasions`].
+fn first_pass(
+    original: &str,
+    folded: String,
+    mut map: Vec<(u32, u32)>,
+) -> (String, Vec<(u32, u32)>) {
+    // Bytes, so that ASCII goes in without a character's encoding; valid UTF-8 throughout.
+    let mut out = folded.into_bytes();
+    out.clear();
+    map.clear();
+    out.reserve(original.len());
+    map.reserve(original.len());
+    let mut last_space = false;
+    let bytes = original.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        // ASCII runs, the bulk of most non-ASCII texts, take the byte path.
+        if bytes[start].is_ascii() {
+            let run_end = bytes[start..]
+                .iter()
+                .position(|b| !b.is_ascii())
+                .map_or(bytes.len(), |p| start + p);
+            let run = &bytes[start..run_end];
+            let space = |b: u8| CLASS[usize::from(b)] & WS != 0;
+            let collapses =
+                (last_space && space(run[0])) || run.windows(2).any(|w| space(w[0]) && space(w[1]));
+            if collapses {
+                for (i, &b) in (start..).zip(run) {
+                    if space(b) && last_space {
+                        continue;
+                    }
+                    last_space = space(b);
+                    out.push(ASCII_FOLD[usize::from(b)]);
+                    map.push((i as u32, i as u32 + 1));
+                }
+            } else {
+                // Byte for byte: copies of known length, without a check per byte.
+                out.extend(run.iter().map(|&b| ASCII_FOLD[usize::from(b)]));
+                map.extend((start as u32..run_end as u32).map(|k| (k, k + 1)));
+                last_space = run.last().is_some_and(|&b| space(b));
+            }
+            start = run_end;
+            continue;
+        }
+        let Some(c) = original[start..].chars().next() else {
+            break;
+        };
+        let end = start + c.len_utf8();
+        let here = start;
+        start = end;
+        let start = here;
+        let span = (start as u32, end as u32);
+        let mut push = |ch: char, out: &mut Vec<u8>, map: &mut Vec<(u32, u32)>| {
+            if ch.is_whitespace() {
+                if last_space {
+                    return;
+                }
+                last_space = true;
+                out.push(b' ');
+                map.push(span);
+                return;
+            }
+            last_space = false;
+            let mut buffer = [0; 4];
+            let encoded = ch.encode_utf8(&mut buffer).as_bytes();
+            out.extend_from_slice(encoded);
+            let encoded = encoded.len();
+            map.extend(std::iter::repeat_n(span, encoded));
+        };
+        if is_invisible(c) {
+            continue;
+        }
+        if is_combining_mark(c) {
+            // A mark dropped after its base letter still belongs to it: widen the base's
+            // span so a match never ends between a letter and its accent.
+            if let Some(&prev) = map.last() {
+                for m in map.iter_mut().rev().take_while(|m| **m == prev) {
+                    m.1 = end as u32;
+                }
+            }
+            continue;
+        }
+        if c.is_whitespace() {
+            push(' ', &mut out, &mut map);
+            continue;
+        }
+        // Emoji and pictographs have no compatibility decomposition, no case and no marks:
+        // kept as they are without the table lookups.
+        if ('\u{1F300}'..='\u{1FAFF}').contains(&c) {
+            push(c, &mut out, &mut map);
+            continue;
+        }
+        decompose_compatible(c, |d| {
+            if is_combining_mark(d) {
+                return;
+            }
+            for l in d.to_lowercase() {
+                if !is_combining_mark(l) && !is_invisible(l) {
+                    push(l, &mut out, &mut map);
+                }
+            }
+        });
+    }
+    // Whole characters and ASCII bytes only: valid UTF-8, so the fallback is unreachable but
+    // keeps the function total.
+    let folded = String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    (folded, map)
 }
 
 /// Fold a phrase the way message text is folded, for compiling keywords.
@@ -727,6 +771,29 @@ mod fold_properties {
             prop_assert!(is_plainly_folded(&text));
             let folded = NormalizedText::new(&text).folded;
             prop_assert_eq!(folded.trim(), text.as_str());
+        }
+
+        #[test]
+        fn the_leet_shortcut_agrees_with_the_general_pass(
+            text in "([a-cA]|[0-9]|[$@.: ]|é|ł|“|🎉|а|—|\u{200B}){0,40}",
+        ) {
+            let n = NormalizedText::slow(&text, String::new(), Vec::new());
+            // The general pass wherever an evasion may be (as before the shortcut).
+            let (plain, plain_map) = first_pass(&text, String::new(), Vec::new());
+            let b = plain.as_bytes();
+            let evasive = has_leet(b)
+                || (may_space_out(b) && has_spaced_run(b))
+                || plain.chars().any(|c| !c.is_ascii() && confusable(c).is_some());
+            let (folded, map) = if evasive {
+                undo_evasions(&text, &plain, &plain_map)
+            } else {
+                (plain, plain_map)
+            };
+            let general = NormalizedText { original: &text, folded, map };
+            prop_assert_eq!(n.folded(), general.folded());
+            for (i, _) in n.folded().char_indices() {
+                prop_assert_eq!(n.to_original(i, i + 1), general.to_original(i, i + 1));
+            }
         }
 
         #[test]
