@@ -144,6 +144,15 @@ pub fn check_classification(policy: &smslint_core::Policy, text: &str) -> Result
     if again != c {
         return Err(format!("a second classification of {text:?} differs"));
     }
+    // Scoring without evidence (the batch path) adds the same points in the same order.
+    let mut scores_only = smslint_core::Classification::default();
+    policy.classify_into(&normalized, &mut scores_only, smslint_core::Detail::Scores);
+    let bits = |c: &smslint_core::Classification| -> Vec<u64> {
+        c.scores.iter().map(|s| s.score.to_bits()).collect()
+    };
+    if bits(&scores_only) != bits(&c) || scores_only.ranking != c.ranking {
+        return Err(format!("scores without evidence differ for {text:?}"));
+    }
     if policy.lint(&NormalizedText::new(text), &again, &LintContext::default()) != findings {
         return Err(format!("a second lint of {text:?} differs"));
     }
