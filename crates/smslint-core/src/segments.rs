@@ -119,11 +119,7 @@ pub fn analyze(text: &str) -> SegmentInfo {
             let escaped = units - utf16_units;
             let segments = if escaped == 0 {
                 // Without escapes no character straddles a part boundary: plain arithmetic.
-                match units {
-                    0 => 0,
-                    1..=160 => 1,
-                    n => n.div_ceil(153),
-                }
+                even_segments(units, 160, 153)
             } else {
                 count_segments(text.chars().filter_map(gsm7_septets), units, 160, 153)
             };
@@ -154,15 +150,18 @@ pub(crate) fn utf16_len(text: &str) -> usize {
 
 /// [`analyze`] character by character: the general path.
 fn analyze_chars(text: &str) -> SegmentInfo {
-    // One pass: UTF-16 units, and GSM-7 septets until a character outside the alphabet shows
-    // that the text is UCS-2.
-    let (mut utf16_units, mut septets, mut gsm) = (0u32, 0u32, true);
+    let utf16_units = utf16_len(text) as u32;
+    // GSM-7 septets until a character outside the alphabet shows that the text is UCS-2.
+    let (mut septets, mut gsm, mut escaped) = (0u32, true, false);
     for c in text.chars() {
-        utf16_units += c.len_utf16() as u32;
-        if gsm {
-            match gsm7_septets(c) {
-                Some(n) => septets += n,
-                None => gsm = false,
+        match gsm7_septets(c) {
+            Some(n) => {
+                septets += n;
+                escaped |= n > 1;
+            }
+            None => {
+                gsm = false;
+                break;
             }
         }
     }
@@ -170,21 +169,42 @@ fn analyze_chars(text: &str) -> SegmentInfo {
         SegmentInfo {
             encoding: Encoding::Gsm7,
             units: septets,
-            segments: count_segments(text.chars().filter_map(gsm7_septets), septets, 160, 153),
+            // Only a two-septet character can straddle a part boundary.
+            segments: if escaped {
+                count_segments(text.chars().filter_map(gsm7_septets), septets, 160, 153)
+            } else {
+                even_segments(septets, 160, 153)
+            },
             utf16_units,
         }
     } else {
+        // Only a surrogate pair (a four-byte character) can straddle a part boundary.
+        let pairs = text.bytes().any(|b| b >= 0xF0);
         SegmentInfo {
             encoding: Encoding::Ucs2,
             units: utf16_units,
-            segments: count_segments(
-                text.chars().map(|c| c.len_utf16() as u32),
-                utf16_units,
-                70,
-                67,
-            ),
+            segments: if pairs {
+                count_segments(
+                    text.chars().map(|c| c.len_utf16() as u32),
+                    utf16_units,
+                    70,
+                    67,
+                )
+            } else {
+                even_segments(utf16_units, 70, 67)
+            },
             utf16_units,
         }
+    }
+}
+
+/// Segments for `total` units that all count one: one if they fit in `single`, else parts of
+/// `part`.
+fn even_segments(total: u32, single: u32, part: u32) -> u32 {
+    match total {
+        0 => 0,
+        n if n <= single => 1,
+        n => n.div_ceil(part),
     }
 }
 
@@ -270,6 +290,30 @@ mod tests {
         }
     }
 
+    /// The rule itself, character by character and part by part: what the shortcuts must give.
+    fn reference(text: &str) -> SegmentInfo {
+        let utf16_units: u32 = text.chars().map(|c| c.len_utf16() as u32).sum();
+        match text.chars().map(gsm7_septets).sum::<Option<u32>>() {
+            Some(septets) => SegmentInfo {
+                encoding: Encoding::Gsm7,
+                units: septets,
+                segments: count_segments(text.chars().filter_map(gsm7_septets), septets, 160, 153),
+                utf16_units,
+            },
+            None => SegmentInfo {
+                encoding: Encoding::Ucs2,
+                units: utf16_units,
+                segments: count_segments(
+                    text.chars().map(|c| c.len_utf16() as u32),
+                    utf16_units,
+                    70,
+                    67,
+                ),
+                utf16_units,
+            },
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn the_ascii_path_agrees_with_the_general_one(text in "[\\x00-\\x7f]{0,400}") {
@@ -281,6 +325,19 @@ mod tests {
             text in "([ -~]|\\{|\\^|\\\\|\\n|\\x0c){150,320}",
         ) {
             proptest::prop_assert_eq!(analyze(&text), analyze_chars(&text));
+        }
+
+        #[test]
+        fn every_shortcut_gives_what_the_rule_gives(
+            text in proptest::prop_oneof![
+                "([a-z ]|é|ñ|Ä){0,400}",
+                "([a-z ]|€|\\{){0,400}",
+                "([a-z ]|ж|中){0,300}",
+                "([a-z ]|ж|😀){0,300}",
+                "\\PC{0,300}",
+            ],
+        ) {
+            proptest::prop_assert_eq!(analyze(&text), reference(&text));
         }
 
         #[test]
