@@ -154,16 +154,12 @@ fn analyze_chars(text: &str) -> SegmentInfo {
     // GSM-7 septets until a character outside the alphabet shows that the text is UCS-2.
     let (mut septets, mut gsm, mut escaped) = (0u32, true, false);
     for c in text.chars() {
-        match gsm7_septets(c) {
-            Some(n) => {
-                septets += n;
-                escaped |= n > 1;
-            }
-            None => {
-                gsm = false;
-                break;
-            }
-        }
+        let Some(n) = gsm7_septets(c) else {
+            gsm = false;
+            break;
+        };
+        septets += n;
+        escaped |= n > 1;
     }
     if gsm {
         SegmentInfo {
