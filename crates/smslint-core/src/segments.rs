@@ -142,8 +142,8 @@ pub(crate) fn utf16_len(text: &str) -> usize {
         return text.len();
     }
     let bytes = text.as_bytes();
-    // Two plain counts (starts of characters: every byte but the continuation bytes 0x80-0xBF;
-    // starts of four-byte characters) cost less than one pass that adds both per byte.
+    // Starts of characters (every byte but the continuation bytes 0x80-0xBF), and starts of
+    // four-byte characters.
     bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
         + bytes.iter().filter(|&&b| b >= 0xF0).count()
 }
