@@ -95,6 +95,13 @@ pub fn policy(path: Option<&Path>) -> Result<LoadedPolicy> {
     Ok(loaded)
 }
 
+/// The policy for a command that uses it until the process ends: never dropped, so the
+/// process does not spend a tenth of its start-up freeing the policy's tens of thousands of
+/// keywords on the way out.
+pub fn policy_for_the_process(path: Option<&Path>) -> Result<std::mem::ManuallyDrop<LoadedPolicy>> {
+    policy(path).map(std::mem::ManuallyDrop::new)
+}
+
 /// Consent records from a file.
 pub fn consents(path: &Path) -> Result<ConsentRecords> {
     let text = read_path(path)?;

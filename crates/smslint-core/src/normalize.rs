@@ -51,26 +51,19 @@ impl<'a> NormalizedText<'a> {
             if leet {
                 fold_ascii_leet(&mut out);
             }
-            // Lowercase ASCII and spaces are always valid UTF-8; the fallback is unreachable
-            // but keeps the function total.
-            let folded = String::from_utf8(out)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
             return NormalizedText {
                 original,
-                folded,
+                folded: folded_string(out),
                 map,
             };
         }
-        out.clear();
-        // Bytes of a `String`, cleared: valid UTF-8, so this cannot fail; the fallback keeps the
-        // function total.
-        let folded = String::from_utf8(out).unwrap_or_default();
-        Self::slow(original, folded, map)
+        Self::slow(original, out, map)
     }
 
-    /// The general path: character by character, with the map back to the original.
-    fn slow(original: &'a str, folded: String, map: Vec<(u32, u32)>) -> Self {
-        let (folded, map) = first_pass(original, folded, map);
+    /// The general path: character by character, with the map back to the original. `out` is
+    /// a buffer to fold into (cleared first).
+    fn slow(original: &'a str, out: Vec<u8>, map: Vec<(u32, u32)>) -> Self {
+        let (folded, map) = first_pass(original, out, map);
         // Most non-ASCII text (accents, emoji) holds no evasion: skip the second pass then.
         let bytes = folded.as_bytes();
         let leet = has_leet(bytes);
@@ -88,11 +81,7 @@ impl<'a> NormalizedText<'a> {
             // would, byte for byte, so the map stays as it is.
             let mut out = folded.into_bytes();
             fold_ascii_leet(&mut out);
-            // ASCII bytes replaced by ASCII bytes: still valid UTF-8, so the fallback is
-            // unreachable but keeps the function total.
-            let folded = String::from_utf8(out)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-            (folded, map)
+            (folded_string(out), map)
         } else {
             (folded, map)
         };
@@ -143,11 +132,10 @@ impl<'a> NormalizedText<'a> {
 /// one map entry per folded byte; the evasions of step 6 are left for [`undo_evasions`].
 fn first_pass(
     original: &str,
-    folded: String,
+    mut out: Vec<u8>,
     mut map: Vec<(u32, u32)>,
 ) -> (String, Vec<(u32, u32)>) {
     // Bytes, so that ASCII goes in without a character's encoding; valid UTF-8 throughout.
-    let mut out = folded.into_bytes();
     out.clear();
     map.clear();
     out.reserve(original.len());
@@ -188,10 +176,8 @@ fn first_pass(
             break;
         };
         let end = start + c.len_utf8();
-        let here = start;
-        start = end;
-        let start = here;
         let span = (start as u32, end as u32);
+        start = end;
         let mut push = |ch: char, out: &mut Vec<u8>, map: &mut Vec<(u32, u32)>| {
             if ch.is_whitespace() {
                 if last_space {
@@ -243,11 +229,14 @@ fn first_pass(
             }
         });
     }
-    // Whole characters and ASCII bytes only: valid UTF-8, so the fallback is unreachable but
-    // keeps the function total.
-    let folded = String::from_utf8(out)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    (folded, map)
+    (folded_string(out), map)
+}
+
+/// The bytes folding wrote, as text. Folding writes whole characters and replaces ASCII bytes
+/// with ASCII bytes, so they are always UTF-8; the fallback is unreachable but keeps the
+/// function total.
+fn folded_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Fold a phrase the way message text is folded, for compiling keywords.
@@ -726,7 +715,7 @@ mod tests {
             "I am a b c",
         ] {
             let fast = NormalizedText::new(text);
-            let slow = NormalizedText::slow(text, String::new(), Vec::new());
+            let slow = NormalizedText::slow(text, Vec::new(), Vec::new());
             assert_eq!(fast.folded(), slow.folded(), "{text:?}");
             for (i, _) in fast.folded().char_indices() {
                 assert_eq!(
@@ -777,9 +766,9 @@ mod fold_properties {
         fn the_leet_shortcut_agrees_with_the_general_pass(
             text in "([a-cA]|[0-9]|[$@.: ]|é|ł|“|🎉|а|—|\u{200B}){0,40}",
         ) {
-            let n = NormalizedText::slow(&text, String::new(), Vec::new());
+            let n = NormalizedText::slow(&text, Vec::new(), Vec::new());
             // The general pass wherever an evasion may be (as before the shortcut).
-            let (plain, plain_map) = first_pass(&text, String::new(), Vec::new());
+            let (plain, plain_map) = first_pass(&text, Vec::new(), Vec::new());
             let b = plain.as_bytes();
             let evasive = has_leet(b)
                 || (may_space_out(b) && has_spaced_run(b))

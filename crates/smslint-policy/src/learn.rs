@@ -1173,20 +1173,20 @@ mod tests {
         assert_eq!(top("parcel update"), Some(UseCase::DeliveryNotification));
     }
 
-    /// [`BASE`] written to a fresh temporary directory (a fold's layer extends it by path): the
-    /// directory, the loaded base, and the name a layer extends it by.
-    fn base_on_disk(tag: &str) -> (std::path::PathBuf, LoadedPolicy, String) {
+    /// `yaml` written as `base.yaml` to a fresh temporary directory (a layer extends it by
+    /// path): the directory, the loaded base, and the name a layer extends it by.
+    fn base_on_disk(tag: &str, yaml: &str) -> (std::path::PathBuf, LoadedPolicy, String) {
         let dir = std::env::temp_dir().join(format!("smslint-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
         let path = dir.join("base.yaml");
-        std::fs::write(&path, BASE).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&path, yaml).unwrap_or_else(|e| panic!("{e}"));
         let base = crate::load::load_path(&path).unwrap_or_else(|e| panic!("{e}"));
         (dir, base, path.display().to_string())
     }
 
     #[test]
     fn cross_validation_scores_every_message_once() {
-        let (dir, base, extends) = base_on_disk("cv");
+        let (dir, base, extends) = base_on_disk("cv", BASE);
         let corpus = small_corpus();
         for method in [Method::Bayes, Method::Logistic] {
             let options = LearnOptions {
@@ -1217,7 +1217,7 @@ mod tests {
 
     #[test]
     fn set_folds_hold_out_each_named_set_and_always_learn_from_the_rest() {
-        let (dir, base, extends) = base_on_disk("cv-sets");
+        let (dir, base, extends) = base_on_disk("cv-sets", BASE);
         let mut corpus = small_corpus();
         for (i, (_, entry)) in corpus.iter_mut().enumerate() {
             entry.notes = match i {
@@ -1254,15 +1254,10 @@ mod tests {
 
     #[test]
     fn the_output_is_a_valid_policy_that_extends_the_base() {
-        let dir = std::env::temp_dir().join(format!("smslint-learn-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-        let base = dir.join("base.yaml");
-        std::fs::write(
-            &base,
+        let (dir, loaded, _) = base_on_disk(
+            "learn",
             "version: 1\nname: t\nuse_cases:\n  Marketing:\n    threshold: 2\n    keywords:\n      - { phrase: sale, weight: 2 }\n  DeliveryNotification:\n    threshold: 3\n    keywords:\n      - { phrase: shipped, weight: 3 }\n",
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        let loaded = crate::load::load_path(&base).unwrap_or_else(|e| panic!("{e}"));
+        );
         let corpus = parse_corpus(
             concat!(
                 "{\"text\":\"sale\",\"useCases\":[\"Marketing\"]}\n",

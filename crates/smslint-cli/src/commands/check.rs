@@ -16,9 +16,7 @@ use crate::render::{human, json, Painter};
 
 /// Run `check`.
 pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<ExitStatus> {
-    // Used until the process ends: never dropped, so the process does not spend a tenth of its
-    // start-up freeing the policy's tens of thousands of keywords on the way out.
-    let loaded = std::mem::ManuallyDrop::new(input::policy(args.policy.policy.as_deref())?);
+    let loaded = input::policy_for_the_process(args.policy.policy.as_deref())?;
     let profiles = input::snapshot(&args.config)?;
     let from = input::e164("--from", args.from.as_deref())?;
     let to = input::e164("--to", args.to.as_deref())?;

@@ -12,9 +12,7 @@ use crate::render::{human, json, Painter};
 
 /// Run `classify`.
 pub fn run(args: &ClassifyArgs, painter: Painter, out: &mut dyn Write) -> Result<ExitStatus> {
-    // Used until the process ends: never dropped, so the process does not spend a tenth of its
-    // start-up freeing the policy's tens of thousands of keywords on the way out.
-    let loaded = std::mem::ManuallyDrop::new(input::policy(args.policy.policy.as_deref())?);
+    let loaded = input::policy_for_the_process(args.policy.policy.as_deref())?;
     if let Some(source) = &args.source.batch {
         return crate::commands::stream::classify(source, &args.batch, &loaded.policy, out);
     }

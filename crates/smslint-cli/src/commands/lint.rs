@@ -88,8 +88,7 @@ pub struct Report<'a> {
 
 /// Run `lint`.
 pub fn run(args: &LintArgs, painter: Painter, out: &mut dyn Write) -> Result<ExitStatus> {
-    // Never dropped: see `check`.
-    let mut loaded = std::mem::ManuallyDrop::new(input::policy(args.policy.policy.as_deref())?);
+    let mut loaded = input::policy_for_the_process(args.policy.policy.as_deref())?;
     let fixed_overrides = apply_severity_flags(&mut loaded.policy, &args.severities)?;
     let registered = registered(args)?;
     let (files, templates) = templates::collect(&args.paths)?;
