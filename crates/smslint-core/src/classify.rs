@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::normalize::NormalizedText;
 use crate::patterns::MatcherCache;
-use crate::policy::{Clause, Policy, Target};
+use crate::policy::{Clause, Policy, Target, LANES};
 use crate::span::Span;
 use crate::use_case::UseCase;
 use crate::words::is_word_char;
@@ -95,6 +95,10 @@ pub struct Classification {
     /// Phrases already counted, as a bitset (scratch, reused between messages).
     #[serde(skip)]
     seen: Vec<u64>,
+    /// The phrases' points per use case, summed apart from `scores` so that a score row adds
+    /// to contiguous lanes (scratch: at least [`LANES`] long).
+    #[serde(skip)]
+    sums: Vec<f64>,
     /// Word boundaries of the folded text (scratch, reused between messages).
     #[serde(skip)]
     words: Vec<crate::words::Word>,
@@ -167,6 +171,8 @@ impl Policy {
         out.clause_hits.clear();
         out.seen.clear();
         out.seen.resize(self.phrase_count.div_ceil(64), 0);
+        out.sums.clear();
+        out.sums.resize(self.use_cases.len().max(LANES), 0.0);
 
         let folded = text.folded();
         let mut words = std::mem::take(&mut out.words);
@@ -181,6 +187,9 @@ impl Policy {
                     self.phrase_found(out, phrase, m.range(), text, detail);
                 }
             }
+        }
+        for (score, sum) in out.scores.iter_mut().zip(&out.sums) {
+            score.score = *sum;
         }
         if let Some(set) = &self.pattern_set {
             let original = text.original();
@@ -242,23 +251,56 @@ impl Policy {
         detail: Detail,
     ) {
         let (word, bit) = (phrase as usize / 64, 1u64 << (phrase % 64));
-        if out.seen[word] & bit != 0 {
+        let Some(seen) = out.seen.get_mut(word) else {
+            return;
+        };
+        if *seen & bit != 0 {
             return;
         }
-        out.seen[word] |= bit;
-        let targets = &self.phrase_targets[phrase as usize];
-        let span = || text.to_original(at.start, at.end);
-        for t in &self.phrase_scores[targets.scores.start as usize..targets.scores.end as usize] {
-            let score = &mut out.scores[t.use_case as usize];
-            score.score += t.weight;
-            if detail == Detail::Evidence {
-                score.evidence.push(Evidence {
-                    rule: t.rule,
-                    span: span(),
-                    weight: t.weight,
-                });
+        *seen |= bit;
+        let Some(targets) = self.phrase_targets.get(phrase as usize) else {
+            return;
+        };
+        let scores = self
+            .phrase_scores
+            .get(targets.scores.start as usize..targets.scores.end as usize)
+            .unwrap_or_default();
+        if detail == Detail::Scores {
+            let row = self.score_rows.get(targets.row as usize);
+            let sums = out.sums.first_chunk_mut::<LANES>();
+            if let (Some(row), Some(sums)) = (row, sums) {
+                let mut lanes = *sums;
+                for (lane, points) in lanes.iter_mut().zip(row) {
+                    *lane += points;
+                }
+                *sums = lanes;
+            } else {
+                for t in scores {
+                    if let Some(sum) = out.sums.get_mut(t.use_case as usize) {
+                        *sum += t.weight;
+                    }
+                }
+            }
+        } else {
+            let span = text.to_original(at.start, at.end);
+            for t in scores {
+                if let (Some(sum), Some(score)) = (
+                    out.sums.get_mut(t.use_case as usize),
+                    out.scores.get_mut(t.use_case as usize),
+                ) {
+                    *sum += t.weight;
+                    score.evidence.push(Evidence {
+                        rule: t.rule,
+                        span,
+                        weight: t.weight,
+                    });
+                }
             }
         }
+        if targets.clauses.is_empty() {
+            return;
+        }
+        let span = || text.to_original(at.start, at.end);
         for &(rule, clause) in
             &self.phrase_clauses[targets.clauses.start as usize..targets.clauses.end as usize]
         {
@@ -364,7 +406,7 @@ pub(crate) fn at_word_boundaries(text: &str, start: usize, end: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{DecisionSpec, KeywordSpec, PatternSpec, PolicySpec, UseCaseSpec};
+    use crate::policy::{DecisionSpec, KeywordSpec, PatternSpec, PolicySpec, UseCaseSpec, NO_ROW};
 
     fn kw(phrase: &str, weight: f64) -> KeywordSpec {
         KeywordSpec {
@@ -411,6 +453,59 @@ mod tests {
 
     fn classify(p: &Policy, text: &str) -> Classification {
         p.classify(&NormalizedText::new(text))
+    }
+
+    #[test]
+    fn a_phrase_of_many_use_cases_adds_its_row_and_scores_as_one_by_one() {
+        let spec = |u: UseCase, keywords: Vec<KeywordSpec>| UseCaseSpec {
+            use_case: u,
+            threshold: 1.0,
+            description: None,
+            keywords,
+            patterns: vec![],
+        };
+        // "sale" feeds five use cases (a row); "box" feeds five scores too, but two of them
+        // Marketing's (no row: a row would add their sum at once, not each in turn); "ship" one.
+        let p = Policy::compile(PolicySpec {
+            name: "rows".into(),
+            use_cases: vec![
+                spec(
+                    UseCase::Marketing,
+                    vec![kw("sale", 2.5), kw("box", 0.1), kw("box", 0.2)],
+                ),
+                spec(
+                    UseCase::DeliveryNotification,
+                    vec![kw("sale", -0.7), kw("ship", 1.3), kw("box", 0.4)],
+                ),
+                spec(UseCase::CustomerCare, vec![kw("sale", 0.3), kw("box", 0.5)]),
+                spec(UseCase::AccountNotification, vec![kw("sale", -1.1)]),
+                spec(UseCase::FraudAlert, vec![kw("sale", 0.9), kw("box", 0.6)]),
+            ],
+            decision: DecisionSpec::default(),
+            rules: Vec::new(),
+            brand_names: Vec::new(),
+            placeholders: Vec::new(),
+        })
+        .unwrap();
+        let rows: Vec<u32> = p.phrase_targets.iter().map(|t| t.row).collect();
+        assert_eq!(rows.iter().filter(|&&r| r != NO_ROW).count(), 1);
+        assert_eq!(p.score_rows.len(), 1);
+        for text in ["Big SALE: ship the box", "box box ship", "sale"] {
+            let n = NormalizedText::new(text);
+            let explained = p.classify(&n);
+            let mut scored = Classification::default();
+            p.classify_into(&n, &mut scored, Detail::Scores);
+            let bits = |c: &Classification| -> Vec<u64> {
+                c.scores.iter().map(|s| s.score.to_bits()).collect()
+            };
+            assert_eq!(bits(&explained), bits(&scored), "{text}");
+            assert_eq!(explained.ranking, scored.ranking, "{text}");
+        }
+        let c = classify(&p, "Big SALE: ship the box");
+        let score = |u: UseCase| c.scores.iter().find(|s| s.use_case == u).map(|s| s.score);
+        assert_eq!(score(UseCase::Marketing), Some(2.8));
+        assert_eq!(score(UseCase::DeliveryNotification), Some(1.0));
+        assert_eq!(score(UseCase::AccountNotification), Some(-1.1));
     }
 
     #[test]
