@@ -180,6 +180,10 @@ impl Policy {
             self.phrase_found(out, phrase, at, text, detail);
         });
         out.words = words;
+        self.anchored
+            .find(folded, at_word_boundaries, |phrase, at| {
+                self.phrase_found(out, phrase, at, text, detail);
+            });
         if let Some(ac) = &self.keywords {
             for m in ac.find_overlapping_iter(folded) {
                 if at_word_boundaries(folded, m.start(), m.end()) {
@@ -506,6 +510,45 @@ mod tests {
         assert_eq!(score(UseCase::Marketing), Some(2.8));
         assert_eq!(score(UseCase::DeliveryNotification), Some(1.0));
         assert_eq!(score(UseCase::AccountNotification), Some(-1.1));
+    }
+
+    #[test]
+    fn phrases_past_the_anchored_limit_are_found_by_the_automaton() {
+        // Forty phrases share one anchor key ("-g"): some are anchored, the rest go to the
+        // automaton; each is found once, at word boundaries only.
+        // Letters only: digits among letters would read as leetspeak.
+        let name = |i: u8| {
+            format!(
+                "k{}{}-go",
+                char::from(b'a' + i / 8),
+                char::from(b'a' + i % 8)
+            )
+        };
+        let keywords = (0..40).map(|i| kw(&name(i), 1.0)).collect();
+        let p = Policy::compile(PolicySpec {
+            name: "many".into(),
+            use_cases: vec![UseCaseSpec {
+                use_case: UseCase::CustomerCare,
+                threshold: 100.0,
+                description: None,
+                keywords,
+                patterns: vec![],
+            }],
+            decision: DecisionSpec::default(),
+            rules: Vec::new(),
+            brand_names: Vec::new(),
+            placeholders: Vec::new(),
+        })
+        .unwrap();
+        assert!(p.keywords.is_some());
+        let text: Vec<String> = (0..40).map(|i| format!("{0} {0} x{0}", name(i))).collect();
+        let c = classify(&p, &text.join(" "));
+        assert!(
+            (c.scores[0].score - 40.0).abs() < 1e-9,
+            "{}",
+            c.scores[0].score
+        );
+        assert_eq!(c.scores[0].evidence.len(), 40);
     }
 
     #[test]

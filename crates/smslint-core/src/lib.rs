@@ -77,6 +77,7 @@
 #![forbid(unsafe_code)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+mod anchored;
 pub mod classify;
 pub mod consent;
 pub mod decision;

@@ -13,6 +13,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
 use serde::Serialize;
 
+use crate::anchored::AnchoredPhrases;
 use crate::classify::PatternScratch;
 use crate::error::CompileError;
 use crate::normalize::fold;
@@ -312,7 +313,9 @@ pub struct Policy {
     pub(crate) content_rules: Vec<ContentRule>,
     /// The policy's brand names, folded, for `require_brand`.
     pub(crate) brands: Option<BrandMatcher>,
-    /// One automaton over every distinct folded phrase that is not words only.
+    /// The phrases that are not words only, found from their anchor bytes.
+    pub(crate) anchored: AnchoredPhrases,
+    /// One automaton over the phrases that are neither words only nor anchored.
     pub(crate) keywords: Option<AhoCorasick>,
     /// For each automaton pattern, its phrase (index into `phrase_targets`).
     pub(crate) keyword_phrases: Vec<u32>,
@@ -575,6 +578,10 @@ impl Policy {
             .map(|(i, p)| (i as u32, *p))
             .partition(|(_, p)| is_word_phrase(p));
         let words = WordTable::new(word_phrases.iter().map(|&(i, p)| (p, i)));
+        let (anchored, other_phrases) =
+            AnchoredPhrases::new(other_phrases.iter().map(|&(i, p)| (p, i)));
+        let other_phrases: Vec<(u32, &str)> =
+            other_phrases.into_iter().map(|(p, i)| (i, p)).collect();
         let keyword_phrases: Vec<u32> = other_phrases.iter().map(|&(i, _)| i).collect();
         let keywords = if other_phrases.is_empty() {
             None
@@ -645,6 +652,7 @@ impl Policy {
             brands: BrandMatcher::new(&spec.brand_names),
             keywords,
             keyword_phrases,
+            anchored,
             words,
             phrase_count,
             phrase_targets,
