@@ -73,6 +73,11 @@ impl WordTable {
     pub(crate) fn new<'a>(phrases: impl IntoIterator<Item = (&'a str, u32)>) -> WordTable {
         let mut t = WordTable::default();
         let phrases: Vec<(&str, u32)> = phrases.into_iter().collect();
+        // Sized once, so that building does not rehash as the maps grow: at most one new word
+        // per phrase on average (a learned layer's pairs reuse its words), one edge per pair.
+        let pairs = phrases.iter().filter(|(p, _)| p.contains(' ')).count();
+        t.vocabulary.short = IntMap::with_capacity(phrases.len());
+        t.edges = IntMap::with_capacity(pairs);
         // Number the words first, so that a word's number is its one-word node.
         for (phrase, _) in &phrases {
             for word in phrase.split(' ') {
@@ -205,6 +210,14 @@ struct IntMap {
 const VACANT: u64 = u64::MAX;
 
 impl IntMap {
+    /// A map that holds `n` keys without growing.
+    fn with_capacity(n: usize) -> IntMap {
+        IntMap {
+            slots: vec![(VACANT, 0); (n * 2).next_power_of_two().max(16)],
+            ..IntMap::default()
+        }
+    }
+
     fn get(&self, key: u64) -> Option<u32> {
         if key == VACANT {
             return self.vacant_key;
