@@ -175,6 +175,9 @@ struct Vocabulary {
 }
 
 impl Vocabulary {
+    // Inlined into the per-word loop: left to itself the compiler has called it, at about 27
+    // instructions a word.
+    #[inline(always)]
     fn get(&self, word: &str) -> Option<u32> {
         match pack(word) {
             Some(key) => self.short.get(key),
