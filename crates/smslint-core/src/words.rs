@@ -176,7 +176,9 @@ struct Vocabulary {
 
 impl Vocabulary {
     // Inlined into the per-word loop: left to itself the compiler has called it, at about 27
-    // instructions a word.
+    // instructions a word (`#[inline]` alone did not change that: callgrind, 40,615 per message
+    // against 39,804).
+    #[allow(clippy::inline_always)]
     #[inline(always)]
     fn get(&self, word: &str) -> Option<u32> {
         match pack(word) {
