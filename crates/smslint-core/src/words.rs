@@ -78,21 +78,25 @@ impl WordTable {
         let pairs = phrases.iter().filter(|(p, _)| p.contains(' ')).count();
         t.vocabulary.short = IntMap::with_capacity(phrases.len());
         t.edges = IntMap::with_capacity(pairs);
-        // Number the words first, so that a word's number is its one-word node.
+        // Number the words first, so that a word's number is its one-word node; keep each
+        // phrase's word numbers for the runs.
+        let mut numbers: Vec<u32> = Vec::with_capacity(phrases.len() + pairs);
+        let mut spans: Vec<(usize, usize)> = Vec::with_capacity(phrases.len());
         for (phrase, _) in &phrases {
+            let start = numbers.len();
             for word in phrase.split(' ') {
-                if t.vocabulary.get(word).is_none() {
-                    t.vocabulary.insert(word, t.nodes.len() as u32);
+                let fresh = t.nodes.len() as u32;
+                let id = t.vocabulary.number(word, fresh);
+                if id == fresh {
                     t.nodes.push(Node::default());
                 }
+                numbers.push(id);
             }
+            spans.push((start, numbers.len()));
         }
-        for (phrase, index) in phrases {
+        for ((_, index), (start, end)) in phrases.into_iter().zip(spans) {
             let mut node = None;
-            for word in phrase.split(' ') {
-                let Some(id) = t.vocabulary.get(word) else {
-                    continue;
-                };
+            for &id in &numbers[start..end] {
                 node = Some(match node {
                     None => id,
                     Some(parent) => {
@@ -187,15 +191,16 @@ impl Vocabulary {
         }
     }
 
-    fn insert(&mut self, word: &str, id: u32) {
-        match pack(word) {
-            Some(key) => {
-                self.short.get_or_insert(key, id);
-            }
-            None => {
-                self.long.insert(word.into(), id);
-            }
+    /// The number of `word`, which becomes `fresh` when it has none yet.
+    fn number(&mut self, word: &str, fresh: u32) -> u32 {
+        if let Some(key) = pack(word) {
+            return self.short.get_or_insert(key, fresh);
         }
+        if let Some(&id) = self.long.get(word) {
+            return id;
+        }
+        self.long.insert(word.into(), fresh);
+        fresh
     }
 }
 
