@@ -518,7 +518,26 @@ impl Policy {
             });
             numbered.push((number, *target));
         }
-        numbered.sort_unstable();
+        // Grouped by phrase number with a counting sort (the numbers are dense), then each
+        // group's few targets in order: the order sorting the pairs gives, at a fraction of the
+        // cost (sorting the 26,300 pairs of the default policy was 7.6 million instructions).
+        let mut starts = vec![0usize; distinct.len() + 1];
+        for &(number, _) in &numbered {
+            starts[number as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut grouped = numbered.clone();
+        let mut next = starts.clone();
+        for &(number, target) in &numbered {
+            grouped[next[number as usize]] = (number, target);
+            next[number as usize] += 1;
+        }
+        for group in starts.windows(2) {
+            grouped[group[0]..group[1]].sort_unstable();
+        }
+        let numbered = grouped;
         let mut phrase_targets: Vec<PhraseTargets> = Vec::with_capacity(distinct.len());
         let mut phrase_scores = Vec::new();
         let mut phrase_clauses = Vec::new();
