@@ -11,6 +11,8 @@
 
 use std::ops::Range;
 
+use crate::classify::at_word_boundaries;
+
 /// Phrases on one key (an anchor byte and the byte after it, or an anchor byte that ends its
 /// phrases) at most: past this, a phrase goes to the automaton, so that a text full of one
 /// key never costs more than this many comparisons per byte.
@@ -53,17 +55,6 @@ pub(crate) struct AnchoredPhrases {
     /// For each byte value, its entries.
     by_byte: Vec<Bucket>,
     entries: Vec<Entry>,
-}
-
-impl Default for AnchoredPhrases {
-    fn default() -> Self {
-        AnchoredPhrases {
-            anchors: [false; 256],
-            keys: vec![0; (256 * 256) / 64],
-            by_byte: Vec::new(),
-            entries: Vec::new(),
-        }
-    }
 }
 
 impl AnchoredPhrases {
@@ -120,8 +111,10 @@ impl AnchoredPhrases {
             }
         }
         let mut table = AnchoredPhrases {
+            anchors: [false; 256],
             keys,
-            ..AnchoredPhrases::default()
+            by_byte: Vec::with_capacity(256),
+            entries: Vec::new(),
         };
         for (b, (end_here, per_next)) in ending.into_iter().zip(keyed).enumerate() {
             let start = table.entries.len() as u32;
@@ -136,14 +129,9 @@ impl AnchoredPhrases {
     }
 
     /// Call `found(phrase, start..end)` for every occurrence of an anchored phrase in `folded`,
-    /// in order of anchor position, where `at_boundaries` accepts it. The occurrences of one
+    /// in order of anchor position, at word boundaries. The occurrences of one
     /// phrase come in order of start.
-    pub(crate) fn find(
-        &self,
-        folded: &str,
-        at_boundaries: impl Fn(&str, usize, usize) -> bool,
-        mut found: impl FnMut(u32, Range<usize>),
-    ) {
+    pub(crate) fn find(&self, folded: &str, mut found: impl FnMut(u32, Range<usize>)) {
         let text = folded.as_bytes();
         let mut check = |e: &Entry, at: usize| {
             let Some(start) = at.checked_sub(e.offset) else {
@@ -155,7 +143,7 @@ impl AnchoredPhrases {
             // boundaries of the text.
             if text.get(start) == e.text.first()
                 && text.get(start..end) == Some(&e.text[..])
-                && at_boundaries(folded, start, end)
+                && at_word_boundaries(folded, start, end)
             {
                 found(e.phrase, start..end);
             }
@@ -204,11 +192,10 @@ impl AnchoredPhrases {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::at_word_boundaries;
 
     fn found(table: &AnchoredPhrases, text: &str) -> Vec<(u32, Range<usize>)> {
         let mut out = Vec::new();
-        table.find(text, at_word_boundaries, |p, r| out.push((p, r)));
+        table.find(text, |p, r| out.push((p, r)));
         out
     }
 
@@ -253,7 +240,6 @@ mod properties {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::classify::at_word_boundaries;
 
     proptest! {
         // Against the automaton the anchors stand in for: the same occurrences, and for each
@@ -270,7 +256,7 @@ mod properties {
             let (table, rest) =
                 AnchoredPhrases::new(phrases.iter().enumerate().map(|(i, p)| (p.as_str(), i as u32)));
             let mut got = Vec::new();
-            table.find(&text, at_word_boundaries, |p, r| got.push((p, r)));
+            table.find(&text, |p, r| got.push((p, r)));
             let ac = AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
                 .build(&phrases)

@@ -180,10 +180,9 @@ impl Policy {
             self.phrase_found(out, phrase, at, text, detail);
         });
         out.words = words;
-        self.anchored
-            .find(folded, at_word_boundaries, |phrase, at| {
-                self.phrase_found(out, phrase, at, text, detail);
-            });
+        self.anchored.find(folded, |phrase, at| {
+            self.phrase_found(out, phrase, at, text, detail);
+        });
         if let Some(ac) = &self.keywords {
             for m in ac.find_overlapping_iter(folded) {
                 if at_word_boundaries(folded, m.start(), m.end()) {
