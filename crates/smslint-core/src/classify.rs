@@ -2,11 +2,10 @@
 
 use std::ops::Range;
 
-use regex_automata::{PatternID, PatternSet};
 use serde::Serialize;
 
 use crate::normalize::NormalizedText;
-use crate::patterns::MatcherCache;
+use crate::patterns::{Found, MatcherCache};
 use crate::policy::{Clause, Policy, Target, LANES};
 use crate::span::Span;
 use crate::use_case::UseCase;
@@ -64,7 +63,7 @@ pub(crate) struct PatternScratch {
     /// The [`Policy`] the cache belongs to.
     policy: u64,
     cache: MatcherCache,
-    matched: PatternSet,
+    matched: Found,
 }
 
 impl PartialEq for PatternScratch {
@@ -202,7 +201,7 @@ impl Policy {
                     Box::new(PatternScratch {
                         policy: self.id,
                         cache: set.create_cache(),
-                        matched: PatternSet::new(set.pattern_len()),
+                        matched: Found::new(set.pattern_len()),
                     })
                 }),
             };
@@ -213,14 +212,13 @@ impl Policy {
                 // pattern on its own, compiled with the same settings, answers instead.
                 scratch.matched.clear();
                 for i in 0..set.pattern_len() {
-                    if let (Some(re), Ok(id)) = (self.pattern(i), PatternID::new(i)) {
-                        if re.is_match(bytes) {
-                            let _ = scratch.matched.insert(id);
-                        }
+                    if self.pattern(i).is_some_and(|re| re.is_match(bytes)) {
+                        scratch.matched.insert(i);
                     }
                 }
             }
-            for i in scratch.matched.iter().map(|p| p.as_usize()) {
+            for &i in scratch.matched.sorted() {
+                let i = i as usize;
                 let target = self.pattern_targets[i];
                 let span = || self.pattern_span(i, original).unwrap_or_default();
                 self.record(out, target, detail, Some(&span), Some(i as u32));

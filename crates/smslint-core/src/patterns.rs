@@ -33,8 +33,57 @@ pub(crate) enum PatternMatcher {
 pub(crate) enum MatcherCache {
     /// For [`PatternMatcher::Lazy`].
     Lazy(LazyCache),
-    /// For [`PatternMatcher::Meta`].
-    Meta(Box<meta::Cache>),
+    /// For [`PatternMatcher::Meta`], with the set its search fills.
+    Meta(Box<(meta::Cache, PatternSet)>),
+}
+
+/// The patterns found in one text, each once. Clearing and reading take time in what was
+/// found, not in the size of the set: a `PatternSet` is read by visiting every pattern, which
+/// cost about 1,000 instructions a message for a policy's hundred-odd patterns.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Found {
+    /// One bit a pattern.
+    seen: Vec<u64>,
+    /// The patterns found, in the order found.
+    list: Vec<u32>,
+}
+
+impl Found {
+    /// An empty set for patterns `0..len`.
+    pub(crate) fn new(len: usize) -> Found {
+        Found {
+            seen: vec![0; len.div_ceil(64)],
+            list: Vec::new(),
+        }
+    }
+
+    /// Add pattern `id` (ignored when out of range or already there).
+    pub(crate) fn insert(&mut self, id: usize) {
+        let Some(word) = self.seen.get_mut(id / 64) else {
+            return;
+        };
+        let bit = 1u64 << (id % 64);
+        if *word & bit == 0 {
+            *word |= bit;
+            self.list.push(id as u32);
+        }
+    }
+
+    /// Remove every pattern.
+    pub(crate) fn clear(&mut self) {
+        for &id in &self.list {
+            if let Some(word) = self.seen.get_mut(id as usize / 64) {
+                *word = 0;
+            }
+        }
+        self.list.clear();
+    }
+
+    /// The patterns found, in ascending order (the order in which their points are added).
+    pub(crate) fn sorted(&mut self) -> &[u32] {
+        self.list.sort_unstable();
+        &self.list
+    }
 }
 
 impl PatternMatcher {
@@ -101,7 +150,10 @@ impl PatternMatcher {
     pub(crate) fn create_cache(&self) -> MatcherCache {
         match self {
             PatternMatcher::Lazy(dfa) => MatcherCache::Lazy(dfa.create_cache()),
-            PatternMatcher::Meta(re) => MatcherCache::Meta(Box::new(re.create_cache())),
+            PatternMatcher::Meta(re) => MatcherCache::Meta(Box::new((
+                re.create_cache(),
+                PatternSet::new(re.pattern_len()),
+            ))),
         }
     }
 
@@ -111,14 +163,19 @@ impl PatternMatcher {
         &self,
         cache: &mut MatcherCache,
         haystack: &[u8],
-        found: &mut PatternSet,
+        found: &mut Found,
     ) -> bool {
         match (self, cache) {
             (PatternMatcher::Lazy(dfa), MatcherCache::Lazy(cache)) => {
                 walk(dfa, cache, haystack, found).is_some()
             }
             (PatternMatcher::Meta(re), MatcherCache::Meta(cache)) => {
-                re.which_overlapping_matches_with(cache, &Input::new(haystack), found);
+                let (cache, set) = &mut **cache;
+                set.clear();
+                re.which_overlapping_matches_with(cache, &Input::new(haystack), set);
+                for id in set.iter() {
+                    found.insert(id.as_usize());
+                }
                 true
             }
             // A cache of the other kind belongs to another set.
@@ -130,7 +187,7 @@ impl PatternMatcher {
 /// Walk the lazy DFA over `haystack`, collecting the patterns of each match state; `None` when
 /// the DFA stopped: at a non-ASCII byte when a pattern has a Unicode word boundary (a full
 /// cache is cleared, never given up on).
-fn walk(dfa: &DFA, cache: &mut LazyCache, haystack: &[u8], found: &mut PatternSet) -> Option<()> {
+fn walk(dfa: &DFA, cache: &mut LazyCache, haystack: &[u8], found: &mut Found) -> Option<()> {
     let mut sid = dfa.start_state_forward(cache, &Input::new(haystack)).ok()?;
     for &b in haystack {
         sid = dfa.next_state(cache, sid, b).ok()?;
@@ -153,9 +210,9 @@ fn walk(dfa: &DFA, cache: &mut LazyCache, haystack: &[u8], found: &mut PatternSe
 }
 
 /// Add the patterns of match state `sid`.
-fn collect(dfa: &DFA, cache: &LazyCache, sid: LazyStateID, found: &mut PatternSet) {
+fn collect(dfa: &DFA, cache: &LazyCache, sid: LazyStateID, found: &mut Found) {
     for i in 0..dfa.match_len(cache, sid) {
-        let _ = found.insert(dfa.match_pattern(cache, sid, i));
+        found.insert(dfa.match_pattern(cache, sid, i).as_usize());
     }
 }
 
@@ -207,14 +264,16 @@ mod properties {
             let mut cache = lazy.create_cache();
             let mut meta_cache = meta.create_cache();
             for text in &texts {
-                let mut got = PatternSet::new(lazy.pattern_len());
+                let mut got = Found::new(lazy.pattern_len());
                 prop_assert!(lazy.which_match(&mut cache, text.as_bytes(), &mut got));
+                let got = got.sorted().to_vec();
                 let mut want = PatternSet::new(meta.pattern_len());
                 meta.which_overlapping_matches_with(
                     &mut meta_cache,
                     &Input::new(text.as_bytes()),
                     &mut want,
                 );
+                let want: Vec<u32> = want.iter().map(|p| p.as_usize() as u32).collect();
                 prop_assert_eq!(got, want, "{:?}", text);
             }
         }
@@ -226,10 +285,10 @@ mod properties {
         let set =
             PatternMatcher::new(&sources, 32 << 20, 16 << 20).unwrap_or_else(|e| panic!("{e:?}"));
         let mut cache = set.create_cache();
-        let mut found = PatternSet::new(set.pattern_len());
+        let mut found = Found::new(set.pattern_len());
         assert!(set.which_match(&mut cache, b"free coffee", &mut found));
-        assert!(found.contains(regex_automata::PatternID::must(1)));
-        let mut found = PatternSet::new(set.pattern_len());
+        assert_eq!(found.sorted(), [1]);
+        let mut found = Found::new(set.pattern_len());
         assert!(!set.which_match(&mut cache, "free café".as_bytes(), &mut found));
     }
 
@@ -239,8 +298,11 @@ mod properties {
         let lazy =
             PatternMatcher::new(&sources, 32 << 20, 16 << 20).unwrap_or_else(|e| panic!("{e:?}"));
         let meta = meta::Regex::new_many(&sources).unwrap_or_else(|e| panic!("{e}"));
-        let mut other = MatcherCache::Meta(Box::new(meta.create_cache()));
-        let mut found = PatternSet::new(lazy.pattern_len());
+        let mut other = MatcherCache::Meta(Box::new((
+            meta.create_cache(),
+            PatternSet::new(meta.pattern_len()),
+        )));
+        let mut found = Found::new(lazy.pattern_len());
         assert!(!lazy.which_match(&mut other, b"free", &mut found));
     }
 }
