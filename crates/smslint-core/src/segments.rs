@@ -61,6 +61,16 @@ static ASCII_SEPTETS: [u8; 128] = {
     t
 };
 
+/// Whether an ASCII byte is in the extension table (two septets), as [`ASCII_SEPTETS`] says.
+fn is_extension_byte(b: u8) -> bool {
+    matches!(b, 0x0C | b'^' | b'[' | b'\\' | b']' | b'{'..=b'~')
+}
+
+/// Whether an ASCII byte is in the default alphabet (one septet), as [`ASCII_SEPTETS`] says.
+fn is_basic_byte(b: u8) -> bool {
+    matches!(b, b'\n' | b'\r' | b' '..=b'_' | b'a'..=b'z')
+}
+
 /// Septets a character takes in GSM-7: 1 (default alphabet), 2 (extension table), or `None`.
 pub fn gsm7_septets(c: char) -> Option<u32> {
     if c.is_ascii() {
@@ -102,34 +112,45 @@ static BASIC_NON_ASCII: [char; 39] = {
 
 /// Encoding, length and segment count of `text`.
 pub fn analyze(text: &str) -> SegmentInfo {
-    if text.is_ascii() {
-        // Bytes are characters and UTF-16 units: table sums, which vectorise.
-        let bytes = text.as_bytes();
-        // One table walk: septets, and whether any byte is outside the alphabet.
-        let (mut units, mut outside) = (0u32, false);
-        for &b in bytes {
-            let t = ASCII_SEPTETS[usize::from(b)];
-            units += u32::from(t);
-            outside |= t == 0;
+    // The common case first: ASCII in the default alphabet, where bytes are characters and
+    // UTF-16 units. Byte comparisons rather than table loads, in 16-byte steps, so that the
+    // compiler runs them as vector operations: escaped bytes counted, and any byte outside the
+    // alphabet (non-ASCII bytes included) flagged, which sends the text to the general path.
+    let bytes = text.as_bytes();
+    let (mut escaped, mut outside) = (0u32, 0u8);
+    let mut chunks = bytes.chunks_exact(16);
+    for chunk in &mut chunks {
+        // Byte-wide lanes of one step.
+        let (mut ext, mut out) = (0u8, 0u8);
+        for &b in chunk {
+            let e = is_extension_byte(b);
+            ext += u8::from(e);
+            out |= u8::from(!(e | is_basic_byte(b)));
         }
-        let gsm = !outside;
+        escaped += u32::from(ext);
+        outside |= out;
+    }
+    for &b in chunks.remainder() {
+        let e = is_extension_byte(b);
+        escaped += u32::from(e);
+        outside |= u8::from(!(e | is_basic_byte(b)));
+    }
+    if outside == 0 {
         let utf16_units = text.len() as u32;
-        if gsm {
-            // Every byte counts one septet, and the escaped ones one more.
-            let escaped = units - utf16_units;
-            let segments = if escaped == 0 {
-                // Without escapes no character straddles a part boundary: plain arithmetic.
-                even_segments(units, 160, 153)
-            } else {
-                count_segments(text.chars().filter_map(gsm7_septets), units, 160, 153)
-            };
-            return SegmentInfo {
-                encoding: Encoding::Gsm7,
-                units,
-                segments,
-                utf16_units,
-            };
-        }
+        // Every byte counts one septet, and the escaped ones one more.
+        let units = utf16_units + escaped;
+        let segments = if escaped == 0 {
+            // Without escapes no character straddles a part boundary: plain arithmetic.
+            even_segments(units, 160, 153)
+        } else {
+            count_segments(text.chars().filter_map(gsm7_septets), units, 160, 153)
+        };
+        return SegmentInfo {
+            encoding: Encoding::Gsm7,
+            units,
+            segments,
+            utf16_units,
+        };
     }
     analyze_chars(text)
 }
@@ -339,6 +360,15 @@ mod tests {
         #[test]
         fn utf16_len_counts_what_encode_utf16_gives(text in "\\PC{0,80}") {
             proptest::prop_assert_eq!(utf16_len(&text), text.encode_utf16().count());
+        }
+    }
+
+    #[test]
+    fn the_byte_tests_say_what_the_table_says() {
+        for b in 0..128u8 {
+            let t = ASCII_SEPTETS[usize::from(b)];
+            assert_eq!(is_extension_byte(b), t == 2, "{b:#x}");
+            assert_eq!(is_basic_byte(b) || is_extension_byte(b), t != 0, "{b:#x}");
         }
     }
 
