@@ -295,6 +295,14 @@ static ASCII_FOLD: [u8; 256] = {
     t
 };
 
+/// [`ASCII_FOLD`] of an ASCII byte by comparisons rather than a table load, so that the
+/// compiler folds 16 bytes a step.
+fn fold_ascii_byte(b: u8) -> u8 {
+    let upper = u8::from(b.wrapping_sub(b'A') < 26) << 5;
+    let space = 0u8.wrapping_sub(u8::from(matches!(b, b'\t' | b'\n' | 0x0C | b'\r')));
+    (b | upper) & !space | (b' ' & space)
+}
+
 /// Byte classes for the fast path's checks.
 const WS: u8 = 1;
 const ALPHA: u8 = 2;
@@ -343,18 +351,84 @@ fn fold_ascii(bytes: &[u8], out: &mut Vec<u8>) -> Option<bool> {
         return None;
     }
     out.clear();
-    out.extend(bytes.iter().map(|&b| ASCII_FOLD[usize::from(b)]));
-    // One branch-free pass over pairs of classes; the rare cases are checked exactly after.
-    let (mut runs, mut leet) = (0u8, 0u8);
-    for w in bytes.windows(2) {
-        let (a, b) = (CLASS[usize::from(w[0])], CLASS[usize::from(w[1])]);
-        runs |= a & b & WS;
-        leet |= ((a & ALPHA) << 1) & b & LEET | ((b & ALPHA) << 1) & a & LEET;
-    }
-    if runs != 0 || (may_space_out(bytes) && has_spaced_run(bytes)) {
+    out.extend(bytes.iter().map(|&b| fold_ascii_byte(b)));
+    // The rare cases are checked exactly after the cheap pass says they may be there. Both
+    // look at the folded bytes, as the general path does: a tab or a newline is a space there,
+    // so `a\tb c` is spaced out on either path.
+    let flags = ascii_flags(out);
+    if flags.runs || (flags.spaced && has_spaced_run(out)) {
         return None;
     }
-    Some(leet != 0)
+    Some(flags.leet)
+}
+
+/// What one pass over ASCII text finds: where the byte path must give up or do more.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct AsciiFlags {
+    /// Two whitespace bytes in a row.
+    runs: bool,
+    /// A leet digit or symbol next to a letter.
+    leet: bool,
+    /// What [`may_space_out`] says.
+    spaced: bool,
+}
+
+/// [`AsciiFlags`] of `bytes`, 16 positions a step: the byte classes of a window are loaded
+/// once, and the tests of each position are bitwise operations on them, which the compiler
+/// runs as vector operations (two table loads a position and a second pass for
+/// [`may_space_out`] cost about 1,700 instructions a message).
+fn ascii_flags(bytes: &[u8]) -> AsciiFlags {
+    // Position `i` reads bytes `i..i + 5`: the pair tests two of them, the spaced-out test (as
+    // in `may_space_out`) all five; `e` is the class of the fifth, 0 past the end.
+    fn at(a: u8, b: u8, d: u8, e: u8, same: bool) -> (u8, u8, u8) {
+        let same = 0u8.wrapping_sub(u8::from(same));
+        (
+            a & b & WS,
+            ((a & ALPHA) << 1) & b & LEET | ((b & ALPHA) << 1) & a & LEET,
+            // SEP << 1 is ALNUM: a separator between two lone alphanumerics.
+            same & ((a & SEP) << 1) & b & d & !e & ALNUM,
+        )
+    }
+    let (mut runs, mut leets, mut spaced) = (0u8, 0u8, 0u8);
+    let n = bytes.len();
+    let mut i = 0;
+    while let Some(w) = bytes.get(i..).and_then(|r| r.first_chunk::<20>()) {
+        let mut class = [0u8; 20];
+        for (c, &b) in class.iter_mut().zip(w) {
+            *c = CLASS[usize::from(b)];
+        }
+        for j in 0..16 {
+            let found = at(
+                class[j],
+                class[j + 1],
+                class[j + 3],
+                class[j + 4],
+                w[j + 2] == w[j],
+            );
+            runs |= found.0;
+            leets |= found.1;
+            spaced |= found.2;
+        }
+        i += 16;
+    }
+    // The last positions, with the text's end where the window runs past it.
+    let class = |k: usize| bytes.get(k).map_or(0, |&b| CLASS[usize::from(b)]);
+    while i + 1 < n {
+        let same = bytes.get(i + 2) == bytes.get(i);
+        let found = at(class(i), class(i + 1), class(i + 3), class(i + 4), same);
+        runs |= found.0;
+        leets |= found.1;
+        // The spaced-out test needs four bytes.
+        if i + 3 < n {
+            spaced |= found.2;
+        }
+        i += 1;
+    }
+    AsciiFlags {
+        runs: runs != 0,
+        leet: leets != 0,
+        spaced: spaced != 0,
+    }
 }
 
 /// Whether two lone characters follow each other with one separator (` a b `, `.r.e.`), the
@@ -725,6 +799,8 @@ mod tests {
             "f.r.e.e C A S H at 9:30, 1-5, $10 off, 24/7",
             "tabs\tand\nnewlines\r\nand  runs",
             "I am a b c",
+            // Spaced out with a tab between the letters, a space on the general path.
+            "F\tR\tE\tE",
         ] {
             let fast = NormalizedText::new(text);
             let slow = NormalizedText::slow(text, Vec::new(), Vec::new());
@@ -755,6 +831,13 @@ mod fold_properties {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn the_byte_fold_is_the_table() {
+        for b in 0..128u8 {
+            assert_eq!(fold_ascii_byte(b), ASCII_FOLD[usize::from(b)], "{b:#x}");
+        }
+    }
 
     #[test]
     fn folds_to_empty_only_what_folds_away() {
@@ -794,6 +877,28 @@ mod fold_properties {
             prop_assert_eq!(n.folded(), general.folded());
             for (i, _) in n.folded().char_indices() {
                 prop_assert_eq!(n.to_original(i, i + 1), general.to_original(i, i + 1));
+            }
+        }
+
+        #[test]
+        fn ascii_flags_say_what_their_rules_say(text in "[a-cA5@$.\\- \t\n]{0,70}") {
+            let b = text.as_bytes();
+            let pair = |f: &dyn Fn(u8, u8) -> bool| b.windows(2).any(|w| f(w[0], w[1]));
+            let want = AsciiFlags {
+                runs: pair(&|x, y| x.is_ascii_whitespace() && y.is_ascii_whitespace()),
+                leet: has_leet(b),
+                spaced: may_space_out(b),
+            };
+            prop_assert_eq!(ascii_flags(b), want);
+        }
+
+        #[test]
+        fn the_byte_path_agrees_with_the_general_one(text in "[a-cA5@$.\\- \t\n]{0,70}") {
+            let fast = NormalizedText::new(&text);
+            let slow = NormalizedText::slow(&text, Vec::new(), Vec::new());
+            prop_assert_eq!(fast.folded(), slow.folded());
+            for (i, _) in fast.folded().char_indices() {
+                prop_assert_eq!(fast.to_original(i, i + 1), slow.to_original(i, i + 1));
             }
         }
 
