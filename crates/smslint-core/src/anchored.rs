@@ -4,8 +4,10 @@
 //! Every occurrence of a phrase holds its anchor, and the byte after, at the same offset, so
 //! looking at each place the text holds an anchor byte, and comparing the phrases anchored
 //! there on the same next byte, finds every occurrence. An automaton over these phrases walks a
-//! state per byte of every message; here most bytes cost one table load, and an anchor byte a
-//! bit test, then a short search among the phrases it anchors. With the default policy's 160
+//! state per byte of every message; here lowercase letters, digits and spaces, which no
+//! phrase is anchored on, are passed over 8 bytes at a time by integer tests, other bytes cost
+//! a table load, and an anchor byte a bit test, then a short search among the phrases it
+//! anchors. With the default policy's 160
 //! such phrases, `check --batch` ran 1,450 fewer instructions a message (callgrind, 20,000
 //! messages) and its start-up 7 million fewer (no automaton to build).
 
@@ -148,19 +150,11 @@ impl AnchoredPhrases {
                 found(e.phrase, start..end);
             }
         };
-        let mut at = 0;
-        while let Some(skip) = text
-            .get(at..)
-            .and_then(|rest| rest.iter().position(|&b| self.anchors[usize::from(b)]))
-        {
-            at += skip;
+        let mut visit = |at: usize| {
             let b = text[at];
-            let here = at;
-            at += 1;
             let Some(bucket) = self.by_byte.get(usize::from(b)) else {
-                continue;
+                return;
             };
-            let at = here;
             let ending = self
                 .entries
                 .get(bucket.start as usize..bucket.ends as usize);
@@ -168,7 +162,7 @@ impl AnchoredPhrases {
                 check(e, at);
             }
             let Some(&next) = text.get(at + 1) else {
-                continue;
+                return;
             };
             let key = usize::from(b) << 8 | usize::from(next);
             let keyed = self
@@ -179,14 +173,54 @@ impl AnchoredPhrases {
                 .then(|| self.entries.get(bucket.ends as usize..bucket.end as usize))
                 .flatten()
             else {
-                continue;
+                return;
             };
             let first = keyed.partition_point(|e| e.next < next);
             for e in keyed[first..].iter().take_while(|e| e.next == next) {
                 check(e, at);
             }
+        };
+        // Anchors are never lowercase letters, digits or spaces, most of any text: 8 bytes
+        // are tested for those a step, in one integer, and only the other bytes looked up.
+        let mut base = 0;
+        while let Some(&chunk) = text.get(base..).and_then(|r| r.first_chunk::<8>()) {
+            let mut others = other_bytes(u64::from_le_bytes(chunk));
+            while others != 0 {
+                let at = base + others.trailing_zeros() as usize / 8;
+                others &= others - 1;
+                if self.anchors[usize::from(text[at])] {
+                    visit(at);
+                }
+            }
+            base += 8;
+        }
+        for (at, &b) in text.iter().enumerate().skip(base) {
+            if self.anchors[usize::from(b)] {
+                visit(at);
+            }
         }
     }
+}
+
+/// The high bit of each byte.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+/// One in each byte.
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit of each byte of `word` (8 bytes of text, little-endian) that is not a lowercase
+/// ASCII letter, digit or space. Exact for every byte: bytes from 0x80 up are other, and the
+/// tests on the rest add to 7-bit values, so no carry crosses into the next byte.
+fn other_bytes(word: u64) -> u64 {
+    let ascii = !word & HIGH;
+    let v = word & !HIGH;
+    // `v + (128 - lo)` has the high bit set when `v >= lo`.
+    let at_least = |lo: u8| v + ONES * u64::from(128 - lo);
+    let lower = at_least(b'a') & !at_least(b'z' + 1);
+    let digit = at_least(b'0') & !at_least(b'9' + 1);
+    // A zero byte of `v ^ spaces`, found without borrows.
+    let x = v ^ (ONES * u64::from(b' '));
+    let space = !(((x & !HIGH) + !HIGH) | x);
+    !((lower | digit | space) & ascii) & HIGH
 }
 
 #[cfg(test)]
@@ -197,6 +231,28 @@ mod tests {
         let mut out = Vec::new();
         table.find(text, |p, r| out.push((p, r)));
         out
+    }
+
+    #[test]
+    fn other_bytes_are_the_bytes_that_are_not_lowercase_digits_or_spaces() {
+        let plain = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b' ';
+        // Every byte value at every place, beside neighbours that could carry into it.
+        for b in 0..=255u8 {
+            for place in 0..8 {
+                for fill in [
+                    b'a', b'z', b'0', b'9', b' ', 0x00, 0x7F, 0x80, 0xFF, b'`', b'{',
+                ] {
+                    let mut bytes = [fill; 8];
+                    bytes[place] = b;
+                    let want = bytes
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, &c)| !plain(c))
+                        .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i));
+                    assert_eq!(other_bytes(u64::from_le_bytes(bytes)), want, "{bytes:?}");
+                }
+            }
+        }
     }
 
     #[test]
