@@ -14,6 +14,7 @@
 use std::ops::Range;
 
 use crate::classify::at_word_boundaries;
+use crate::swar;
 
 /// Phrases on one key (an anchor byte and the byte after it, or an anchor byte that ends its
 /// phrases) at most: past this, a phrase goes to the automaton, so that a text full of one
@@ -183,8 +184,8 @@ impl AnchoredPhrases {
         // Anchors are never lowercase letters, digits or spaces, most of any text: 8 bytes
         // are tested for those a step, in one integer, and only the other bytes looked up.
         let mut base = 0;
-        while let Some(&chunk) = text.get(base..).and_then(|r| r.first_chunk::<8>()) {
-            let mut others = other_bytes(u64::from_le_bytes(chunk));
+        while let Some(word) = text.get(base..).and_then(swar::load) {
+            let mut others = other_bytes(word);
             while others != 0 {
                 let at = base + others.trailing_zeros() as usize / 8;
                 others &= others - 1;
@@ -202,25 +203,13 @@ impl AnchoredPhrases {
     }
 }
 
-/// The high bit of each byte.
-const HIGH: u64 = 0x8080_8080_8080_8080;
-/// One in each byte.
-const ONES: u64 = 0x0101_0101_0101_0101;
-
-/// The high bit of each byte of `word` (8 bytes of text, little-endian) that is not a lowercase
-/// ASCII letter, digit or space. Exact for every byte: bytes from 0x80 up are other, and the
-/// tests on the rest add to 7-bit values, so no carry crosses into the next byte.
+/// The high bit of each byte of `word` (8 bytes of text) that is not a lowercase ASCII letter,
+/// digit or space.
 fn other_bytes(word: u64) -> u64 {
-    let ascii = !word & HIGH;
-    let v = word & !HIGH;
-    // `v + (128 - lo)` has the high bit set when `v >= lo`.
-    let at_least = |lo: u8| v + ONES * u64::from(128 - lo);
-    let lower = at_least(b'a') & !at_least(b'z' + 1);
-    let digit = at_least(b'0') & !at_least(b'9' + 1);
-    // A zero byte of `v ^ spaces`, found without borrows.
-    let x = v ^ (ONES * u64::from(b' '));
-    let space = !(((x & !HIGH) + !HIGH) | x);
-    !((lower | digit | space) & ascii) & HIGH
+    let plain = swar::in_range(word, b'a', b'z')
+        | swar::in_range(word, b'0', b'9')
+        | swar::equal(word, b' ');
+    !plain & swar::HIGH
 }
 
 #[cfg(test)]

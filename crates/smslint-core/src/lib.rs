@@ -91,6 +91,7 @@ pub mod segments;
 pub mod severity;
 pub mod snapshot;
 pub mod span;
+mod swar;
 pub mod use_case;
 mod words;
 pub use words::word_ranges;
