@@ -225,23 +225,10 @@ mod tests {
     #[test]
     fn other_bytes_are_the_bytes_that_are_not_lowercase_digits_or_spaces() {
         let plain = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b' ';
-        // Every byte value at every place, beside neighbours that could carry into it.
-        for b in 0..=255u8 {
-            for place in 0..8 {
-                for fill in [
-                    b'a', b'z', b'0', b'9', b' ', 0x00, 0x7F, 0x80, 0xFF, b'`', b'{',
-                ] {
-                    let mut bytes = [fill; 8];
-                    bytes[place] = b;
-                    let want = bytes
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, &c)| !plain(c))
-                        .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i));
-                    assert_eq!(other_bytes(u64::from_le_bytes(bytes)), want, "{bytes:?}");
-                }
-            }
-        }
+        swar::tests::each_word(|bytes| {
+            let want = swar::tests::want(bytes, |c| !plain(c));
+            assert_eq!(other_bytes(u64::from_le_bytes(bytes)), want, "{bytes:?}");
+        });
     }
 
     #[test]

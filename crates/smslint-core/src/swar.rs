@@ -29,11 +29,11 @@ pub(crate) fn equal(word: u64, b: u8) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Every byte value at every place, beside neighbours that could carry into it.
-    fn each_word(mut check: impl FnMut([u8; 8])) {
+    pub(crate) fn each_word(mut check: impl FnMut([u8; 8])) {
         for b in 0..=255u8 {
             for place in 0..8 {
                 for fill in [
@@ -47,7 +47,8 @@ mod tests {
         }
     }
 
-    fn want(bytes: [u8; 8], test: impl Fn(u8) -> bool) -> u64 {
+    /// What a test on `bytes` should give: the high bit of each byte `test` holds for.
+    pub(crate) fn want(bytes: [u8; 8], test: impl Fn(u8) -> bool) -> u64 {
         (0..8)
             .filter(|&i| test(bytes[i]))
             .fold(0, |m, i| m | 0x80 << (8 * i))
