@@ -66,7 +66,9 @@ fn is_extension_byte(b: u8) -> bool {
     matches!(b, 0x0C | b'^' | b'[' | b'\\' | b']' | b'{'..=b'~')
 }
 
-/// Whether an ASCII byte is in the default alphabet (one septet), as [`ASCII_SEPTETS`] says.
+/// Whether an ASCII byte is in the default alphabet (one septet) or is one of `^ [ \ ]`, which
+/// are in the extension table: with [`is_extension_byte`], every ASCII byte GSM-7 can send, as
+/// [`ASCII_SEPTETS`] says. (The range is simpler to test whole.)
 fn is_basic_byte(b: u8) -> bool {
     matches!(b, b'\n' | b'\r' | b' '..=b'_' | b'a'..=b'z')
 }
