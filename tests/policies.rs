@@ -232,3 +232,36 @@ fn the_committed_schema_is_current() {
     assert_eq!(schema["additionalProperties"], false);
     assert!(schema["$defs"]["RawUseCase"]["properties"]["keywords"].is_object());
 }
+
+#[test]
+fn extends_replaces_the_first_of_duplicate_phrases_and_keeps_the_last_of_the_childs() {
+    let dir = std::env::temp_dir().join(format!("smslint-dups-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+    };
+    write(
+        "base.yaml",
+        "version: 1\nuse_cases:\n  Marketing:\n    threshold: 3\n    keywords:\n      \
+         - { phrase: Sale, weight: 1 }\n      - { phrase: sale, weight: 2 }\n      \
+         - { phrase: coupon, weight: 3 }\n",
+    );
+    write(
+        "child.yaml",
+        "version: 1\nextends: base.yaml\nuse_cases:\n  Marketing:\n    keywords:\n      \
+         - { phrase: SALE, weight: 5 }\n      - { phrase: Deal, weight: 1 }\n      \
+         - { phrase: deal, weight: 2 }\n",
+    );
+    let loaded = load_path(&dir.join("child.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let marketing = &loaded.raw.use_cases.0[0].1;
+    let keywords: Vec<(&str, f64)> = marketing
+        .keywords
+        .iter()
+        .map(|k| (k.phrase.0.as_str(), k.weight.0))
+        .collect();
+    assert_eq!(
+        keywords,
+        [("SALE", 5.0), ("sale", 2.0), ("coupon", 3.0), ("deal", 2.0)]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -19,6 +19,8 @@
 //! Each folded byte remembers the original character it came from, so a match in the folded
 //! text maps back to a [`Span`] of whole characters of the original.
 
+use std::borrow::Cow;
+
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
 use crate::span::Span;
@@ -241,12 +243,16 @@ fn folded_string(bytes: Vec<u8>) -> String {
 
 /// Fold a phrase the way message text is folded, for compiling keywords.
 pub fn fold(text: &str) -> String {
-    // A policy's phrases are mostly folded already (a learned layer's all are), and loading
-    // folds each several times.
+    fold_cow(text).into_owned()
+}
+
+/// [`fold`], borrowing the phrase when it is folded already, as a learned layer's all are.
+pub fn fold_cow(text: &str) -> Cow<'_, str> {
+    // Loading folds each phrase several times.
     if is_plainly_folded(text) {
-        return text.to_owned();
+        return Cow::Borrowed(text);
     }
-    NormalizedText::new(text).folded.trim().to_owned()
+    Cow::Owned(NormalizedText::new(text).folded.trim().to_owned())
 }
 
 /// Whether `text` folds to nothing (only spaces, invisible characters, marks), without making

@@ -15,10 +15,11 @@
 //! `builtin:base`); a cycle is an
 //! error at the `extends` that closes it.
 
-use std::collections::hash_map::{Entry, HashMap};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use smslint_core::normalize::fold;
+use smslint_core::normalize::{fold, fold_cow};
 
 use crate::diagnostic::{DiagnosticCode, PolicyDiagnostic, PolicyError};
 use crate::load::builtin;
@@ -246,23 +247,37 @@ pub fn merge(policies: Vec<RawPolicy>, sources: &[Source]) -> (RawPolicy, Vec<Po
                     ));
                 }
             }
-            // Each phrase folded once: a learned layer replaces or adds thousands of keywords.
-            let mut by_phrase: HashMap<String, usize, foldhash::fast::RandomState> =
-                HashMap::with_capacity_and_hasher(
-                    buc.keywords.len() + cuc.keywords.len(),
-                    foldhash::fast::RandomState::default(),
-                );
-            for (i, k) in buc.keywords.iter().enumerate() {
-                // The first of duplicate phrases is the one replaced, as before.
-                by_phrase.entry(fold(&k.phrase.0)).or_insert(i);
-            }
-            for kw in cuc.keywords {
-                match by_phrase.entry(fold(&kw.phrase.0)) {
-                    Entry::Occupied(at) => buc.keywords[*at.get()] = kw,
-                    Entry::Vacant(slot) => {
-                        slot.insert(buc.keywords.len());
-                        buc.keywords.push(kw);
-                    }
+            // Each phrase folded once, borrowed where it is folded already: a learned layer
+            // replaces or adds thousands of keywords. First where each of the child's keywords
+            // goes (the place of the keyword it replaces, or a new one at the end), then the
+            // moves.
+            let base = std::mem::take(&mut buc.keywords);
+            let places: Vec<usize> = {
+                let mut by_phrase: HashMap<Cow<'_, str>, usize, foldhash::fast::RandomState> =
+                    HashMap::with_capacity_and_hasher(
+                        base.len() + cuc.keywords.len(),
+                        foldhash::fast::RandomState::default(),
+                    );
+                for (i, k) in base.iter().enumerate() {
+                    // The first of duplicate phrases is the one replaced, as before.
+                    by_phrase.entry(fold_cow(&k.phrase.0)).or_insert(i);
+                }
+                let mut next = base.len();
+                cuc.keywords
+                    .iter()
+                    .map(|kw| {
+                        *by_phrase.entry(fold_cow(&kw.phrase.0)).or_insert_with(|| {
+                            next += 1;
+                            next - 1
+                        })
+                    })
+                    .collect()
+            };
+            buc.keywords = base;
+            for (kw, at) in cuc.keywords.into_iter().zip(places) {
+                match buc.keywords.get_mut(at) {
+                    Some(replaced) => *replaced = kw,
+                    None => buc.keywords.push(kw),
                 }
             }
             for p in &cuc.patterns {
