@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::anchored::AnchoredPhrases;
 use crate::classify::PatternScratch;
 use crate::error::CompileError;
-use crate::normalize::fold;
+use crate::normalize::{fold, fold_cow};
 use crate::patterns::PatternMatcher;
 use crate::severity::Severity;
 use crate::span::Span;
@@ -393,8 +393,11 @@ impl Policy {
     pub fn compile(spec: PolicySpec) -> Result<Policy, CompileError> {
         let mut rules = Vec::new();
         let mut use_cases = Vec::with_capacity(spec.use_cases.len());
-        // (folded phrase, what it feeds), grouped by phrase below.
-        let mut phrases: Vec<(String, Target)> = Vec::new();
+        // (folded phrase, what it feeds), grouped by phrase below. The folded phrases are kept
+        // end to end in one string, by range, rather than in a string each: a learned layer
+        // has tens of thousands.
+        let mut folded_text = String::new();
+        let mut phrases: Vec<(Range<usize>, Target)> = Vec::new();
         let mut regex_sources: Vec<String> = Vec::new();
         let mut pattern_targets: Vec<Target> = Vec::new();
         // For compile errors: the rule id and owner of each pattern.
@@ -402,20 +405,26 @@ impl Policy {
         let mut keyword_bytes = 0usize;
         for (uc_index, uc) in spec.use_cases.into_iter().enumerate() {
             for kw in uc.keywords {
-                let folded = fold(&kw.phrase);
-                if folded.is_empty() {
-                    return Err(CompileError::EmptyKeyword {
-                        phrase: kw.phrase,
-                        use_case: uc.use_case.to_string(),
-                    });
-                }
-                keyword_bytes += folded.len();
-                // The id uses the folded phrase, so it does not depend on how it was capitalised.
-                // Built by hand: `format!` was a tenth of compiling a learned policy.
-                let mut id = String::with_capacity(3 + folded.len());
-                id.push_str("kw:");
-                id.push_str(&folded);
-                phrases.push((folded, Target::Score(rules.len() as u32)));
+                let id = {
+                    let folded = fold_cow(&kw.phrase);
+                    if folded.is_empty() {
+                        return Err(CompileError::EmptyKeyword {
+                            phrase: kw.phrase.clone(),
+                            use_case: uc.use_case.to_string(),
+                        });
+                    }
+                    keyword_bytes += folded.len();
+                    let start = folded_text.len();
+                    folded_text.push_str(&folded);
+                    phrases.push((start..folded_text.len(), Target::Score(rules.len() as u32)));
+                    // The id uses the folded phrase, so it does not depend on how it was
+                    // capitalised. Built by hand: `format!` was a tenth of compiling a learned
+                    // policy.
+                    let mut id = String::with_capacity(3 + folded.len());
+                    id.push_str("kw:");
+                    id.push_str(&folded);
+                    id
+                };
                 rules.push(Rule {
                     id,
                     use_case: uc_index,
@@ -456,7 +465,7 @@ impl Policy {
                 let Some(m) = matcher else { continue };
                 has[i] = true;
                 for phrase in &m.keywords {
-                    let folded = fold(phrase);
+                    let folded = fold_cow(phrase);
                     if folded.is_empty() {
                         return Err(CompileError::EmptyKeyword {
                             phrase: phrase.clone(),
@@ -464,7 +473,9 @@ impl Policy {
                         });
                     }
                     keyword_bytes += folded.len();
-                    phrases.push((folded, Target::Clause(index, clause)));
+                    let start = folded_text.len();
+                    folded_text.push_str(&folded);
+                    phrases.push((start..folded_text.len(), Target::Clause(index, clause)));
                 }
                 for regex in &m.patterns {
                     pattern_targets.push(Target::Clause(index, clause));
@@ -511,8 +522,9 @@ impl Policy {
         let mut numbers: HashMap<&str, u32, foldhash::fast::FixedState> = HashMap::default();
         let mut distinct: Vec<&str> = Vec::new();
         let mut numbered: Vec<(u32, Target)> = Vec::with_capacity(phrases.len());
-        for (phrase, target) in &phrases {
-            let number = *numbers.entry(phrase.as_str()).or_insert_with(|| {
+        for (range, target) in &phrases {
+            let phrase = folded_text.get(range.clone()).unwrap_or_default();
+            let number = *numbers.entry(phrase).or_insert_with(|| {
                 distinct.push(phrase);
                 (distinct.len() - 1) as u32
             });
