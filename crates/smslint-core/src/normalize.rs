@@ -68,12 +68,19 @@ impl<'a> NormalizedText<'a> {
         let (folded, map) = first_pass(original, out, map);
         // Most non-ASCII text (accents, emoji) holds no evasion: skip the second pass then.
         let bytes = folded.as_bytes();
-        let leet = has_leet(bytes);
-        let spaced = may_space_out(bytes) && has_spaced_run(bytes);
+        // The byte pass of the ASCII path: its tests look at ASCII bytes only (the bytes of
+        // other characters have no class), so they hold here too (a property test runs the
+        // general path against its earlier, plain form).
+        let flags = ascii_flags(bytes);
+        let leet = flags.leet;
+        let spaced = flags.spaced && has_spaced_run(bytes);
         let (mut lookalikes, mut unicode_alnum) = (false, false);
-        for c in folded.chars().filter(|c| !c.is_ascii()) {
-            lookalikes |= confusable(c).is_some();
-            unicode_alnum |= c.is_alphanumeric();
+        // Only the characters that are not ASCII, found by their first bytes.
+        for (at, _) in bytes.iter().enumerate().filter(|&(_, &b)| b >= 0xC0) {
+            if let Some(c) = folded.get(at..).and_then(|rest| rest.chars().next()) {
+                lookalikes |= confusable(c).is_some();
+                unicode_alnum |= c.is_alphanumeric();
+            }
         }
         let (folded, map) = if spaced || lookalikes || (leet && unicode_alnum) {
             undo_evasions(original, &folded, &map)
@@ -375,17 +382,18 @@ struct AsciiFlags {
     runs: bool,
     /// A leet digit or symbol next to a letter.
     leet: bool,
-    /// What [`may_space_out`] says.
+    /// Two lone alphanumerics with the same separator byte between and before them
+    /// (` a b`, `.r.e`): a possible spaced-out run, for `has_spaced_run` to confirm.
     spaced: bool,
 }
 
 /// [`AsciiFlags`] of `bytes`, 16 positions a step: the byte classes of a window are loaded
 /// once, and the tests of each position are bitwise operations on them, which the compiler
-/// runs as vector operations (two table loads a position and a second pass for
-/// [`may_space_out`] cost about 1,700 instructions a message).
+/// runs as vector operations (two table loads a position and a second pass for the spaced-out
+/// test cost about 1,700 instructions a message).
 fn ascii_flags(bytes: &[u8]) -> AsciiFlags {
     // Position `i` reads bytes `i..i + 5`: the pair tests two of them, the spaced-out test (as
-    // in `may_space_out`) all five; `e` is the class of the fifth, 0 past the end.
+    // in the tests' `may_space_out`) all five; `e` is the class of the fifth, 0 past the end.
     fn at(a: u8, b: u8, d: u8, e: u8, same: bool) -> (u8, u8, u8) {
         let same = 0u8.wrapping_sub(u8::from(same));
         (
@@ -439,7 +447,9 @@ fn ascii_flags(bytes: &[u8]) -> AsciiFlags {
 
 /// Whether two lone characters follow each other with one separator (` a b `, `.r.e.`), the
 /// start of a possible spaced-out run: rare in ordinary text, and only then is the exact check
-/// ([`has_spaced_run`]) worth running.
+/// ([`has_spaced_run`]) worth running. The rule [`ascii_flags`] computes, written plainly for
+/// the tests that hold it to the rule.
+#[cfg(test)]
 fn may_space_out(bytes: &[u8]) -> bool {
     let alnum = |b: u8| CLASS[usize::from(b)] & ALNUM != 0;
     let n = bytes.len();
@@ -490,7 +500,9 @@ fn has_spaced_run(bytes: &[u8]) -> bool {
     false
 }
 
-/// Whether a leet digit or symbol touches a letter somewhere.
+/// Whether a leet digit or symbol touches a letter somewhere: the rule [`ascii_flags`]
+/// computes, written plainly for the tests that hold it to the rule.
+#[cfg(test)]
 fn has_leet(bytes: &[u8]) -> bool {
     bytes.windows(2).any(|w| {
         (is_leet_ascii(w[0]) && w[1].is_ascii_alphabetic())
@@ -534,6 +546,7 @@ fn fold_ascii_leet(bytes: &mut [u8]) {
     }
 }
 
+#[cfg(test)]
 fn is_leet_ascii(b: u8) -> bool {
     matches!(
         b,
