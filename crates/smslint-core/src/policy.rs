@@ -603,17 +603,15 @@ impl Policy {
                 }
             }
         }
+        // (phrase, number), the pairs the word table and the anchors take.
         let (word_phrases, other_phrases): (Vec<_>, Vec<_>) = distinct
             .iter()
             .enumerate()
-            .map(|(i, p)| (i as u32, *p))
-            .partition(|(_, p)| is_word_phrase(p));
-        let words = WordTable::new(word_phrases.iter().map(|&(i, p)| (p, i)));
-        let (anchored, other_phrases) =
-            AnchoredPhrases::new(other_phrases.iter().map(|&(i, p)| (p, i)));
-        let other_phrases: Vec<(u32, &str)> =
-            other_phrases.into_iter().map(|(p, i)| (i, p)).collect();
-        let keyword_phrases: Vec<u32> = other_phrases.iter().map(|&(i, _)| i).collect();
+            .map(|(i, p)| (*p, i as u32))
+            .partition(|(p, _)| is_word_phrase(p));
+        let words = WordTable::new(word_phrases.iter().copied());
+        let (anchored, other_phrases) = AnchoredPhrases::new(other_phrases.iter().copied());
+        let keyword_phrases: Vec<u32> = other_phrases.iter().map(|&(_, i)| i).collect();
         let keywords = if other_phrases.is_empty() {
             None
         } else {
@@ -624,7 +622,7 @@ impl Policy {
                     // reported, so one use case's phrase never hides another's.
                     .match_kind(MatchKind::Standard)
                     .kind(kind)
-                    .build(other_phrases.iter().map(|&(_, p)| p))
+                    .build(other_phrases.iter().map(|&(p, _)| p))
                     .map_err(|e| CompileError::Keywords(e.to_string()))?,
             )
         };

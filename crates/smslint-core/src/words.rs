@@ -515,8 +515,8 @@ mod properties {
     }
 
     proptest! {
-        // Runs longer and shorter than a step of 8 bytes, broken by ASCII and non-ASCII
-        // characters of both kinds.
+        // Runs of word characters of many lengths, broken by ASCII and non-ASCII characters of
+        // both kinds.
         #[test]
         fn splits_where_word_characters_start_and_stop(
             text in "([a-zA-Z0-9_]{0,12}|[ ,.'`@\\[{-]|é|·|—|🎉|ß){0,24}",
