@@ -521,23 +521,37 @@ mod properties {
         fn splits_where_word_characters_start_and_stop(
             text in "([a-zA-Z0-9_]{0,12}|[ ,.'`@\\[{-]|é|·|—|🎉|ß){0,24}",
         ) {
-            let mut want = Vec::new();
-            let mut start = None;
-            for (at, c) in text.char_indices() {
-                match (is_word_char(c), start) {
-                    (true, None) => start = Some(at),
-                    (false, Some(s)) => {
-                        want.push((s, at));
-                        start = None;
-                    }
-                    _ => {}
-                }
-            }
-            if let Some(s) = start {
-                want.push((s, text.len()));
-            }
-            prop_assert_eq!(word_ranges(&text), want);
+            prop_assert_eq!(word_ranges(&text), split_by_characters(&text));
         }
+
+        // ASCII texts: every ASCII byte, and words of many lengths, then maybe a non-ASCII
+        // character.
+        #[test]
+        fn splits_ascii_text_as_by_characters(
+            text in "[\\x00-\\x7f]{0,80}|([a-zA-Z0-9_]{0,12}[ -/:-@\\[-`{-~]){0,10}(é|🎉)?[a-z_ ]{0,20}",
+        ) {
+            prop_assert_eq!(word_ranges(&text), split_by_characters(&text));
+        }
+    }
+
+    /// Word ranges found character by character: the reference.
+    fn split_by_characters(text: &str) -> Vec<(usize, usize)> {
+        let mut want = Vec::new();
+        let mut start = None;
+        for (at, c) in text.char_indices() {
+            match (is_word_char(c), start) {
+                (true, None) => start = Some(at),
+                (false, Some(s)) => {
+                    want.push((s, at));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            want.push((s, text.len()));
+        }
+        want
     }
 
     proptest! {
