@@ -337,3 +337,48 @@ fn help_texts() {
     insta::assert_snapshot!("help_check", help(&["check", "--help"]).stdout);
     insta::assert_snapshot!("help_classify", help(&["classify", "--help"]).stdout);
 }
+
+#[test]
+fn a_byte_order_mark_opening_a_file_or_stream_is_not_read_as_content() {
+    // Notepad and PowerShell open UTF-8 files with one; it is neither JSON nor YAML nor text.
+    let dir = std::env::temp_dir().join(format!("smslint-bom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let marked = |name: &str, content: &[u8]| {
+        let path = dir.join(name);
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        bytes.extend_from_slice(content);
+        std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
+        path.display().to_string()
+    };
+    let seed = std::fs::read(smslint_tests::root().join(snapshot("seed")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let config = marked("seed.json", &seed);
+    let policy = marked("policy.yaml", b"version: 1\nextends: builtin:default\n");
+    let text = marked("message.txt", SHIPPED.as_bytes());
+    let r = run(&[
+        "check", "--config", &config, "--policy", &policy, "--file", &text, "--format", "json",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {r:?}"));
+    assert_eq!(v["top"], "DeliveryNotification");
+    assert_eq!(v["segments"], 1);
+    // The text starts after the mark: the first evidence begins at byte 0 of it.
+    let r = run(&["classify", "--file", &text, "--format", "json"]);
+    assert!(r.stdout.contains("\"start\":0,"), "{r:?}");
+    // In a batch, it may open the stream only.
+    let line = format!("{{\"text\":{SHIPPED:?}}}\n");
+    let batch = marked("batch.jsonl", format!("{line}\u{FEFF}{line}").as_bytes());
+    let r = run(&[
+        "check", "--config", &config, "--batch", &batch, "--format", "json", "--jobs", "1",
+    ]);
+    let lines: Vec<Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 2, "{r:?}");
+    assert_eq!(lines[0]["verdict"], "approve", "{r:?}");
+    assert_eq!(lines[1]["error"]["code"], "input.invalid_json", "{r:?}");
+    assert_eq!(r.code, 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}

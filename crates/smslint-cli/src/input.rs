@@ -43,14 +43,25 @@ pub fn read_path_limited(path: &Path, limit: u64) -> Result<String> {
             limit
         );
     }
+    // A byte order mark says the file is UTF-8 (Notepad and PowerShell write one); it is not
+    // part of the text, the JSON or the YAML.
+    let mark = if buf.starts_with(BYTE_ORDER_MARK) {
+        buf.drain(..BYTE_ORDER_MARK.len());
+        BYTE_ORDER_MARK.len()
+    } else {
+        0
+    };
     String::from_utf8(buf).map_err(|e| {
         anyhow::anyhow!(
             "{} is not valid UTF-8 (invalid byte at offset {})",
             display_name(path),
-            e.utf8_error().valid_up_to()
+            e.utf8_error().valid_up_to() + mark
         )
     })
 }
+
+/// The UTF-8 byte order mark.
+pub const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
 /// How a path is named in messages.
 pub fn display_name(path: &Path) -> String {

@@ -129,6 +129,12 @@ pub(crate) fn parse(
             format!("the line is longer than {max} bytes (--max-line-bytes)"),
         ));
     };
+    // A byte order mark may open the stream (Notepad and PowerShell write one); it is not
+    // part of the first record. Anywhere else it is an error, as in JSON.
+    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) if line == 1 => rest,
+        _ => bytes,
+    };
     let text = std::str::from_utf8(bytes).map_err(|e| {
         err(
             None,
@@ -188,5 +194,14 @@ mod tests {
         assert_eq!(missing.map(|e| e.code), Some("input.missing_text"));
         let wrong = parse(1, Some(br#"{"text":5}"#), 1 << 20).err();
         assert_eq!(wrong.map(|e| e.code), Some("input.invalid_field"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_opens_the_stream_and_nothing_else() {
+        let line = b"\xEF\xBB\xBF{\"text\":\"hi\"}";
+        let first = parse(1, Some(line), 1 << 20).unwrap_or_else(|e| panic!("{}", e.message));
+        assert_eq!(first.text.as_deref(), Some("hi"));
+        let later = parse(2, Some(line), 1 << 20).err();
+        assert_eq!(later.map(|e| e.code), Some("input.invalid_json"));
     }
 }

@@ -74,12 +74,25 @@ fn read_limited(path: &Path) -> Result<String, String> {
             MAX_POLICY_FILE_BYTES >> 20
         ));
     }
+    // See `without_byte_order_mark`.
+    let mark = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+        3
+    } else {
+        0
+    };
     String::from_utf8(bytes).map_err(|e| {
         format!(
             "the file is not valid UTF-8 (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
+            e.utf8_error().valid_up_to() + mark
         )
     })
+}
+
+/// `text` without the byte order mark that opens it, if one does: Notepad and PowerShell
+/// write one, and it is neither YAML nor JSON (YAML took it for a second document).
+pub(crate) fn without_byte_order_mark(text: &str) -> Option<&str> {
+    text.strip_prefix('\u{FEFF}')
 }
 
 fn identity(source: &Source) -> String {

@@ -74,6 +74,7 @@ pub fn load_path(path: &Path) -> Result<LoadedPolicy, PolicyError> {
 /// Load a policy from text; `name` labels it in diagnostics. A relative `extends` is resolved
 /// from the current folder.
 pub fn load_str(text: &str, name: &str, format: Format) -> Result<LoadedPolicy, PolicyError> {
+    let text = crate::extends::without_byte_order_mark(text).unwrap_or(text);
     load_source(Source {
         name: name.to_owned(),
         path: None,
@@ -156,6 +157,27 @@ fn compile_diagnostic(
 mod tests {
     use super::*;
     use crate::examples::run_examples;
+
+    #[test]
+    fn a_byte_order_mark_opening_a_policy_is_not_read() {
+        // YAML read it as the start of a second document; JSON as a stray character.
+        for (text, format) in [
+            ("\u{FEFF}version: 1\nextends: builtin:base\n", Format::Yaml),
+            (
+                "\u{FEFF}{\"version\": 1, \"extends\": \"builtin:base\"}",
+                Format::Json,
+            ),
+        ] {
+            let loaded = load_str(text, "marked", format).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!loaded.policy.use_cases().is_empty());
+        }
+        let path = std::env::temp_dir().join(format!("smslint-bom-{}.yaml", std::process::id()));
+        std::fs::write(&path, "\u{FEFF}version: 1\nextends: builtin:base\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let loaded = load_path(&path);
+        let _ = std::fs::remove_file(&path);
+        assert!(loaded.is_ok(), "{:?}", loaded.err().map(|e| e.to_string()));
+    }
 
     #[test]
     fn the_default_policy_loads_without_warnings() {
