@@ -382,3 +382,39 @@ fn a_byte_order_mark_opening_a_file_or_stream_is_not_read_as_content() {
     assert_eq!(r.code, 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_file_cut_short_is_placed_at_a_column_counted_from_1() {
+    // serde_json places the end of a text that ends with a newline at column 0 of the next
+    // line; editors and annotations count columns from 1.
+    let r = run(&[
+        "check",
+        "--config",
+        "tests/fixtures/snapshots/truncated.json",
+        "--text",
+        SHIPPED,
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("line 3, column 1: EOF"), "{r:?}");
+    let dir = std::env::temp_dir().join(format!("smslint-eof-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let policy = dir.join("cut.json");
+    std::fs::write(
+        &policy,
+        "{\"version\": 1,\n  \"extends\": \"builtin:base\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let templates = dir.join("cut.jsonl");
+    std::fs::write(&templates, "{\"id\": \"a\", \"text\": \"x\"}\n[\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let shown = |p: &std::path::Path| p.display().to_string();
+    let r = run(&["policy", "validate", &shown(&policy)]);
+    assert!(r.stdout.contains("cut.json:3:1"), "{r:?}");
+    let r = run(&["lint", &shown(&templates)]);
+    assert!(
+        r.stderr
+            .contains("cut.jsonl:2:1: EOF while parsing a list\n"),
+        "{r:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

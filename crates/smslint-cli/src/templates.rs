@@ -192,13 +192,28 @@ struct Entry {
     declared: Option<String>,
 }
 
+/// A `serde_json` error without the " at line L column C" it ends with: the file's position is
+/// given in front, as `path:line:column`.
+fn without_position(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message,
+    }
+}
+
 fn catalog(file: usize, shown: &str, path: &Path, text: &str) -> Result<Vec<Template>> {
     let json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let value: serde_json::Value = if json {
         serde_json::from_str(text)
-            .map_err(|e| anyhow!("{shown}:{}:{}: {e}", e.line(), e.column()))?
+            // Column 0 is serde_json's end of a text that ends with a newline; positions are
+            // 1-based.
+            .map_err(|e| {
+                let message = without_position(&e);
+                anyhow!("{shown}:{}:{}: {message}", e.line(), e.column().max(1))
+            })?
     } else {
         if let Some((line, column, refusal)) = smslint_policy::yaml_guard::check(text) {
             bail!("{shown}:{line}:{column}: {}", refusal.message());
@@ -330,8 +345,10 @@ fn jsonl(file: usize, shown: &str, text: &str) -> Result<Vec<Template>> {
         if body.trim().is_empty() {
             continue;
         }
-        let value: serde_json::Value = serde_json::from_str(body)
-            .map_err(|e| anyhow!("{shown}:{line_no}:{}: {e}", e.column()))?;
+        let value: serde_json::Value = serde_json::from_str(body).map_err(|e| {
+            let message = without_position(&e);
+            anyhow!("{shown}:{line_no}:{}: {message}", e.column().max(1))
+        })?;
         let e = entry(value, shown, &format!("line {line_no}"))?;
         let start = e
             .key

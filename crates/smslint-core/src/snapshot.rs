@@ -760,14 +760,16 @@ pub(crate) fn from_json<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, Snap
         let inner = e.into_inner();
         SnapshotError::Parse {
             line: inner.line(),
-            column: inner.column(),
+            // serde_json puts the end of a text that ends with a newline at column 0 of the
+            // line after; positions are 1-based.
+            column: inner.column().max(1),
             path,
             message: strip_position(&inner.to_string()),
         }
     })?;
     de.end().map_err(|e| SnapshotError::Parse {
         line: e.line(),
-        column: e.column(),
+        column: e.column().max(1),
         path: ".".into(),
         message: strip_position(&e.to_string()),
     })?;

@@ -116,7 +116,9 @@ impl Source {
                 match result {
                     Ok(raw) => (Ok(raw), None),
                     Err(e) => {
-                        let column = byte_column_to_chars(&self.text, e.line(), e.column());
+                        // serde_json puts the end of a text that ends with a newline at
+                        // column 0 of the line after; positions are 1-based.
+                        let column = byte_column_to_chars(&self.text, e.line(), e.column()).max(1);
                         (Err(e.to_string()), Some((e.line(), column)))
                     }
                 }
