@@ -528,9 +528,14 @@ fn consent_reasons(
 
 fn text_reasons(message: &Message<'_>, reasons: &mut Vec<Reason>) {
     if message.text.trim().is_empty() && !message.mms {
+        let what = if message.text.is_empty() {
+            "the text is empty"
+        } else {
+            "the text is only whitespace"
+        };
         reasons.push(error(
             ReasonCode::MessageEmpty,
-            "the text is empty; an SMS needs text (only an MMS may carry attachments alone)".into(),
+            format!("{what}; an SMS needs text (only an MMS may carry attachments alone)"),
         ));
     }
     let units = crate::segments::utf16_len(message.text);

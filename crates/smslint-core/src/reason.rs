@@ -68,7 +68,7 @@ reason_codes! {
         "The campaign requires opt-in, and the check has no recipient (`--to`) or no consent records (`--consents`) to prove it.";
     /// The text is empty.
     MessageEmpty => "message.empty",
-        "The text is empty (allowed only for an MMS).";
+        "The text is empty or only whitespace (allowed only for an MMS).";
     /// The text is over RingCentral's limit.
     MessageTooLong => "message.too_long",
         "The text is over 1000 UTF-16 code units, RingCentral's limit (a character outside the BMP counts as 2).";
