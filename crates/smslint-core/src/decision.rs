@@ -1026,10 +1026,13 @@ mod tests {
     fn text_limits_and_volume() {
         let p = policy(false);
         let ctx = SendContext::default();
-        assert_eq!(
-            codes(&verdict_with(&p, OK, msg(" "), ctx))[0],
-            "message.empty"
-        );
+        let blank = verdict_with(&p, OK, msg(" "), ctx);
+        assert_eq!(codes(&blank)[0], "message.empty");
+        assert!(blank.reasons[0]
+            .message
+            .starts_with("the text is only whitespace"));
+        let empty = verdict_with(&p, OK, msg(""), ctx);
+        assert!(empty.reasons[0].message.starts_with("the text is empty"));
         let long = format!("Your order shipped {}", "😀".repeat(491));
         assert!(codes(&verdict_with(&p, OK, msg(&long), ctx)).contains(&"message.too_long"));
         let low = OK.replace(
