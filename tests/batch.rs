@@ -70,6 +70,32 @@ fn one_record_per_line_in_order_with_errors_as_records() {
 }
 
 #[test]
+fn a_batch_writes_json_lines_without_being_told_and_refuses_human_output() {
+    let line = "{\"text\":\"Your order #48213 has shipped!\"}\n";
+    for command in [vec!["check", "--config", SEED], vec!["classify"]] {
+        let mut args = command.clone();
+        args.extend(["--batch", "-"]);
+        let plain = run_with_stdin(&args, line);
+        let mut json = args.clone();
+        json.extend(["--format", "json"]);
+        assert_eq!(
+            plain.stdout,
+            run_with_stdin(&json, line).stdout,
+            "{plain:?}"
+        );
+        assert_eq!(records(&plain)[0]["line"], 1, "{plain:?}");
+        let mut human = args.clone();
+        human.extend(["--format", "human"]);
+        let refused = run_with_stdin(&human, line);
+        assert_eq!(refused.code, 2, "{refused:?}");
+        assert!(
+            refused.stderr.contains("--batch writes JSON Lines"),
+            "{refused:?}"
+        );
+    }
+}
+
+#[test]
 fn exit_codes() {
     let ok = "{\"text\":\"Your order #48213 has shipped!\"}\n";
     assert_eq!(check(ok, &[]).code, 0);
@@ -236,16 +262,6 @@ fn each_line_may_name_its_sender() {
     assert_eq!(recs[2]["error"]["code"], "input.unknown_sender");
     assert_eq!(recs[3]["error"]["code"], "input.unknown_sender");
     assert_eq!(r.code, 2);
-}
-
-#[test]
-fn batch_needs_json_output() {
-    let r = run_with_stdin(
-        &["check", "--config", SEED, "--batch", "-"],
-        "{\"text\":\"hi\"}\n",
-    );
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("--format json"), "{}", r.stderr);
 }
 
 #[test]

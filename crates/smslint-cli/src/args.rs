@@ -317,9 +317,9 @@ pub struct CheckArgs {
     /// The policy.
     #[command(flatten)]
     pub policy: PolicyArg,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format [default: human; with --batch, JSON Lines]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 }
 
 /// `smslint classify`.
@@ -334,9 +334,9 @@ pub struct ClassifyArgs {
     /// The policy.
     #[command(flatten)]
     pub policy: PolicyArg,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format [default: human; with --batch, JSON Lines]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 }
 
 /// `smslint numbers`.

@@ -35,8 +35,8 @@ pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<Ex
     };
 
     if let Some(source) = &args.source.batch {
-        if args.format == Format::Human {
-            bail!("--batch writes JSON Lines; give --format json");
+        if args.format == Some(Format::Human) {
+            bail!("--batch writes JSON Lines; --format human is for one message");
         }
         let defaults = CheckDefaults {
             from,
@@ -98,7 +98,7 @@ pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<Ex
             &mut verdict,
         );
     }
-    match args.format {
+    match args.format.unwrap_or(Format::Human) {
         Format::Json => {
             let record = json::check(policy, &classification, &verdict, profile, &text, segments);
             serde_json::to_writer(&mut *out, &record)?;

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use smslint_core::NormalizedText;
 
 use crate::args::{ClassifyArgs, Format};
@@ -14,12 +14,15 @@ use crate::render::{human, json, Painter};
 pub fn run(args: &ClassifyArgs, painter: Painter, out: &mut dyn Write) -> Result<ExitStatus> {
     let loaded = input::policy_for_the_process(args.policy.policy.as_deref())?;
     if let Some(source) = &args.source.batch {
+        if args.format == Some(Format::Human) {
+            bail!("--batch writes JSON Lines; --format human is for one message");
+        }
         return crate::commands::stream::classify(source, &args.batch, &loaded.policy, out);
     }
     let text = input::message_text(&args.source)?;
     let policy = &loaded.policy;
     let classification = policy.classify(&NormalizedText::new(&text));
-    match args.format {
+    match args.format.unwrap_or(Format::Human) {
         Format::Json => {
             serde_json::to_writer(&mut *out, &json::classify(policy, &classification, &text))?;
             writeln!(out)?;
