@@ -45,12 +45,7 @@ pub fn read_path_limited(path: &Path, limit: u64) -> Result<String> {
     }
     // A byte order mark says the file is UTF-8 (Notepad and PowerShell write one); it is not
     // part of the text, the JSON or the YAML.
-    let mark = if buf.starts_with(BYTE_ORDER_MARK) {
-        buf.drain(..BYTE_ORDER_MARK.len());
-        BYTE_ORDER_MARK.len()
-    } else {
-        0
-    };
+    let mark = smslint_policy::extends::drop_byte_order_mark(&mut buf);
     String::from_utf8(buf).map_err(|e| {
         anyhow::anyhow!(
             "{} is not valid UTF-8 (invalid byte at offset {})",
@@ -59,9 +54,6 @@ pub fn read_path_limited(path: &Path, limit: u64) -> Result<String> {
         )
     })
 }
-
-/// The UTF-8 byte order mark.
-pub const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
 /// How a path is named in messages.
 pub fn display_name(path: &Path) -> String {

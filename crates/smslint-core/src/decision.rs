@@ -102,7 +102,8 @@ pub struct NumberAssessment {
 }
 
 /// Which of a policy's use cases a campaign's registration covers, worked out once per number
-/// instead of for every message (a tenth of the decision's work).
+/// instead of for every message (callgrind: 285 instructions a message, a fifth of the
+/// decision's work).
 #[derive(Clone, Debug, PartialEq)]
 struct FitTable {
     /// By the policy's use-case index: registered, or covered by a registered label.

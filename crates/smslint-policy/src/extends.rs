@@ -74,13 +74,7 @@ fn read_limited(path: &Path) -> Result<String, String> {
             MAX_POLICY_FILE_BYTES >> 20
         ));
     }
-    // See `without_byte_order_mark`.
-    let mark = if bytes.starts_with(b"\xEF\xBB\xBF") {
-        bytes.drain(..3);
-        3
-    } else {
-        0
-    };
+    let mark = drop_byte_order_mark(&mut bytes);
     String::from_utf8(bytes).map_err(|e| {
         format!(
             "the file is not valid UTF-8 (invalid byte at offset {})",
@@ -93,6 +87,18 @@ fn read_limited(path: &Path) -> Result<String, String> {
 /// write one, and it is neither YAML nor JSON (YAML took it for a second document).
 pub(crate) fn without_byte_order_mark(text: &str) -> Option<&str> {
     text.strip_prefix('\u{FEFF}')
+}
+
+/// Remove the UTF-8 byte order mark that opens a file's `bytes`, if one does (see
+/// `without_byte_order_mark`); the number of bytes removed.
+pub fn drop_byte_order_mark(bytes: &mut Vec<u8>) -> usize {
+    const MARK: &[u8] = "\u{FEFF}".as_bytes();
+    if bytes.starts_with(MARK) {
+        bytes.drain(..MARK.len());
+        MARK.len()
+    } else {
+        0
+    }
 }
 
 fn identity(source: &Source) -> String {
