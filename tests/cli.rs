@@ -418,3 +418,31 @@ fn a_file_cut_short_is_placed_at_a_column_counted_from_1() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn two_inputs_from_stdin_are_refused() {
+    // The first would read it all and the second nothing: a batch after a snapshot came out
+    // empty, and exit 0 said every message was approved.
+    let seed = std::fs::read_to_string(smslint_tests::root().join(snapshot("seed")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    for args in [
+        vec!["check", "--config", "-", "--batch", "-"],
+        vec!["check", "--config", "-", "--file", "-"],
+        vec!["check", "--config", "-", "--consents", "-", "--text", "hi"],
+        vec!["classify", "--policy", "-", "--batch", "-"],
+        vec!["numbers", "-", "-"],
+        vec!["policy", "eval", "-", "--policy", "-"],
+    ] {
+        let r = run_with_stdin(&args, &seed);
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        assert!(
+            r.stderr
+                .contains("read stdin (`-`), but only one input can"),
+            "{args:?}: {r:?}"
+        );
+        assert!(r.stdout.is_empty(), "{args:?}: {r:?}");
+    }
+    // One input from stdin is fine.
+    let r = run_with_stdin(&["check", "--config", "-", "--text", SHIPPED], &seed);
+    assert_eq!(r.code, 0, "{r:?}");
+}

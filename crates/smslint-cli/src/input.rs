@@ -55,6 +55,24 @@ pub fn read_path_limited(path: &Path, limit: u64) -> Result<String> {
     })
 }
 
+/// Refuse two inputs that both read stdin (`-`): the first would take it all and the second
+/// read nothing, so a batch read after a snapshot came out empty and exited 0. `inputs` names
+/// each option with its path, if given.
+pub fn one_stdin<'a>(inputs: impl IntoIterator<Item = (&'a str, Option<&'a Path>)>) -> Result<()> {
+    let readers: Vec<&str> = inputs
+        .into_iter()
+        .filter(|(_, path)| path.is_some_and(|p| p == Path::new("-")))
+        .map(|(name, _)| name)
+        .collect();
+    if readers.len() > 1 {
+        bail!(
+            "{} read stdin (`-`), but only one input can: give all but one as files",
+            readers.join(" and ")
+        );
+    }
+    Ok(())
+}
+
 /// How a path is named in messages.
 pub fn display_name(path: &Path) -> String {
     if path == Path::new("-") {

@@ -16,6 +16,13 @@ use crate::render::{human, json, Painter};
 
 /// Run `check`.
 pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<ExitStatus> {
+    input::one_stdin([
+        ("--policy", args.policy.policy.as_deref()),
+        ("--config", Some(args.config.as_path())),
+        ("--consents", args.consents.as_deref()),
+        ("--file", args.source.file.as_deref()),
+        ("--batch", args.source.batch.as_deref()),
+    ])?;
     let loaded = input::policy_for_the_process(args.policy.policy.as_deref())?;
     let profiles = input::snapshot(&args.config)?;
     let from = input::e164("--from", args.from.as_deref())?;

@@ -12,6 +12,11 @@ use crate::render::{human, json, Painter};
 
 /// Run `classify`.
 pub fn run(args: &ClassifyArgs, painter: Painter, out: &mut dyn Write) -> Result<ExitStatus> {
+    input::one_stdin([
+        ("--policy", args.policy.policy.as_deref()),
+        ("--file", args.source.file.as_deref()),
+        ("--batch", args.source.batch.as_deref()),
+    ])?;
     let loaded = input::policy_for_the_process(args.policy.policy.as_deref())?;
     if let Some(source) = &args.source.batch {
         if args.format == Some(Format::Human) {

@@ -88,6 +88,14 @@ pub struct Report<'a> {
 
 /// Run `lint`.
 pub fn run(args: &LintArgs, painter: Painter, out: &mut dyn Write) -> Result<ExitStatus> {
+    input::one_stdin(
+        [
+            ("--policy", args.policy.policy.as_deref()),
+            ("--config", args.config.as_deref()),
+        ]
+        .into_iter()
+        .chain(args.paths.iter().map(|p| ("PATH", Some(p.as_path())))),
+    )?;
     let mut loaded = input::policy_for_the_process(args.policy.policy.as_deref())?;
     let fixed_overrides = apply_severity_flags(&mut loaded.policy, &args.severities)?;
     let registered = registered(args)?;

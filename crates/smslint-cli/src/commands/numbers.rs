@@ -14,6 +14,13 @@ use crate::render::{human, json, Painter};
 
 /// Run `numbers`.
 pub fn run(args: &NumbersArgs, painter: Painter, out: &mut dyn Write) -> Result<ExitStatus> {
+    input::one_stdin(
+        std::iter::once(("--policy", args.policy.policy.as_deref())).chain(
+            args.snapshots
+                .iter()
+                .map(|p| ("SNAPSHOT", Some(p.as_path()))),
+        ),
+    )?;
     let loaded = input::policy(args.policy.policy.as_deref())?;
     let mut profiles = Vec::new();
     for path in &args.snapshots {

@@ -339,6 +339,10 @@ fn table<const N: usize>(out: &mut String, rows: &[[String; N]]) {
 }
 
 fn eval(args: &EvalArgs, p: Painter, out: &mut dyn Write) -> Result<ExitStatus> {
+    input::one_stdin([
+        ("--policy", args.policy.policy.as_deref()),
+        ("CORPUS", Some(args.corpus.as_path())),
+    ])?;
     let loaded = input::policy(args.policy.policy.as_deref())?;
     let text = input::read_path(&args.corpus)?;
     let name = input::display_name(&args.corpus);
@@ -356,6 +360,10 @@ fn eval(args: &EvalArgs, p: Painter, out: &mut dyn Write) -> Result<ExitStatus> 
 }
 
 fn learn(args: &LearnArgs, out: &mut dyn Write) -> Result<ExitStatus> {
+    input::one_stdin([
+        ("--policy", args.policy.policy.as_deref()),
+        ("CORPUS", Some(args.corpus.as_path())),
+    ])?;
     let options = smslint_policy::learn::LearnOptions {
         method: match args.method {
             LearnMethod::Bayes => Method::Bayes,
