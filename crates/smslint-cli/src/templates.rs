@@ -192,16 +192,6 @@ struct Entry {
     declared: Option<String>,
 }
 
-/// A `serde_json` error without the " at line L column C" it ends with: the file's position is
-/// given in front, as `path:line:column`.
-fn without_position(e: &serde_json::Error) -> String {
-    let message = e.to_string();
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message,
-    }
-}
-
 fn catalog(file: usize, shown: &str, path: &Path, text: &str) -> Result<Vec<Template>> {
     let json = path
         .extension()
@@ -211,7 +201,7 @@ fn catalog(file: usize, shown: &str, path: &Path, text: &str) -> Result<Vec<Temp
             // Column 0 is serde_json's end of a text that ends with a newline; positions are
             // 1-based.
             .map_err(|e| {
-                let message = without_position(&e);
+                let message = smslint_core::snapshot::strip_position(&e.to_string());
                 anyhow!("{shown}:{}:{}: {message}", e.line(), e.column().max(1))
             })?
     } else {
@@ -346,7 +336,7 @@ fn jsonl(file: usize, shown: &str, text: &str) -> Result<Vec<Template>> {
             continue;
         }
         let value: serde_json::Value = serde_json::from_str(body).map_err(|e| {
-            let message = without_position(&e);
+            let message = smslint_core::snapshot::strip_position(&e.to_string());
             anyhow!("{shown}:{line_no}:{}: {message}", e.column().max(1))
         })?;
         let e = entry(value, shown, &format!("line {line_no}"))?;

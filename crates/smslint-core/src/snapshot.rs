@@ -776,8 +776,9 @@ pub(crate) fn from_json<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, Snap
     Ok(value)
 }
 
-/// `serde_json` appends " at line L column C"; the error carries those as fields instead.
-fn strip_position(message: &str) -> String {
+/// A `serde_json` error message without the " at line L column C" it ends with, for errors
+/// that give the position apart (as fields, or as `path:line:column`).
+pub fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),
         None => message.to_owned(),

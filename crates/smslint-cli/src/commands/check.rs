@@ -42,9 +42,7 @@ pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<Ex
     };
 
     if let Some(source) = &args.source.batch {
-        if args.format == Some(Format::Human) {
-            bail!("--batch writes JSON Lines; --format human is for one message");
-        }
+        crate::commands::stream::refuse_human(args.format)?;
         let defaults = CheckDefaults {
             from,
             to,

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use smslint_core::NormalizedText;
 
 use crate::args::{ClassifyArgs, Format};
@@ -19,9 +19,7 @@ pub fn run(args: &ClassifyArgs, painter: Painter, out: &mut dyn Write) -> Result
     ])?;
     let loaded = input::policy_for_the_process(args.policy.policy.as_deref())?;
     if let Some(source) = &args.source.batch {
-        if args.format == Some(Format::Human) {
-            bail!("--batch writes JSON Lines; --format human is for one message");
-        }
+        crate::commands::stream::refuse_human(args.format)?;
         return crate::commands::stream::classify(source, &args.batch, &loaded.policy, out);
     }
     let text = input::message_text(&args.source)?;

@@ -15,7 +15,7 @@ use smslint_core::{
     NumberProfile, Policy, SegmentInfo, SendContext, Verdict,
 };
 
-use crate::args::BatchArgs;
+use crate::args::{BatchArgs, Format};
 use crate::batch::{self, LineReader, Processor};
 use crate::exit::ExitStatus;
 use crate::input;
@@ -296,6 +296,15 @@ struct CheckLine<'a> {
     reasons: &'a [smslint_core::Reason],
     encoding: smslint_core::Encoding,
     segments: u32,
+}
+
+/// Refuse `--format human` for a batch, which writes JSON Lines whether `--format json` is given
+/// or not.
+pub fn refuse_human(format: Option<Format>) -> Result<()> {
+    if format == Some(Format::Human) {
+        anyhow::bail!("--batch writes JSON Lines; --format human is for one message");
+    }
+    Ok(())
 }
 
 /// `check --batch`.
