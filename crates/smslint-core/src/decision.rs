@@ -852,6 +852,7 @@ mod tests {
 
     fn policy(covers: bool) -> Policy {
         let uc = |use_case, phrase: &str| UseCaseSpec {
+            content_rules: vec![],
             use_case,
             threshold: 2.0,
             description: None,

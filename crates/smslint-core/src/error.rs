@@ -51,6 +51,16 @@ pub enum CompileError {
         /// The use case it belongs to.
         use_case: String,
     },
+    /// A use case counts a content rule that is missing or cannot be evidence.
+    #[error("content rule `{rule}` of {use_case}: {message}")]
+    RuleEvidence {
+        /// The content rule's id.
+        rule: String,
+        /// The use case that counts it.
+        use_case: String,
+        /// Why it cannot count.
+        message: String,
+    },
     /// A limit on policy size is exceeded.
     #[error("{0}")]
     Limit(String),

@@ -26,6 +26,7 @@
 //!         description: None,
 //!         keywords: vec![KeywordSpec { phrase: "out for delivery".into(), weight: 3.0 }],
 //!         patterns: vec![],
+//!         content_rules: vec![],
 //!     }],
 //!     decision: DecisionSpec::default(),
 //!     rules: vec![],
@@ -107,8 +108,8 @@ pub use error::{CompileError, SnapshotError};
 pub use normalize::NormalizedText;
 pub use policy::{
     BrandMatcher, Clause, ContentRule, ContentRuleSpec, DecisionSpec, KeywordSpec, MatcherSpec,
-    PatternSpec, Policy, PolicySpec, Rule, RuleKind, UseCaseDef, UseCaseSpec, MAX_KEYWORD_BYTES,
-    MAX_RULES, REGEX_SET_SIZE_LIMIT,
+    PatternSpec, Policy, PolicySpec, Rule, RuleEvidenceSpec, RuleKind, UseCaseDef, UseCaseSpec,
+    MAX_KEYWORD_BYTES, MAX_RULES, REGEX_SET_SIZE_LIMIT,
 };
 pub use reason::{Code, Reason, ReasonCode};
 pub use rules::{Finding, LintContext};

@@ -65,6 +65,16 @@ pub struct PatternSpec {
     pub description: Option<String>,
 }
 
+/// Points a use case takes from a content rule whose text clauses hold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleEvidenceSpec {
+    /// The content rule's id.
+    pub rule: String,
+    /// Points added when the rule's `match` holds and its `with`, `unless` and `require`
+    /// allow it (whatever its severity, registration or brand).
+    pub weight: f64,
+}
+
 /// One use case of a policy, with its rules.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UseCaseSpec {
@@ -78,6 +88,8 @@ pub struct UseCaseSpec {
     pub keywords: Vec<KeywordSpec>,
     /// Pattern rules.
     pub patterns: Vec<PatternSpec>,
+    /// Content rules whose findings count as evidence.
+    pub content_rules: Vec<RuleEvidenceSpec>,
 }
 
 /// How classification and registration combine into a verdict.
@@ -257,6 +269,8 @@ pub struct ContentRule {
     pub require_brand: bool,
     /// Lifted by these registrations.
     pub unless_use_case: Vec<UseCase>,
+    /// Whether a use case counts it as evidence.
+    pub(crate) counted: bool,
 }
 
 /// What a rule matches.
@@ -272,6 +286,12 @@ pub enum RuleKind {
     Pattern {
         /// The expression.
         regex: String,
+    },
+    /// A content rule's text clauses, holding together.
+    #[serde(rename = "content_rule")]
+    ContentRule {
+        /// The content rule's id.
+        rule: String,
     },
 }
 
@@ -344,6 +364,9 @@ pub struct Policy {
     pub(crate) patterns: Vec<(String, OnceLock<Option<Regex>>)>,
     /// What each pattern feeds.
     pub(crate) pattern_targets: Vec<Target>,
+    /// The scoring rules that count a content rule's text clauses: (index into `rules`, index
+    /// into `content_rules`).
+    pub(crate) rule_evidence: Vec<(u32, u32)>,
     /// One regex for every placeholder shape (an alternation), for template slots.
     pub(crate) placeholders: Option<Regex>,
 }
@@ -403,6 +426,7 @@ impl Policy {
         // For compile errors: the rule id and owner of each pattern.
         let mut pattern_owners: Vec<(String, String)> = Vec::new();
         let mut keyword_bytes = 0usize;
+        let mut rule_evidence: Vec<(u32, u32)> = Vec::new();
         for (uc_index, uc) in spec.use_cases.into_iter().enumerate() {
             for kw in uc.keywords {
                 let id = {
@@ -443,6 +467,39 @@ impl Policy {
                     weight: p.weight,
                     kind: RuleKind::Pattern { regex: p.regex },
                     description: p.description,
+                });
+            }
+            for e in uc.content_rules {
+                let Some(index) = spec.rules.iter().position(|r| r.id == e.rule) else {
+                    return Err(CompileError::RuleEvidence {
+                        rule: e.rule,
+                        use_case: uc.use_case.to_string(),
+                        message: "no content rule has this id".into(),
+                    });
+                };
+                let target = &spec.rules[index];
+                // A rule that waits for a detection would feed the scores it depends on.
+                let problem = if target.matches.is_none() {
+                    Some("the rule has no `match`, so nothing in the text makes it hold")
+                } else if !target.when_detected.is_empty() {
+                    Some("the rule applies only when a use case is detected, which its points would decide")
+                } else {
+                    None
+                };
+                if let Some(problem) = problem {
+                    return Err(CompileError::RuleEvidence {
+                        rule: e.rule,
+                        use_case: uc.use_case.to_string(),
+                        message: problem.into(),
+                    });
+                }
+                rule_evidence.push((rules.len() as u32, index as u32));
+                rules.push(Rule {
+                    id: format!("rule:{}", e.rule),
+                    use_case: uc_index,
+                    weight: e.weight,
+                    kind: RuleKind::ContentRule { rule: e.rule },
+                    description: None,
                 });
             }
             use_cases.push(UseCaseDef {
@@ -496,6 +553,7 @@ impl Policy {
                 has,
                 require_brand: r.require_brand,
                 unless_use_case: r.unless_use_case,
+                counted: rule_evidence.iter().any(|&(_, c)| c == index),
             });
         }
         let matcher_count = phrases.len() + regex_sources.len();
@@ -691,6 +749,7 @@ impl Policy {
             pattern_set,
             patterns,
             pattern_targets,
+            rule_evidence,
         })
     }
 
@@ -835,6 +894,7 @@ mod tests {
         PolicySpec {
             name: "test".into(),
             use_cases: vec![UseCaseSpec {
+                content_rules: vec![],
                 use_case: UseCase::DeliveryNotification,
                 threshold: 3.0,
                 description: None,

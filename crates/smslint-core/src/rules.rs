@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::classify::Classification;
 use crate::normalize::NormalizedText;
-use crate::policy::{BrandMatcher, Clause, Policy};
+use crate::policy::{BrandMatcher, Policy};
 use crate::severity::Severity;
 use crate::span::Span;
 use crate::use_case::UseCase;
@@ -55,7 +55,6 @@ impl Policy {
                 continue;
             };
             let index = index as u32;
-            let hit = |clause: Clause| classification.clause_hit(index, clause);
             if !rule.when_detected.is_empty()
                 && !rule
                     .when_detected
@@ -70,15 +69,9 @@ impl Policy {
             {
                 continue;
             }
-            let [has_match, has_with, has_unless, has_require] = rule.has;
-            let matched = hit(Clause::Match);
-            if has_match && matched.is_none()
-                || has_with && hit(Clause::With).is_none()
-                || has_unless && hit(Clause::Unless).is_some()
-                || has_require && hit(Clause::Require).is_some()
-            {
+            let Ok(matched) = Self::text_clauses(classification, index, rule.has) else {
                 continue;
-            }
+            };
             if rule.require_brand {
                 match context.brands.or(self.brands.as_ref()) {
                     // Without names to look for, the rule cannot tell: it stays silent.

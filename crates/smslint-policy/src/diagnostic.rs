@@ -51,7 +51,7 @@ diagnostic_codes! {
     DuplicateId => "policy.duplicate_id", "Two patterns with the same id.";
     DuplicateKeyword => "policy.duplicate_keyword", "A use case lists the same keyword twice (once normalised); it would count twice.";
     UnreachableThreshold => "policy.unreachable_threshold", "A threshold higher than all the use case's positive weights together.";
-    RemoveUnmatched => "policy.remove_unmatched", "A `remove_keywords` or `remove_patterns` entry that removes nothing from the extended policy.";
+    RemoveUnmatched => "policy.remove_unmatched", "A `remove_keywords`, `remove_patterns` or `remove_content_rules` entry that removes nothing from the extended policy.";
     EmptyCovers => "policy.empty_covers", "A `decision.covers` label that covers nothing.";
     RestrictedUnclassified => "policy.restricted_unclassified", "A restricted use case the policy does not classify, so the restriction never applies.";
     UnicodeClass => "policy.unicode_class", "A pattern that opts into Unicode with `(?u)`, whose classes are about 100 times slower.";
@@ -60,6 +60,7 @@ diagnostic_codes! {
     InvalidRuleId => "policy.invalid_rule_id", "A content-rule id that is not lowercase dotted (`marketing.opt_out_missing`).";
     RuleWithoutTrigger => "policy.rule_without_trigger", "A content rule with nothing that makes it fire (`match`, `require`, or `when.segments_over`).";
     UnmatchedSeverity => "policy.unmatched_severity", "A `severities` key that names no rule and prefixes none.";
+    RuleEvidence => "policy.rule_evidence", "A use case's `content_rules` entry that names no content rule, names one twice, or names one that cannot count: without `match`, or applying only `when.detected` (which its points would decide).";
     UnknownTimeZone => "policy.unknown_time_zone", "A `decision.time_zone` the IANA time zone database does not know.";
 }
 

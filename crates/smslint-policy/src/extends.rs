@@ -6,10 +6,12 @@
 //! * `decision`: field by field, the child's when given.
 //! * `use_cases`: a use case only the base has is kept as it is; one only the child has is
 //!   added (it needs a `threshold`); for one both have, the child's `threshold` and
-//!   `description` replace the base's when given, `remove_keywords` and `remove_patterns` drop
-//!   base rules (each entry must drop one), then each child keyword replaces the base keyword
-//!   with the same folded phrase or is added, each child pattern replaces the base pattern with
-//!   the same id or is added, and the child's `examples`, when given, replace the base's.
+//!   `description` replace the base's when given, `remove_keywords`, `remove_patterns` and
+//!   `remove_content_rules` drop base rules (each entry must drop one), then each child keyword
+//!   replaces the base keyword with the same folded phrase or is added, each child pattern
+//!   replaces the base pattern with the same id or is added, each child `content_rules` entry
+//!   replaces the base's entry for the same rule or is added, and the child's `examples`, when
+//!   given, replace the base's.
 //!
 //! Chains are followed to any depth (`a` extends `b` extends `builtin:default`, which extends
 //! `builtin:base`); a cycle is an
@@ -266,6 +268,19 @@ pub fn merge(policies: Vec<RawPolicy>, sources: &[Source]) -> (RawPolicy, Vec<Po
                     ));
                 }
             }
+            for removed in &cuc.remove_content_rules {
+                let before = buc.content_rules.len();
+                buc.content_rules.retain(|e| e.rule.0 != *removed);
+                if buc.content_rules.len() == before {
+                    diagnostics.push(unmatched(
+                        source,
+                        "remove_content_rules",
+                        removed,
+                        &key,
+                        "content rule",
+                    ));
+                }
+            }
             // Each phrase folded once, borrowed where it is folded already: a learned layer
             // replaces or adds thousands of keywords. First where each of the child's keywords
             // goes (the place of the keyword it replaces, or a new one at the end), then the
@@ -305,6 +320,12 @@ pub fn merge(policies: Vec<RawPolicy>, sources: &[Source]) -> (RawPolicy, Vec<Po
                     None => buc.patterns.push(p.clone()),
                 }
             }
+            for e in &cuc.content_rules {
+                match buc.content_rules.iter_mut().find(|b| b.rule == e.rule) {
+                    Some(existing) => *existing = e.clone(),
+                    None => buc.content_rules.push(e.clone()),
+                }
+            }
             if cuc.examples.is_some() {
                 buc.examples.clone_from(&cuc.examples);
             }
@@ -314,6 +335,7 @@ pub fn merge(policies: Vec<RawPolicy>, sources: &[Source]) -> (RawPolicy, Vec<Po
     for (_, uc) in &mut merged.use_cases.0 {
         uc.remove_keywords.clear();
         uc.remove_patterns.clear();
+        uc.remove_content_rules.clear();
     }
     (merged, diagnostics)
 }

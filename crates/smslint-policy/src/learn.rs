@@ -640,7 +640,7 @@ fn base_keyword_weights(policy: &Policy) -> BTreeMap<(usize, String), f64> {
         .iter()
         .filter_map(|rule| match &rule.kind {
             RuleKind::Keyword { phrase } => Some(((rule.use_case, fold(phrase)), rule.weight)),
-            RuleKind::Pattern { .. } => None,
+            RuleKind::Pattern { .. } | RuleKind::ContentRule { .. } => None,
         })
         .collect()
 }

@@ -302,4 +302,74 @@ mod tests {
             ]
         );
     }
+
+    /// A policy whose Marketing counts `prohibited.alcohol`, turned off as a finding.
+    const COUNTING: &str = r"
+version: 1
+use_cases:
+  Marketing:
+    threshold: 5
+    keywords: [{ phrase: sale, weight: 1 }]
+    content_rules: [{ rule: prohibited.alcohol, weight: 6 }]
+rules:
+  - id: prohibited.alcohol
+    severity: error
+    message: No alcohol offers.
+    match: { keywords: [happy hour], patterns: ['(?i)\$\d+ pints'] }
+    unless: { keywords: [alcohol-free] }
+severities: { prohibited: off }
+";
+
+    #[test]
+    fn a_counted_content_rule_adds_its_points_when_its_clauses_hold() {
+        use smslint_core::{Classification, Detail, NormalizedText, UseCase};
+        let loaded = load_str(COUNTING, "counting", Format::Yaml).unwrap_or_else(|e| panic!("{e}"));
+        let policy = &loaded.policy;
+        let mut out = Classification::default();
+        for (text, want, span) in [
+            ("Happy hour from 5", 6.0, Some("Happy hour")),
+            // Matched by the pattern, which is searched apart from the keywords.
+            ("$5 pints tonight, sale", 7.0, Some("$5 pints")),
+            // `unless` holds it back.
+            ("Alcohol-free happy hour", 0.0, None),
+            ("sale", 1.0, None),
+        ] {
+            for detail in [Detail::Evidence, Detail::Scores] {
+                policy.classify_into(&NormalizedText::new(text), &mut out, detail);
+                assert!(
+                    (out.scores[0].score - want).abs() < 1e-9,
+                    "{text} ({detail:?}): {}",
+                    out.scores[0].score
+                );
+                assert_eq!(out.is_detected(&UseCase::Marketing), want >= 5.0);
+            }
+            let c = policy.classify(&NormalizedText::new(text));
+            let counted = c.scores[0]
+                .evidence
+                .iter()
+                .find(|e| policy.rules()[e.rule as usize].id == "rule:prohibited.alcohol");
+            assert_eq!(counted.map(|e| e.span.slice(text)), span, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_extending_policy_reweighs_or_stops_counting_a_content_rule() {
+        let dir = std::env::temp_dir().join(format!("smslint-counting-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("base.yaml"), COUNTING).unwrap();
+        let score = |child: &str| {
+            let path = dir.join("child.yaml");
+            std::fs::write(&path, child).unwrap();
+            let loaded = load_path(&path).unwrap_or_else(|e| panic!("{e}"));
+            let c = loaded
+                .policy
+                .classify(&smslint_core::NormalizedText::new("Happy hour from 5"));
+            c.scores[0].score
+        };
+        let reweighed = "version: 1\nextends: base.yaml\nuse_cases:\n  Marketing:\n    threshold: 1\n    content_rules: [{ rule: prohibited.alcohol, weight: 2 }]\n";
+        let removed = "version: 1\nextends: base.yaml\nuse_cases:\n  Marketing:\n    threshold: 1\n    remove_content_rules: [prohibited.alcohol]\n";
+        assert!((score(reweighed) - 2.0).abs() < 1e-9);
+        assert!(score(removed).abs() < 1e-9);
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

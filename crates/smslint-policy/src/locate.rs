@@ -26,9 +26,11 @@ pub enum Kind {
     RuleId,
     /// A key of `severities`.
     SeverityKey,
+    /// The `rule` of a use case's `content_rules` entry.
+    EvidenceRule,
 }
 
-const KINDS: usize = 7;
+const KINDS: usize = 8;
 
 impl Kind {
     fn index(self) -> usize {

@@ -2,7 +2,7 @@
 //!
 //! Every struct refuses unknown fields. Values are checked inside the `Deserialize` of small
 //! newtypes ([`UseCaseKey`], [`UseCaseName`], [`Phrase`], [`RegexSource`], [`Weight`],
-//! [`Threshold`], [`PatternId`], [`ExtendsRef`]) so that an error carries the parser's position,
+//! [`Threshold`], [`PatternId`], [`RuleRef`], [`ExtendsRef`]) so that an error carries the parser's position,
 //! refined to the token by [`crate::locate`].
 
 use std::borrow::Cow;
@@ -471,12 +471,20 @@ pub struct RawUseCase {
     /// has replaces the base's pattern.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patterns: Vec<RawPattern>,
+    /// Content rules whose text clauses count as evidence for the use case (whatever the
+    /// rule's severity). In an extending policy, a rule the base counts replaces the base's
+    /// weight.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content_rules: Vec<RawRuleEvidence>,
     /// Phrases of the extended policy's keywords to drop.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub remove_keywords: Vec<String>,
     /// Ids of the extended policy's patterns to drop.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub remove_patterns: Vec<String>,
+    /// Ids of the content rules the extended policy counts for the use case, to stop counting.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove_content_rules: Vec<String>,
     /// Messages that must and must not be detected as this use case; in an extending policy,
     /// they replace the base's examples of the use case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -524,6 +532,62 @@ pub struct RawPattern {
     #[serde(skip)]
     #[schemars(skip)]
     pub at: At,
+}
+
+/// A content rule counted as evidence for a use case.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRuleEvidence {
+    /// The content rule's id; its `match` must hold and its `with`, `unless` and `require`
+    /// allow it. It must not depend on `when.detected`.
+    pub rule: RuleRef,
+    /// Points it adds (default 1).
+    #[serde(default = "Weight::one")]
+    pub weight: Weight,
+    /// Where it is.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub at: At,
+}
+
+/// A reference to a content rule by id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct RuleRef(pub String);
+
+impl fmt::Display for RuleRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if !is_rule_id(&s) {
+            set_detail(Detail {
+                key: Some("rule".into()),
+                ..Detail::default()
+            });
+            return Err(de::Error::custom(format!(
+                "rule {s:?} must be a content-rule id: lowercase letters, digits and `_` in two \
+                 or more dotted parts (for example `prohibited.firearms`)"
+            )));
+        }
+        if probe_hit(Kind::EvidenceRule, Some("rule"), &s) {
+            return Err(de::Error::custom(PROBE_MESSAGE));
+        }
+        Ok(RuleRef(s))
+    }
+}
+
+impl JsonSchema for RuleRef {
+    fn schema_name() -> Cow<'static, str> {
+        "RuleRef".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "pattern": RULE_ID_PATTERN })
+    }
 }
 
 /// Example messages for the policy tests.
@@ -1044,7 +1108,7 @@ impl RawPolicy {
         for (ordinal, rule) in self.rules.iter_mut().enumerate() {
             rule.at = At { source, ordinal };
         }
-        let (mut thresholds, mut phrases, mut patterns) = (0, 0, 0);
+        let (mut thresholds, mut phrases, mut patterns, mut evidence) = (0, 0, 0, 0);
         for (key_ordinal, (_, uc)) in self.use_cases.0.iter_mut().enumerate() {
             uc.key_at = At {
                 source,
@@ -1070,6 +1134,13 @@ impl RawPolicy {
                     ordinal: patterns,
                 };
                 patterns += 1;
+            }
+            for e in &mut uc.content_rules {
+                e.at = At {
+                    source,
+                    ordinal: evidence,
+                };
+                evidence += 1;
             }
         }
     }

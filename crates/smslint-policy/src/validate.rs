@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use smslint_core::normalize::fold;
 use smslint_core::{
-    ContentRuleSpec, DecisionSpec, KeywordSpec, MatcherSpec, PatternSpec, PolicySpec, Severity,
-    UseCase, UseCaseSpec,
+    ContentRuleSpec, DecisionSpec, KeywordSpec, MatcherSpec, PatternSpec, PolicySpec,
+    RuleEvidenceSpec, Severity, UseCase, UseCaseSpec,
 };
 
 use crate::diagnostic::{DiagnosticCode, PolicyDiagnostic};
@@ -235,6 +235,7 @@ pub fn validate_merged(merged: &RawPolicy, sources: &[Source]) -> Vec<PolicyDiag
             .iter()
             .map(|k| k.weight.0)
             .chain(uc.patterns.iter().map(|p| p.weight.0))
+            .chain(uc.content_rules.iter().map(|e| e.weight.0))
             .filter(|w| *w > 0.0)
             .sum();
         if reachable < threshold.0 {
@@ -252,6 +253,43 @@ pub fn validate_merged(merged: &RawPolicy, sources: &[Source]) -> Vec<PolicyDiag
                 None => at_key(DiagnosticCode::UnreachableThreshold, uc, message),
             };
             out.push(d.with_path(format!("{base}.threshold")));
+        }
+    }
+    for (name, uc) in &merged.use_cases.0 {
+        for (i, e) in uc.content_rules.iter().enumerate() {
+            let rule = merged.rules.iter().find(|r| r.id.0 == e.rule.0);
+            let (message, help) = match rule {
+                _ if uc.content_rules[..i].iter().any(|o| o.rule == e.rule) => (
+                    format!("`{name}` counts content rule `{}` twice", e.rule),
+                    None,
+                ),
+                None => (
+                    format!("`{name}` counts content rule `{}`, but no content rule has that id", e.rule),
+                    crate::diagnostic::nearest(&e.rule.0, merged.rules.iter().map(|r| r.id.0.as_str()))
+                        .map(|n| format!("did you mean `{n}`?")),
+                ),
+                Some(r) if r.matches.is_none() => (
+                    format!("`{name}` counts content rule `{}`, which has no `match`: nothing in the text makes it hold", e.rule),
+                    None,
+                ),
+                Some(r) if r.when.as_ref().is_some_and(|w| !w.detected.is_empty()) => (
+                    format!("`{name}` counts content rule `{}`, which applies only when a use case is detected, and that would depend on these points", e.rule),
+                    Some("count a rule without `when.detected`".to_owned()),
+                ),
+                Some(_) => continue,
+            };
+            let mut d = sources[e.at.source]
+                .diagnostic(
+                    DiagnosticCode::RuleEvidence,
+                    Kind::EvidenceRule,
+                    e.at,
+                    message,
+                )
+                .with_path(format!("use_cases.{name}.content_rules[{i}]"));
+            if let Some(help) = help {
+                d = d.with_help(help);
+            }
+            out.push(d);
         }
     }
     for (ordinal, (key, _)) in merged.severities.0.iter().enumerate() {
@@ -419,6 +457,14 @@ pub fn to_spec(raw: &RawPolicy, file: &str) -> PolicySpec {
                         regex: p.regex.0.clone(),
                         weight: p.weight.0,
                         description: p.description.clone(),
+                    })
+                    .collect(),
+                content_rules: uc
+                    .content_rules
+                    .iter()
+                    .map(|e| RuleEvidenceSpec {
+                        rule: e.rule.0.clone(),
+                        weight: e.weight.0,
                     })
                     .collect(),
             })
