@@ -234,7 +234,7 @@ impl Policy {
         for s in &mut out.scores {
             // Sums of decimal weights pick up binary noise (0.1 + 0.2); scores are reported
             // and compared at a precision far finer than any policy uses.
-            s.score = (s.score * 1e6).round() / 1e6;
+            s.score = round_half_away(s.score * 1e6) / 1e6;
             s.evidence
                 .sort_by_key(|e| (e.span.start, e.span.end, e.rule));
         }
@@ -477,6 +477,27 @@ fn add_row(sums: &mut [f64], row: Option<&ScoreRow>) -> bool {
     true
 }
 
+/// `x.round()`, half away from zero, without a call: the baseline x86-64 target has no
+/// rounding instruction, and `round` from libm cost about 300 instructions a message.
+// Exact comparisons on purpose: the difference tested is exact.
+#[allow(clippy::float_cmp)]
+#[inline]
+fn round_half_away(x: f64) -> f64 {
+    // From 2^52 on, every f64 is an integer; below it, adding 2^52 and taking it away rounds
+    // to the nearest integer, ties to even (both steps exact but the rounding).
+    const INTEGERS: f64 = 4_503_599_627_370_496.0;
+    let a = x.abs();
+    if a.is_nan() || a >= INTEGERS {
+        return x;
+    }
+    let mut r = (a + INTEGERS) - INTEGERS;
+    // A tie went down to the even integer: away from zero instead. (`r - a` is exact.)
+    if r - a == -0.5 {
+        r += 1.0;
+    }
+    r.copysign(x)
+}
+
 /// Whether a match is not part of a longer word: the text on either side of a word character
 /// at the match's edge must not be a word character.
 pub(crate) fn at_word_boundaries(text: &str, start: usize, end: usize) -> bool {
@@ -497,6 +518,50 @@ pub(crate) fn at_word_boundaries(text: &str, start: usize, end: usize) -> bool {
     let before_is_word = prev(start).is_some_and(is_word_char);
     let after_is_word = next(end).is_some_and(is_word_char);
     !(first_is_word && before_is_word || last_is_word && after_is_word)
+}
+
+#[cfg(test)]
+mod rounding {
+    use proptest::prelude::*;
+
+    use super::round_half_away;
+
+    #[test]
+    fn ties_and_edges_round_as_f64_round_does() {
+        for x in [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            2.5,
+            -2.5,
+            0.499_999_999_999_999_94,
+            1e15 + 0.5,
+            4.5e15,
+            4_503_599_627_370_495.5,
+            9.1e18,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
+            let (got, want) = (round_half_away(x), x.round());
+            assert_eq!(got.to_bits(), want.to_bits(), "{x}: {got} against {want}");
+        }
+        assert!(round_half_away(f64::NAN).is_nan());
+    }
+
+    proptest! {
+        #[test]
+        fn it_is_f64_round(x in proptest::num::f64::ANY, k in -1_000_000_000i64..1_000_000_000) {
+            prop_assert_eq!(round_half_away(x).to_bits(), x.round().to_bits());
+            let tie = k as f64 + 0.5;
+            prop_assert_eq!(round_half_away(tie).to_bits(), tie.round().to_bits());
+            let score = k as f64 / 1e5 * 1e6;
+            prop_assert_eq!(round_half_away(score).to_bits(), score.round().to_bits());
+        }
+    }
 }
 
 #[cfg(test)]
