@@ -243,42 +243,27 @@ pub fn merge(policies: Vec<RawPolicy>, sources: &[Source]) -> (RawPolicy, Vec<Po
             buc.key_at = cuc.key_at;
             for removed in &cuc.remove_keywords {
                 let folded = fold(removed);
-                let before = buc.keywords.len();
-                buc.keywords.retain(|k| fold(&k.phrase.0) != folded);
-                if buc.keywords.len() == before {
-                    diagnostics.push(unmatched(
-                        source,
-                        "remove_keywords",
-                        removed,
-                        &key,
-                        "keyword",
-                    ));
+                if !dropped(&mut buc.keywords, |k| fold(&k.phrase.0) == folded) {
+                    let d = unmatched(source, "remove_keywords", removed, &key, "keyword");
+                    diagnostics.push(d);
                 }
             }
             for removed in &cuc.remove_patterns {
-                let before = buc.patterns.len();
-                buc.patterns.retain(|p| p.id.0 != *removed);
-                if buc.patterns.len() == before {
-                    diagnostics.push(unmatched(
-                        source,
-                        "remove_patterns",
-                        removed,
-                        &key,
-                        "pattern",
-                    ));
+                if !dropped(&mut buc.patterns, |p| p.id.0 == *removed) {
+                    let d = unmatched(source, "remove_patterns", removed, &key, "pattern");
+                    diagnostics.push(d);
                 }
             }
             for removed in &cuc.remove_content_rules {
-                let before = buc.content_rules.len();
-                buc.content_rules.retain(|e| e.rule.0 != *removed);
-                if buc.content_rules.len() == before {
-                    diagnostics.push(unmatched(
+                if !dropped(&mut buc.content_rules, |e| e.rule.0 == *removed) {
+                    let d = unmatched(
                         source,
                         "remove_content_rules",
                         removed,
                         &key,
                         "content rule",
-                    ));
+                    );
+                    diagnostics.push(d);
                 }
             }
             // Each phrase folded once, borrowed where it is folded already: a learned layer
@@ -338,6 +323,13 @@ pub fn merge(policies: Vec<RawPolicy>, sources: &[Source]) -> (RawPolicy, Vec<Po
         uc.remove_content_rules.clear();
     }
     (merged, diagnostics)
+}
+
+/// Drop the entries of `list` that `gone` picks; whether any was.
+fn dropped<T>(list: &mut Vec<T>, gone: impl Fn(&T) -> bool) -> bool {
+    let before = list.len();
+    list.retain(|item| !gone(item));
+    list.len() != before
 }
 
 fn unmatched(
