@@ -367,6 +367,8 @@ pub struct Policy {
     /// The scoring rules that count a content rule's text clauses: (index into `rules`, index
     /// into `content_rules`).
     pub(crate) rule_evidence: Vec<(u32, u32)>,
+    /// The content rules without a `match` clause, in order (the others fire only on a hit).
+    pub(crate) rules_without_match: Vec<u32>,
     /// One regex for every placeholder shape (an alternation), for template slots.
     pub(crate) placeholders: Option<Regex>,
 }
@@ -556,6 +558,13 @@ impl Policy {
                 counted: rule_evidence.iter().any(|&(_, c)| c == index),
             });
         }
+        let rules_without_match: Vec<u32> = (0..content_rules.len() as u32)
+            .filter(|&i| {
+                content_rules
+                    .get(i as usize)
+                    .is_some_and(|r: &ContentRule| !r.has[0])
+            })
+            .collect();
         let matcher_count = phrases.len() + regex_sources.len();
         if matcher_count > MAX_RULES {
             return Err(CompileError::Limit(format!(
@@ -750,6 +759,7 @@ impl Policy {
             patterns,
             pattern_targets,
             rule_evidence,
+            rules_without_match,
         })
     }
 

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::classify::Classification;
 use crate::normalize::NormalizedText;
-use crate::policy::{BrandMatcher, Policy};
+use crate::policy::{BrandMatcher, Clause, Policy};
 use crate::severity::Severity;
 use crate::span::Span;
 use crate::use_case::UseCase;
@@ -42,7 +42,8 @@ pub struct LintContext<'a> {
 }
 
 impl Policy {
-    /// The findings of every content rule that is on, in policy order.
+    /// The findings of every content rule that is on, in policy order (`classification` as
+    /// [`Policy::classify`] makes it, its clause hits in rule order).
     pub fn lint(
         &self,
         text: &NormalizedText<'_>,
@@ -50,11 +51,32 @@ impl Policy {
         context: &LintContext<'_>,
     ) -> Vec<Finding> {
         let mut findings = Vec::new();
-        for (index, rule) in self.content_rules.iter().enumerate() {
+        // Only a rule whose `match` matched, or one without `match`, can fire: the `match`
+        // hits (in rule order, as classification sorts them) merged with the rules without
+        // one, rather than every rule asked in turn (about 600 instructions a message).
+        let mut matched = classification
+            .clause_hits
+            .iter()
+            .filter(|h| h.clause == Clause::Match)
+            .map(|h| h.rule)
+            .peekable();
+        let mut unmatched = self.rules_without_match.iter().copied().peekable();
+        loop {
+            let index = match (matched.peek(), unmatched.peek()) {
+                (Some(&m), Some(&u)) if m < u => matched.next(),
+                (_, Some(_)) => unmatched.next(),
+                (Some(_), None) => matched.next(),
+                (None, None) => None,
+            };
+            let Some(index) = index else {
+                break;
+            };
+            let Some(rule) = self.content_rules.get(index as usize) else {
+                continue;
+            };
             let Some(severity) = rule.severity else {
                 continue;
             };
-            let index = index as u32;
             if !rule.when_detected.is_empty()
                 && !rule
                     .when_detected
