@@ -558,12 +558,11 @@ impl Policy {
                 counted: rule_evidence.iter().any(|&(_, c)| c == index),
             });
         }
-        let rules_without_match: Vec<u32> = (0..content_rules.len() as u32)
-            .filter(|&i| {
-                content_rules
-                    .get(i as usize)
-                    .is_some_and(|r: &ContentRule| !r.has[0])
-            })
+        let rules_without_match: Vec<u32> = content_rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.has[0])
+            .map(|(i, _)| i as u32)
             .collect();
         let matcher_count = phrases.len() + regex_sources.len();
         if matcher_count > MAX_RULES {
