@@ -304,21 +304,7 @@ mod tests {
     }
 
     /// A policy whose Marketing counts `prohibited.alcohol`, turned off as a finding.
-    const COUNTING: &str = r"
-version: 1
-use_cases:
-  Marketing:
-    threshold: 5
-    keywords: [{ phrase: sale, weight: 1 }]
-    content_rules: [{ rule: prohibited.alcohol, weight: 6 }]
-rules:
-  - id: prohibited.alcohol
-    severity: error
-    message: No alcohol offers.
-    match: { keywords: [happy hour], patterns: ['(?i)\$\d+ pints'] }
-    unless: { keywords: [alcohol-free] }
-severities: { prohibited: off }
-";
+    const COUNTING: &str = include_str!("../../../tests/fixtures/policies/counting.yaml");
 
     #[test]
     fn a_counted_content_rule_adds_its_points_when_its_clauses_hold() {
