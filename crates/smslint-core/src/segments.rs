@@ -245,7 +245,8 @@ pub(crate) fn utf16_len(text: &str) -> usize {
         + bytes.iter().filter(|&&b| b >= 0xF0).count()
 }
 
-/// [`analyze`] character by character: the general path.
+/// [`analyze`] character by character: the general path, for texts without a four-byte
+/// character.
 fn analyze_chars(text: &str) -> SegmentInfo {
     // GSM-7 septets until a character outside the alphabet shows that the text is UCS-2.
     let (mut septets, mut gsm, mut escaped) = (0u32, true, false);
@@ -270,8 +271,9 @@ fn analyze_chars(text: &str) -> SegmentInfo {
             utf16_units: utf16_len(text) as u32,
         }
     } else {
-        // Only a surrogate pair (a four-byte character) can straddle a part boundary.
-        ucs2(text, text.bytes().any(|b| b >= 0xF0))
+        // [`analyze`] sends texts with a four-byte character (a surrogate pair) to [`ucs2`]
+        // itself: none comes here.
+        ucs2(text, false)
     }
 }
 

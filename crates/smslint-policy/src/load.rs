@@ -137,6 +137,7 @@ fn compile_diagnostic(
             DiagnosticCode::Limit
         }
         CompileError::EmptyKeyword { .. } => DiagnosticCode::EmptyKeyword,
+        CompileError::RuleEvidence { .. } => DiagnosticCode::RuleEvidence,
         _ => DiagnosticCode::Syntax,
     };
     if let CompileError::Regex { id, .. } = e {
