@@ -193,9 +193,25 @@ impl PatternMatcher {
 #[inline(never)]
 fn walk(dfa: &DFA, cache: &mut LazyCache, haystack: &[u8], found: &mut Found) -> Option<()> {
     let mut sid = dfa.start_state_forward(cache, &Input::new(haystack)).ok()?;
-    for &b in haystack {
+    let mut at = 0;
+    while at < haystack.len() {
+        // From an untagged state, a transition is a table load, and most lead to another
+        // untagged state; a tagged one (match, dead, quit, or not built yet) leaves the loop.
+        // Against `next_state` at every byte: 32,037 → 30,850 instructions a message
+        // (callgrind, 50,000 messages), for the same answer.
+        if !sid.is_tagged() {
+            while let Some(&b) = haystack.get(at) {
+                let next = dfa.next_state_untagged(cache, sid, b);
+                if next.is_tagged() {
+                    break;
+                }
+                sid = next;
+                at += 1;
+            }
+        }
+        let Some(&b) = haystack.get(at) else { break };
         sid = dfa.next_state(cache, sid, b).ok()?;
-        // Match, dead, quit and start states are tagged; the rest need no look.
+        at += 1;
         if sid.is_tagged() {
             if sid.is_match() {
                 collect(dfa, cache, sid, found);
