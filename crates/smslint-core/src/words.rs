@@ -13,6 +13,8 @@ use std::ops::Range;
 
 use foldhash::fast::FixedState;
 
+use crate::swar;
+
 /// Whether `c` is a word character: a match must not continue a word on either side.
 pub(crate) fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
@@ -129,13 +131,13 @@ impl WordTable {
             return;
         }
         words.clear();
-        split_words(folded, |at| {
+        for at in Split::new(folded) {
             let id = self
                 .vocabulary
                 .get(&folded[at.start as usize..at.end as usize])
                 .unwrap_or(NO_WORD);
             words.push(Word { at, id });
-        });
+        }
         let bytes = folded.as_bytes();
         for (i, first) in words.iter().enumerate() {
             if first.id == NO_WORD {
@@ -350,45 +352,105 @@ fn char_at(text: &str, i: usize) -> (bool, usize) {
 }
 
 /// Call `word` with the byte range of each maximal run of word characters of `text`.
-fn split_words(text: &str, mut word: impl FnMut(Range<u32>)) {
-    let bytes = text.as_bytes();
-    let n = bytes.len();
-    let mut i = 0;
-    // Table lookups decide ASCII bytes; other characters are decoded.
-    while i < n {
-        // Skip to the next word character.
-        match BYTE_CLASS[usize::from(bytes[i])] {
-            ASCII_OTHER => {
-                i += 1;
+fn split_words(text: &str, word: impl FnMut(Range<u32>)) {
+    Split::new(text).for_each(word);
+}
+
+/// The byte ranges of the maximal runs of word characters of a text, in order.
+// Eight bytes a step: where they are all ASCII, integer tests mark the word characters and the
+// places where a run starts or stops, and only those places are visited (callgrind, 50,000
+// messages: 30,850 -> 30,621 instructions a message against a table look at every byte).
+// Other bytes are decoded a character at a time. An iterator, so that the caller's work on
+// each word is written, and inlined, once.
+struct Split<'a> {
+    text: &'a str,
+    /// The next byte to look at.
+    at: usize,
+    /// Where the current run started, when `in_word`.
+    start: usize,
+    in_word: bool,
+    /// The starts and stops not yet visited in the 8 bytes from `base`, as high bits.
+    changes: u64,
+    base: usize,
+}
+
+impl<'a> Split<'a> {
+    fn new(text: &'a str) -> Split<'a> {
+        Split {
+            text,
+            at: 0,
+            start: 0,
+            in_word: false,
+            changes: 0,
+            base: 0,
+        }
+    }
+}
+
+impl Iterator for Split<'_> {
+    type Item = Range<u32>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Range<u32>> {
+        let bytes = self.text.as_bytes();
+        loop {
+            while self.changes != 0 {
+                let at = self.base + (self.changes.trailing_zeros() / 8) as usize;
+                self.changes &= self.changes - 1;
+                self.in_word = !self.in_word;
+                if self.in_word {
+                    self.start = at;
+                } else {
+                    return Some(self.start as u32..at as u32);
+                }
+            }
+            let Some(&b) = bytes.get(self.at) else {
+                if self.in_word {
+                    self.in_word = false;
+                    return Some(self.start as u32..bytes.len() as u32);
+                }
+                return None;
+            };
+            // The last bytes, fewer than 8, go one at a time below.
+            let chunk = swar::load(&bytes[self.at..]).unwrap_or(swar::HIGH);
+            if chunk & swar::HIGH == 0 {
+                let words = ascii_word_bytes(chunk);
+                // A byte whose kind differs from the byte before it starts or stops a run.
+                self.changes = words ^ (words << 8 | if self.in_word { 0x80 } else { 0 });
+                self.base = self.at;
+                self.at += 8;
                 continue;
             }
-            ASCII_WORD => {}
-            _ => {
-                let (is_word, len) = char_at(text, i);
-                if !is_word {
-                    i += len;
-                    continue;
+            let (is_word, len) = match BYTE_CLASS[usize::from(b)] {
+                ASCII_WORD => (true, 1),
+                ASCII_OTHER => (false, 1),
+                _ => char_at(self.text, self.at),
+            };
+            let at = self.at;
+            self.at += len;
+            if is_word != self.in_word {
+                self.in_word = is_word;
+                if is_word {
+                    self.start = at;
+                } else {
+                    return Some(self.start as u32..at as u32);
                 }
             }
         }
-        // Then to the end of its run. (Testing 8 bytes a step as integers measured 300
-        // instructions a message worse: most words are shorter than a step.)
-        let start = i;
-        while i < n {
-            match BYTE_CLASS[usize::from(bytes[i])] {
-                ASCII_WORD => i += 1,
-                ASCII_OTHER => break,
-                _ => {
-                    let (is_word, len) = char_at(text, i);
-                    if !is_word {
-                        break;
-                    }
-                    i += len;
-                }
-            }
-        }
-        word(start as u32..i as u32);
     }
+}
+
+/// The word characters (ASCII letters, digits, `_`) among 8 ASCII bytes, as high bits.
+fn ascii_word_bytes(chunk: u64) -> u64 {
+    // What `swar::in_range` and `swar::equal` test, without their masks for non-ASCII bytes.
+    // Each byte is under 0x80, so no sum carries into the next byte; setting bit 5 maps
+    // exactly the letters, of either case, onto `a..=z`.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let at_least = |v: u64, lo: u8| v + ONES * u64::from(0x80 - lo);
+    let in_range = |v: u64, lo: u8, hi: u8| at_least(v, lo) & !at_least(v, hi + 1);
+    let lower = chunk | (ONES * 0x20);
+    let underscore = !((chunk ^ (ONES * u64::from(b'_'))) + ONES * 0x7F);
+    (in_range(lower, b'a', b'z') | in_range(chunk, b'0', b'9') | underscore) & swar::HIGH
 }
 
 #[cfg(test)]
@@ -448,6 +510,21 @@ mod tests {
         }
         assert_eq!(pack(""), None);
         assert_eq!(pack("abcdefghi"), None);
+    }
+
+    #[test]
+    fn marks_the_ascii_word_bytes_exactly() {
+        crate::swar::tests::each_word(|bytes| {
+            if bytes.iter().all(u8::is_ascii) {
+                let want =
+                    crate::swar::tests::want(bytes, |b| b.is_ascii_alphanumeric() || b == b'_');
+                assert_eq!(
+                    ascii_word_bytes(u64::from_le_bytes(bytes)),
+                    want,
+                    "{bytes:?}"
+                );
+            }
+        });
     }
 
     #[test]
