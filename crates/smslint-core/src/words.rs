@@ -131,14 +131,16 @@ impl WordTable {
             return;
         }
         words.clear();
+        let bytes = folded.as_bytes();
         for at in Split::new(folded) {
-            let id = self
-                .vocabulary
-                .get(&folded[at.start as usize..at.end as usize])
-                .unwrap_or(NO_WORD);
+            // Bytes, not `str`: a `str` range checks both ends for character boundaries, which
+            // the split already keeps to.
+            let word = bytes
+                .get(at.start as usize..at.end as usize)
+                .unwrap_or_default();
+            let id = self.vocabulary.get(word).unwrap_or(NO_WORD);
             words.push(Word { at, id });
         }
-        let bytes = folded.as_bytes();
         for (i, first) in words.iter().enumerate() {
             if first.id == NO_WORD {
                 continue;
@@ -177,7 +179,7 @@ fn edge(node: u32, word: u32) -> u64 {
 #[derive(Clone, Debug, Default)]
 struct Vocabulary {
     short: IntMap,
-    long: HashMap<Box<str>, u32, FixedState>,
+    long: HashMap<Box<[u8]>, u32, FixedState>,
 }
 
 impl Vocabulary {
@@ -186,7 +188,7 @@ impl Vocabulary {
     // against 39,804).
     #[allow(clippy::inline_always)]
     #[inline(always)]
-    fn get(&self, word: &str) -> Option<u32> {
+    fn get(&self, word: &[u8]) -> Option<u32> {
         match pack(word) {
             Some(key) => self.short.get(key),
             None => self.long.get(word).copied(),
@@ -195,6 +197,7 @@ impl Vocabulary {
 
     /// The number of `word`, which becomes `fresh` when it has none yet.
     fn number(&mut self, word: &str, fresh: u32) -> u32 {
+        let word = word.as_bytes();
         if let Some(key) = pack(word) {
             return self.short.get_or_insert(key, fresh);
         }
@@ -292,8 +295,7 @@ fn slot_of(key: u64) -> usize {
 }
 
 /// The bytes of a word of 1 to 8 bytes, little-endian in an integer.
-fn pack(word: &str) -> Option<u64> {
-    let b = word.as_bytes();
+fn pack(b: &[u8]) -> Option<u64> {
     let n = b.len();
     // Two reads that overlap when the word is shorter than twice their size: the overlapping
     // bytes are the same bytes at the same places, so OR-ing them is exact (a variable-length
@@ -506,10 +508,14 @@ mod tests {
         ] {
             let mut buf = [0u8; 8];
             buf[..word.len()].copy_from_slice(word.as_bytes());
-            assert_eq!(pack(word), Some(u64::from_le_bytes(buf)), "{word}");
+            assert_eq!(
+                pack(word.as_bytes()),
+                Some(u64::from_le_bytes(buf)),
+                "{word}"
+            );
         }
-        assert_eq!(pack(""), None);
-        assert_eq!(pack("abcdefghi"), None);
+        assert_eq!(pack(b""), None);
+        assert_eq!(pack(b"abcdefghi"), None);
     }
 
     #[test]
