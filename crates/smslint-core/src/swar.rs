@@ -6,7 +6,7 @@
 /// The high bit of each byte.
 pub(crate) const HIGH: u64 = 0x8080_8080_8080_8080;
 /// One in each byte.
-const ONES: u64 = 0x0101_0101_0101_0101;
+pub(crate) const ONES: u64 = 0x0101_0101_0101_0101;
 
 /// The 8 bytes at the start of `bytes`, when there are 8.
 pub(crate) fn load(bytes: &[u8]) -> Option<u64> {

@@ -447,7 +447,7 @@ fn ascii_word_bytes(chunk: u64) -> u64 {
     // What `swar::in_range` and `swar::equal` test, without their masks for non-ASCII bytes.
     // Each byte is under 0x80, so no sum carries into the next byte; setting bit 5 maps
     // exactly the letters, of either case, onto `a..=z`.
-    const ONES: u64 = 0x0101_0101_0101_0101;
+    use swar::ONES;
     let at_least = |v: u64, lo: u8| v + ONES * u64::from(0x80 - lo);
     let in_range = |v: u64, lo: u8, hi: u8| at_least(v, lo) & !at_least(v, hi + 1);
     let lower = chunk | (ONES * 0x20);
