@@ -318,9 +318,9 @@ fn pack(b: &[u8]) -> Option<u64> {
 /// The byte ranges of the words of `text`: maximal runs of word characters (letters, digits,
 /// `_`), the units keyword boundaries are drawn between.
 pub fn word_ranges(text: &str) -> Vec<(usize, usize)> {
-    let mut words = Vec::new();
-    split_words(text, |at| words.push((at.start as usize, at.end as usize)));
-    words
+    Split::new(text)
+        .map(|at| (at.start as usize, at.end as usize))
+        .collect()
 }
 
 /// What a byte says about word characters: an ASCII word character, another ASCII byte, or
@@ -351,11 +351,6 @@ fn char_at(text: &str, i: usize) -> (bool, usize) {
         Some(c) => (is_word_char(c), c.len_utf8()),
         None => (false, 1),
     }
-}
-
-/// Call `word` with the byte range of each maximal run of word characters of `text`.
-fn split_words(text: &str, word: impl FnMut(Range<u32>)) {
-    Split::new(text).for_each(word);
 }
 
 /// The byte ranges of the maximal runs of word characters of a text, in order.
