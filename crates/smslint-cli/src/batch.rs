@@ -170,37 +170,46 @@ impl<R: Read> LineReader<R> {
 pub trait Processor: Sync {
     /// Buffers a worker reuses from line to line.
     type Scratch: Send + Default;
-    /// What a line turns into, before it is written.
+    /// What the writer needs of a line besides the bytes the worker wrote for it.
     type Out<'a>: Send;
-    /// Process line `number` (`None`: it was too long).
+    /// Process line `number` (`None`: it was too long), appending whatever output it can write
+    /// itself to `written`: the writer gets those bytes with the result, so no line needs a
+    /// buffer of its own.
     fn process<'a>(
         &self,
         number: usize,
         line: Option<&'a [u8]>,
         scratch: &mut Self::Scratch,
+        written: &mut Vec<u8>,
     ) -> Self::Out<'a>;
 }
 
-/// Read every chunk, process its lines on up to `jobs` threads, and hand the results to `emit`
-/// in input order; `flush_each` flushes `out` after every chunk (input from a pipe).
+/// Read every chunk, process its lines on up to `jobs` threads, and hand the results, each with
+/// the bytes its worker wrote, to `emit` in input order; `flush_each` flushes `out` after every
+/// chunk (input from a pipe).
 pub fn run<R: Read, P: Processor, W: Write>(
     reader: &mut LineReader<R>,
     processor: &P,
     jobs: usize,
     out: &mut W,
     flush_each: bool,
-    mut emit: impl FnMut(P::Out<'_>, &mut W) -> io::Result<()>,
+    mut emit: impl FnMut(P::Out<'_>, &[u8], &mut W) -> io::Result<()>,
 ) -> io::Result<()> {
     let jobs = jobs.max(1);
     let mut scratch: Vec<P::Scratch> = (0..jobs).map(|_| P::Scratch::default()).collect();
     let mut chunk = Chunk::default();
+    // One buffer for the lines of one thread's turn, reused: a buffer per line cost an
+    // allocation, its growth and its release for every message.
+    let mut written = Vec::new();
     while reader.next_chunk(&mut chunk)? {
         let lines = &chunk.lines;
         // Below a few hundred lines, threads cost more than they save.
         if jobs == 1 || lines.len() < 256 {
             let s = &mut scratch[0];
             for (number, line) in lines {
-                emit(processor.process(*number, chunk.bytes(line), s), out)?;
+                written.clear();
+                let result = processor.process(*number, chunk.bytes(line), s, &mut written);
+                emit(result, &written, out)?;
             }
         } else {
             // Lines go out in blocks, one at a time, to the main thread and `jobs - 1` others:
@@ -217,11 +226,17 @@ pub fn run<R: Read, P: Processor, W: Write>(
                         return done;
                     }
                     let part = &lines[block * BLOCK..lines.len().min((block + 1) * BLOCK)];
-                    let results: Vec<P::Out<'_>> = part
+                    let mut bytes = Vec::new();
+                    let results: Vec<(P::Out<'_>, Range<usize>)> = part
                         .iter()
-                        .map(|(number, line)| processor.process(*number, chunk_ref.bytes(line), s))
+                        .map(|(number, line)| {
+                            let start = bytes.len();
+                            let result =
+                                processor.process(*number, chunk_ref.bytes(line), s, &mut bytes);
+                            (result, start..bytes.len())
+                        })
                         .collect();
-                    done.push((block, results));
+                    done.push((block, results, bytes));
                 }
             };
             let (main_scratch, others) = scratch.split_at_mut(1);
@@ -237,10 +252,10 @@ pub fn run<R: Read, P: Processor, W: Write>(
                 }
                 all
             });
-            results.sort_unstable_by_key(|&(block, _)| block);
-            for (_, part) in results {
-                for result in part {
-                    emit(result, out)?;
+            results.sort_unstable_by_key(|&(block, _, _)| block);
+            for (_, part, bytes) in results {
+                for (result, range) in part {
+                    emit(result, bytes.get(range).unwrap_or_default(), out)?;
                 }
             }
         }

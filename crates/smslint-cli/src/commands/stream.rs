@@ -46,6 +46,8 @@ pub struct Scratch {
     folded: String,
     map: Vec<(u32, u32)>,
     classification: Classification,
+    /// The detected use cases and their scores, for a line written by the worker.
+    categories: Vec<(usize, f64)>,
 }
 
 /// The options of `check` that apply to every line (a line's own fields win).
@@ -88,16 +90,16 @@ struct Decided<'a> {
     profile: usize,
     verdict: Verdict,
     top: Option<usize>,
-    categories: Vec<(usize, f64)>,
+    /// Borrowed from the worker's scratch when the worker writes the line.
+    categories: Cow<'a, [(usize, f64)]>,
     segments: SegmentInfo,
 }
 
 enum CheckOut<'a> {
     Error(LineError<'a>),
     Decided(Box<Decided<'a>>),
-    /// The JSON line, written by the worker, and whether the message was rejected.
+    /// The worker wrote the JSON line; whether the message was rejected.
     Written {
-        json: Vec<u8>,
         rejected: bool,
     },
 }
@@ -106,7 +108,13 @@ impl Processor for CheckBatch<'_> {
     type Scratch = Scratch;
     type Out<'a> = CheckOut<'a>;
 
-    fn process<'a>(&self, line: usize, bytes: Option<&'a [u8]>, s: &mut Scratch) -> CheckOut<'a> {
+    fn process<'a>(
+        &self,
+        line: usize,
+        bytes: Option<&'a [u8]>,
+        s: &mut Scratch,
+        written: &mut Vec<u8>,
+    ) -> CheckOut<'a> {
         let record = match parse(line, bytes, self.max_line) {
             Ok(r) => r,
             Err(e) => return CheckOut::Error(e),
@@ -178,25 +186,50 @@ impl Processor for CheckBatch<'_> {
             &message,
             &context,
         );
-        let decided = Decided {
-            line,
-            id: record.id,
-            profile: index,
-            verdict,
-            top: c.ranking.first().copied(),
-            categories: c.ranking.iter().map(|&i| (i, c.scores[i].score)).collect(),
-            segments,
+        let top = c.ranking.first().copied();
+        let categories = c.ranking.iter().map(|&i| (i, c.scores[i].score));
+        let decided = if self.write_in_workers {
+            s.categories.clear();
+            s.categories.extend(categories);
+            let decided = Decided {
+                line,
+                id: record.id,
+                profile: index,
+                verdict,
+                top,
+                categories: Cow::Borrowed(&s.categories),
+                segments,
+            };
+            let start = written.len();
+            // Writing to a Vec cannot fail; serialising these types cannot either.
+            if write_line(self.policy, &self.profiles[index], &decided, written).is_ok() {
+                (s.folded, s.map) = normalized.into_buffers();
+                return CheckOut::Written {
+                    rejected: !decided.verdict.approved(),
+                };
+            }
+            written.truncate(start);
+            Decided {
+                line,
+                id: record.id,
+                profile: index,
+                verdict: decided.verdict,
+                top,
+                categories: Cow::Owned(s.categories.clone()),
+                segments,
+            }
+        } else {
+            Decided {
+                line,
+                id: record.id,
+                profile: index,
+                verdict,
+                top,
+                categories: Cow::Owned(categories.collect()),
+                segments,
+            }
         };
         (s.folded, s.map) = normalized.into_buffers();
-        if self.write_in_workers {
-            let mut json = Vec::with_capacity(384);
-            let rejected = !decided.verdict.approved();
-            // Writing to a Vec cannot fail; serialising these types cannot either.
-            return match write_line(self.policy, &self.profiles[index], &decided, &mut json) {
-                Ok(()) => CheckOut::Written { json, rejected },
-                Err(_) => CheckOut::Decided(Box::new(decided)),
-            };
-        }
         CheckOut::Decided(Box::new(decided))
     }
 }
@@ -344,7 +377,7 @@ pub fn check(
         jobs(args),
         &mut writer,
         pipe,
-        |result, w| match result {
+        |result, json, w| match result {
             CheckOut::Error(e) => {
                 errors = true;
                 e.write(w)
@@ -364,9 +397,9 @@ pub fn check(
                 rejected |= !d.verdict.approved();
                 write_line(policy, profile, &d, w)
             }
-            CheckOut::Written { json, rejected: r } => {
+            CheckOut::Written { rejected: r } => {
                 rejected |= r;
-                w.write_all(&json)
+                w.write_all(json)
             }
         },
     )?;
@@ -390,8 +423,8 @@ struct ClassifyBatch<'p> {
 
 enum ClassifyOut<'a> {
     Error(LineError<'a>),
-    /// The JSON line, written by the worker.
-    Written(Vec<u8>),
+    /// The worker wrote the JSON line.
+    Written,
     /// A line the worker could not write, for the writer to write (and report why).
     Classified {
         line: usize,
@@ -410,6 +443,7 @@ impl Processor for ClassifyBatch<'_> {
         line: usize,
         bytes: Option<&'a [u8]>,
         s: &mut Scratch,
+        written: &mut Vec<u8>,
     ) -> ClassifyOut<'a> {
         let record = match parse(line, bytes, self.max_line) {
             Ok(r) => r,
@@ -425,19 +459,20 @@ impl Processor for ClassifyBatch<'_> {
             .classify_into(&normalized, &mut s.classification, Detail::Evidence);
         (s.folded, s.map) = normalized.into_buffers();
         let body = json::classify(self.policy, &s.classification, &text);
-        let mut json = Vec::with_capacity(512);
-        let written = serde_json::to_writer(
-            &mut json,
+        let start = written.len();
+        let result = serde_json::to_writer(
+            &mut *written,
             &Numbered {
                 line,
                 id: record.id,
                 body,
             },
         );
-        if written.is_ok() {
-            json.push(b'\n');
-            return ClassifyOut::Written(json);
+        if result.is_ok() {
+            written.push(b'\n');
+            return ClassifyOut::Written;
         }
+        written.truncate(start);
         // Writing to memory cannot fail; if it did, the writer tries again and reports it.
         ClassifyOut::Classified {
             line,
@@ -478,12 +513,12 @@ pub fn classify(
         jobs(args),
         &mut writer,
         pipe,
-        |result, w| match result {
+        |result, json, w| match result {
             ClassifyOut::Error(e) => {
                 errors = true;
                 e.write(w)
             }
-            ClassifyOut::Written(json) => w.write_all(&json),
+            ClassifyOut::Written => w.write_all(json),
             ClassifyOut::Classified {
                 line,
                 id,
