@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::normalize::NormalizedText;
 use crate::patterns::{Found, MatcherCache};
-use crate::policy::{Clause, PhraseTargets, Policy, ScoreRow, Target, LANES};
+use crate::policy::{Clause, PhraseTargets, Policy, ScoreRow, Target, LANES, ROW_SCALE};
 use crate::span::Span;
 use crate::use_case::UseCase;
 use crate::words::is_word_char;
@@ -94,10 +94,13 @@ pub struct Classification {
     /// Phrases already counted, as a bitset (scratch, reused between messages).
     #[serde(skip)]
     seen: Vec<u64>,
-    /// The phrases' points per use case, summed apart from `scores` so that a score row adds
-    /// to contiguous lanes (scratch: at least [`LANES`] long).
+    /// The phrases' points per use case, summed apart from `scores` (scratch, at least as long
+    /// as `scores`).
     #[serde(skip)]
     sums: Vec<f64>,
+    /// The points of the phrases' score rows per use case, in `1 / ROW_SCALE` (scratch).
+    #[serde(skip)]
+    row_sums: [i32; LANES],
     /// Word boundaries of the folded text (scratch, reused between messages).
     #[serde(skip)]
     words: Vec<crate::words::Word>,
@@ -171,7 +174,8 @@ impl Policy {
         out.seen.clear();
         out.seen.resize(self.phrase_count.div_ceil(64), 0);
         out.sums.clear();
-        out.sums.resize(self.use_cases.len().max(LANES), 0.0);
+        out.sums.resize(self.use_cases.len(), 0.0);
+        out.row_sums = [0; LANES];
 
         let folded = text.folded();
         let mut words = std::mem::take(&mut out.words);
@@ -190,8 +194,8 @@ impl Policy {
                 }
             }
         }
-        for (score, sum) in out.scores.iter_mut().zip(&out.sums) {
-            score.score = *sum;
+        for ((score, sum), rows) in out.scores.iter_mut().zip(&out.sums).zip(out.row_sums) {
+            score.score = *sum + f64::from(rows) / ROW_SCALE;
         }
         if let Some(set) = &self.pattern_set {
             let original = text.original();
@@ -233,8 +237,9 @@ impl Policy {
 
         for s in &mut out.scores {
             // Sums of decimal weights pick up binary noise (0.1 + 0.2); scores are reported
-            // and compared at a precision far finer than any policy uses.
-            s.score = round_half_away(s.score * 1e6) / 1e6;
+            // and compared at a precision far finer than any policy uses. Noise below zero
+            // rounds to -0.0; adding +0.0 makes it 0, as an exact sum (the score rows') gives.
+            s.score = round_half_away(s.score * 1e6) / 1e6 + 0.0;
             s.evidence
                 .sort_by_key(|e| (e.span.start, e.span.end, e.rule));
         }
@@ -274,7 +279,7 @@ impl Policy {
         };
         if detail == Detail::Scores
             && targets.clauses.is_empty()
-            && add_row(&mut out.sums, self.score_rows.get(targets.row as usize))
+            && add_row(&mut out.row_sums, self.score_rows.get(targets.row as usize))
         {
             return;
         }
@@ -296,7 +301,7 @@ impl Policy {
             .get(targets.scores.start as usize..targets.scores.end as usize)
             .unwrap_or_default();
         if detail == Detail::Scores {
-            if !add_row(&mut out.sums, self.score_rows.get(targets.row as usize)) {
+            if !add_row(&mut out.row_sums, self.score_rows.get(targets.row as usize)) {
                 for t in scores {
                     if let Some(sum) = out.sums.get_mut(t.use_case as usize) {
                         *sum += t.weight;
@@ -463,17 +468,13 @@ impl Policy {
 
 /// Add a phrase's score row to the sums, when it has one (false when not).
 #[inline]
-fn add_row(sums: &mut [f64], row: Option<&ScoreRow>) -> bool {
-    let (Some(row), Some(sums)) = (row, sums.first_chunk_mut::<LANES>()) else {
+fn add_row(sums: &mut [i32; LANES], row: Option<&ScoreRow>) -> bool {
+    let Some(row) = row else {
         return false;
     };
-    // Through a local copy: the compiler then adds the lanes as vectors (an in-place indexed
-    // loop compiled to one scalar addition a lane).
-    let mut lanes = *sums;
-    for (lane, points) in lanes.iter_mut().zip(row) {
-        *lane += points;
+    for (lane, &points) in sums.iter_mut().zip(&row.0) {
+        *lane += i32::from(points);
     }
-    *sums = lanes;
     true
 }
 

@@ -222,8 +222,29 @@ pub(crate) struct PhraseTargets {
 /// Lanes of a score row: one per use case, as many as a policy can have.
 pub(crate) const LANES: usize = 16;
 
-/// A phrase's points for every use case (zero where it has none), added in one pass.
-pub(crate) type ScoreRow = [f64; LANES];
+/// A phrase's points for every use case (zero where it has none), in hundredths, added in one
+/// pass. Integers: a row of a learned layer's one-decimal weights is exact in hundredths, sums
+/// of integers are exact in any order, and a row takes 32 bytes instead of 128 (fewer cache
+/// lines loaded a phrase, and a quarter of the memory for the rows).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C, align(32))]
+pub(crate) struct ScoreRow(pub(crate) [i16; LANES]);
+
+/// Points are held in rows as multiples of `1 / ROW_SCALE`.
+pub(crate) const ROW_SCALE: f64 = 100.0;
+
+/// Rows at most: with every lane at its largest, the sums of a message (each row added once)
+/// still fit an `i32`.
+const MAX_ROWS: usize = (i32::MAX as usize) / (i16::MAX as usize);
+
+/// `weight` in hundredths, when it is a whole number of them that a row lane can hold.
+fn in_hundredths(weight: f64) -> Option<i16> {
+    let scaled = (weight * ROW_SCALE).round();
+    // The division gives back the very weight only when the weight is the nearest double to a
+    // number of hundredths: then the integer sums stand for the decimal sums exactly.
+    #[allow(clippy::float_cmp, clippy::cast_possible_truncation)]
+    (scaled.abs() <= f64::from(i16::MAX) && scaled / ROW_SCALE == weight).then_some(scaled as i16)
+}
 
 /// No score row: the phrase's scores are added one by one.
 pub(crate) const NO_ROW: u32 = u32::MAX;
@@ -657,13 +678,20 @@ impl Policy {
                 if scores.len() < ROW_MIN_SCORES {
                     continue;
                 }
-                let mut row = [0.0; LANES];
+                if score_rows.len() == MAX_ROWS {
+                    break;
+                }
+                let mut row = ScoreRow([0; LANES]);
                 let mut taken = 0u32;
+                let mut exact = true;
                 for t in scores {
                     taken |= 1 << t.use_case;
-                    row[t.use_case as usize] = t.weight;
+                    match in_hundredths(t.weight) {
+                        Some(points) => row.0[t.use_case as usize] = points,
+                        None => exact = false,
+                    }
                 }
-                if taken.count_ones() as usize == scores.len() {
+                if exact && taken.count_ones() as usize == scores.len() {
                     targets.row = score_rows.len() as u32;
                     score_rows.push(row);
                 }
@@ -898,6 +926,19 @@ fn placeholder_regex(alternation: String) -> Result<Regex, CompileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn row_lanes_hold_whole_hundredths_only() {
+        assert_eq!(in_hundredths(0.1), Some(10));
+        assert_eq!(in_hundredths(-4.4), Some(-440));
+        assert_eq!(in_hundredths(0.07), Some(7));
+        assert_eq!(in_hundredths(327.67), Some(i16::MAX));
+        assert_eq!(in_hundredths(0.125), None);
+        assert_eq!(in_hundredths(0.1 + 0.2), None);
+        assert_eq!(in_hundredths(400.0), None);
+        assert_eq!(in_hundredths(f64::NAN), None);
+        assert_eq!(in_hundredths(f64::INFINITY), None);
+    }
 
     pub(crate) fn spec() -> PolicySpec {
         PolicySpec {
