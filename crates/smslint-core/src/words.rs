@@ -39,20 +39,27 @@ pub(crate) fn is_word_phrase(folded: &str) -> bool {
     word > 0
 }
 
-/// A run of words that begins some phrase: a node of the word trie.
-#[derive(Clone, Copy, Debug, Default)]
+/// A run of words that begins some phrase, a node of the word trie, as its number and what the
+/// search needs of it: the phrase it completes ([`NO_PHRASE`] when none), and [`EXTENDS`] when
+/// some longer phrase continues it with another word. Both live in the slot that a lookup
+/// finds the node by, so following a run loads no second table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Node {
-    /// The phrase index, when the run is a whole phrase.
-    phrase: Option<u32>,
-    /// Whether some longer phrase continues the run with another word.
-    extends: bool,
+    id: u32,
+    info: u32,
 }
 
-/// A word of the text: where it is, and its number in the table's vocabulary.
+/// In [`Node::info`]: no phrase ends here.
+const NO_PHRASE: u32 = EXTENDS - 1;
+/// In [`Node::info`]: a longer phrase continues the run.
+const EXTENDS: u32 = 1 << 31;
+
+/// A word of the text: where it is, and its node in the table ([`NO_WORD`] when no phrase
+/// holds it).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Word {
     at: Range<u32>,
-    id: u32,
+    node: Node,
 }
 
 /// The id of a word that no phrase holds.
@@ -67,19 +74,24 @@ pub(crate) struct WordTable {
     vocabulary: Vocabulary,
     /// (node, next word) → the node of the longer run.
     edges: IntMap,
-    nodes: Vec<Node>,
 }
 
 impl WordTable {
-    /// A table of `phrases` (folded, word-only), each standing for its index.
+    /// A table of `phrases` (folded, word-only), each standing for its index (below
+    /// [`NO_PHRASE`]; a phrase past it is left out).
     pub(crate) fn new<'a>(phrases: impl IntoIterator<Item = (&'a str, u32)>) -> WordTable {
         let mut t = WordTable::default();
-        let phrases: Vec<(&str, u32)> = phrases.into_iter().collect();
+        let phrases: Vec<(&str, u32)> = phrases
+            .into_iter()
+            .filter(|&(_, index)| index < NO_PHRASE)
+            .collect();
         // Sized once, so that building does not rehash as the maps grow: at most one new word
         // per phrase on average (a learned layer's pairs reuse its words), one edge per pair.
         let pairs = phrases.iter().filter(|(p, _)| p.contains(' ')).count();
         t.vocabulary.short = IntMap::with_capacity(phrases.len());
         t.edges = IntMap::with_capacity(pairs);
+        // What each node's slots will say, by node number.
+        let mut infos: Vec<u32> = Vec::new();
         // Number the words first, so that a word's number is its one-word node; keep each
         // phrase's word numbers for the runs.
         let mut numbers: Vec<u32> = Vec::with_capacity(phrases.len() + pairs);
@@ -87,10 +99,10 @@ impl WordTable {
         for (phrase, _) in &phrases {
             let start = numbers.len();
             for word in phrase.split(' ') {
-                let fresh = t.nodes.len() as u32;
+                let fresh = infos.len() as u32;
                 let id = t.vocabulary.number(word, fresh);
                 if id == fresh {
-                    t.nodes.push(Node::default());
+                    infos.push(NO_PHRASE);
                 }
                 numbers.push(id);
             }
@@ -102,20 +114,27 @@ impl WordTable {
                 node = Some(match node {
                     None => id,
                     Some(parent) => {
-                        t.nodes[parent as usize].extends = true;
-                        let fresh = t.nodes.len() as u32;
+                        infos[parent as usize] |= EXTENDS;
+                        let fresh = infos.len() as u32;
                         let child = t.edges.get_or_insert(edge(parent, id), fresh);
                         if child == fresh {
-                            t.nodes.push(Node::default());
+                            infos.push(NO_PHRASE);
                         }
                         child
                     }
                 });
             }
             if let Some(node) = node {
-                t.nodes[node as usize].phrase = Some(index);
+                let info = &mut infos[node as usize];
+                *info = *info & EXTENDS | index;
             }
         }
+        let info_of = |id: u32| infos.get(id as usize).copied().unwrap_or(NO_PHRASE);
+        t.vocabulary.short.set_infos(info_of);
+        for node in t.vocabulary.long.values_mut() {
+            node.info = info_of(node.id);
+        }
+        t.edges.set_infos(info_of);
         t
     }
 
@@ -127,7 +146,7 @@ impl WordTable {
         words: &mut Vec<Word>,
         mut found: impl FnMut(u32, Range<usize>),
     ) {
-        if self.nodes.is_empty() {
+        if self.vocabulary.is_empty() {
             return;
         }
         words.clear();
@@ -138,29 +157,35 @@ impl WordTable {
             let word = bytes
                 .get(at.start as usize..at.end as usize)
                 .unwrap_or_default();
-            let id = self.vocabulary.get(word).unwrap_or(NO_WORD);
-            words.push(Word { at, id });
+            let node = self.vocabulary.get(word).unwrap_or(Node {
+                id: NO_WORD,
+                info: NO_PHRASE,
+            });
+            words.push(Word { at, node });
         }
         for (i, first) in words.iter().enumerate() {
-            if first.id == NO_WORD {
+            if first.node.id == NO_WORD {
                 continue;
             }
-            let (mut node, mut end) = (first.id, first.at.end as usize);
+            let (mut node, mut end) = (first.node, first.at.end as usize);
             let mut rest = words[i + 1..].iter();
             loop {
-                let info = self.nodes[node as usize];
-                if let Some(phrase) = info.phrase {
+                let phrase = node.info & !EXTENDS;
+                if phrase != NO_PHRASE {
                     found(phrase, first.at.start as usize..end);
                 }
-                if !info.extends {
+                if node.info & EXTENDS == 0 {
                     break;
                 }
                 // A longer phrase needs a known word next, after exactly one space.
                 let Some(next) = rest.next() else { break };
-                if next.id == NO_WORD || next.at.start as usize != end + 1 || bytes[end] != b' ' {
+                if next.node.id == NO_WORD
+                    || next.at.start as usize != end + 1
+                    || bytes[end] != b' '
+                {
                     break;
                 }
-                let Some(child) = self.edges.get(edge(node, next.id)) else {
+                let Some(child) = self.edges.get(edge(node.id, next.node.id)) else {
                     break;
                 };
                 (node, end) = (child, next.at.end as usize);
@@ -173,13 +198,13 @@ fn edge(node: u32, word: u32) -> u64 {
     u64::from(node) << 32 | u64::from(word)
 }
 
-/// Words and their numbers. Most words are at most 8 bytes: those are keyed by the bytes
-/// packed into an integer, so a lookup hashes one integer and compares one, with no string
-/// comparison. (A word holds no NUL byte, so zero padding cannot make two words equal.)
+/// Words and their nodes. Most words are at most 8 bytes: those are keyed by the bytes packed
+/// into an integer, so a lookup hashes one integer and compares one, with no string comparison.
+/// (A word holds no NUL byte, so zero padding cannot make two words equal.)
 #[derive(Clone, Debug, Default)]
 struct Vocabulary {
     short: IntMap,
-    long: HashMap<Box<[u8]>, u32, FixedState>,
+    long: HashMap<Box<[u8]>, Node, FixedState>,
 }
 
 impl Vocabulary {
@@ -188,7 +213,7 @@ impl Vocabulary {
     // against 39,804).
     #[allow(clippy::inline_always)]
     #[inline(always)]
-    fn get(&self, word: &[u8]) -> Option<u32> {
+    fn get(&self, word: &[u8]) -> Option<Node> {
         match pack(word) {
             Some(key) => self.short.get(key),
             None => self.long.get(word).copied(),
@@ -201,24 +226,34 @@ impl Vocabulary {
         if let Some(key) = pack(word) {
             return self.short.get_or_insert(key, fresh);
         }
-        if let Some(&id) = self.long.get(word) {
-            return id;
+        if let Some(node) = self.long.get(word) {
+            return node.id;
         }
-        self.long.insert(word.into(), fresh);
+        self.long.insert(
+            word.into(),
+            Node {
+                id: fresh,
+                info: NO_PHRASE,
+            },
+        );
         fresh
+    }
+
+    fn is_empty(&self) -> bool {
+        self.short.len == 0 && self.short.vacant_key.is_none() && self.long.is_empty()
     }
 }
 
-/// A map from integers to integers for the lookups of every word of every message: open
+/// A map from integers to trie nodes for the lookups of every word of every message: open
 /// addressing in one array, at most half full, so a lookup is a multiply, a load and mostly one
 /// compare (a general hash map spent about 60 instructions on each).
 #[derive(Clone, Debug, Default)]
 struct IntMap {
-    /// Key and value; [`VACANT`] marks a free slot. The length is zero or a power of two.
-    slots: Vec<(u64, u32)>,
+    /// Key and node; [`VACANT`] marks a free slot. The length is zero or a power of two.
+    slots: Vec<(u64, Node)>,
     len: usize,
-    /// The value of the key [`VACANT`] itself, which no slot can hold.
-    vacant_key: Option<u32>,
+    /// The node of the key [`VACANT`] itself, which no slot can hold.
+    vacant_key: Option<Node>,
 }
 
 /// The key of a free slot.
@@ -228,12 +263,12 @@ impl IntMap {
     /// A map that holds `n` keys without growing.
     fn with_capacity(n: usize) -> IntMap {
         IntMap {
-            slots: vec![(VACANT, 0); (n * 2).next_power_of_two().max(16)],
+            slots: vec![(VACANT, Node::default()); (n * 2).next_power_of_two().max(16)],
             ..IntMap::default()
         }
     }
 
-    fn get(&self, key: u64) -> Option<u32> {
+    fn get(&self, key: u64) -> Option<Node> {
         if key == VACANT {
             return self.vacant_key;
         }
@@ -251,10 +286,14 @@ impl IntMap {
         }
     }
 
-    /// The value of `key`, inserting `value` first when it has none.
-    fn get_or_insert(&mut self, key: u64, value: u32) -> u32 {
+    /// The node number of `key`, inserting `id` first when it has none.
+    fn get_or_insert(&mut self, key: u64, id: u32) -> u32 {
+        let node = Node {
+            id,
+            info: NO_PHRASE,
+        };
         if key == VACANT {
-            return *self.vacant_key.get_or_insert(value);
+            return self.vacant_key.get_or_insert(node).id;
         }
         if (self.len + 1) * 2 > self.slots.len() {
             self.grow();
@@ -264,24 +303,36 @@ impl IntMap {
         loop {
             let (k, v) = self.slots[i];
             if k == key {
-                return v;
+                return v.id;
             }
             if k == VACANT {
-                self.slots[i] = (key, value);
+                self.slots[i] = (key, node);
                 self.len += 1;
-                return value;
+                return id;
             }
             i = (i + 1) & mask;
         }
     }
 
+    /// Give every node its info, by node number.
+    fn set_infos(&mut self, info_of: impl Fn(u32) -> u32) {
+        for (key, node) in &mut self.slots {
+            if *key != VACANT {
+                node.info = info_of(node.id);
+            }
+        }
+        if let Some(node) = &mut self.vacant_key {
+            node.info = info_of(node.id);
+        }
+    }
+
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(16);
-        let old = std::mem::replace(&mut self.slots, vec![(VACANT, 0); size]);
+        let old = std::mem::replace(&mut self.slots, vec![(VACANT, Node::default()); size]);
         self.len = 0;
         for (k, v) in old {
             if k != VACANT {
-                self.get_or_insert(k, v);
+                self.get_or_insert(k, v.id);
             }
         }
     }
@@ -586,7 +637,7 @@ mod properties {
                 prop_assert_eq!(map.get_or_insert(k, v), *want.entry(k).or_insert(v));
             }
             for k in probes.iter().chain(inserts.iter().map(|(k, _)| k)) {
-                prop_assert_eq!(map.get(*k), want.get(k).copied());
+                prop_assert_eq!(map.get(*k).map(|n| n.id), want.get(k).copied());
             }
             prop_assert!(map.slots.is_empty() || map.len * 2 <= map.slots.len());
         }
