@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::normalize::NormalizedText;
 use crate::patterns::{Found, MatcherCache};
-use crate::policy::{Clause, PhraseTargets, Policy, ScoreRow, Target, LANES, ROW_SCALE};
+use crate::policy::{Clause, PhraseTargets, Policy, ScoreRow, Target, LANES, NO_ROW, ROW_SCALE};
 use crate::span::Span;
 use crate::use_case::UseCase;
 use crate::words::is_word_char;
@@ -274,15 +274,19 @@ impl Policy {
             return;
         }
         *seen |= bit;
+        if detail == Detail::Scores {
+            let row = self
+                .row_only
+                .get(phrase as usize)
+                .copied()
+                .unwrap_or(NO_ROW);
+            if add_row(&mut out.row_sums, self.score_rows.get(row as usize)) {
+                return;
+            }
+        }
         let Some(targets) = self.phrase_targets.get(phrase as usize) else {
             return;
         };
-        if detail == Detail::Scores
-            && targets.clauses.is_empty()
-            && add_row(&mut out.row_sums, self.score_rows.get(targets.row as usize))
-        {
-            return;
-        }
         self.phrase_found_in_full(out, targets, at, text, detail);
     }
 
