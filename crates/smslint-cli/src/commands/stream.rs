@@ -90,8 +90,8 @@ struct Decided<'a> {
     profile: usize,
     verdict: Verdict,
     top: Option<usize>,
-    /// Borrowed from the worker's scratch when the worker writes the line.
-    categories: Cow<'a, [(usize, f64)]>,
+    /// The detected use cases and their scores, when the line goes to the writer.
+    categories: Vec<(usize, f64)>,
     segments: SegmentInfo,
 }
 
@@ -186,50 +186,32 @@ impl Processor for CheckBatch<'_> {
             &message,
             &context,
         );
-        let top = c.ranking.first().copied();
-        let categories = c.ranking.iter().map(|&i| (i, c.scores[i].score));
-        let decided = if self.write_in_workers {
-            s.categories.clear();
-            s.categories.extend(categories);
-            let decided = Decided {
-                line,
-                id: record.id,
-                profile: index,
-                verdict,
-                top,
-                categories: Cow::Borrowed(&s.categories),
-                segments,
-            };
+        s.categories.clear();
+        s.categories
+            .extend(c.ranking.iter().map(|&i| (i, c.scores[i].score)));
+        let mut decided = Decided {
+            line,
+            id: record.id,
+            profile: index,
+            verdict,
+            top: c.ranking.first().copied(),
+            // Filled only when the line goes to the writer: a worker writes from its scratch.
+            categories: Vec::new(),
+            segments,
+        };
+        (s.folded, s.map) = normalized.into_buffers();
+        if self.write_in_workers {
             let start = written.len();
+            let profile = &self.profiles[index];
             // Writing to a Vec cannot fail; serialising these types cannot either.
-            if write_line(self.policy, &self.profiles[index], &decided, written).is_ok() {
-                (s.folded, s.map) = normalized.into_buffers();
+            if write_line(self.policy, profile, &decided, &s.categories, written).is_ok() {
                 return CheckOut::Written {
                     rejected: !decided.verdict.approved(),
                 };
             }
             written.truncate(start);
-            Decided {
-                line,
-                id: record.id,
-                profile: index,
-                verdict: decided.verdict,
-                top,
-                categories: Cow::Owned(s.categories.clone()),
-                segments,
-            }
-        } else {
-            Decided {
-                line,
-                id: record.id,
-                profile: index,
-                verdict,
-                top,
-                categories: Cow::Owned(categories.collect()),
-                segments,
-            }
-        };
-        (s.folded, s.map) = normalized.into_buffers();
+        }
+        decided.categories.clone_from(&s.categories);
         CheckOut::Decided(Box::new(decided))
     }
 }
@@ -241,6 +223,7 @@ fn write_line(
     policy: &Policy,
     profile: &NumberProfile,
     d: &Decided<'_>,
+    categories: &[(usize, f64)],
     w: &mut impl Write,
 ) -> io::Result<()> {
     // Integers through `itoa`, not `write!`: the formatting machinery cost about 700
@@ -263,7 +246,7 @@ fn write_line(
     w.write_all(b",\"top\":")?;
     json_str(w, d.top.map_or("Unknown", name))?;
     w.write_all(b",\"categories\":[")?;
-    for (k, &(i, score)) in d.categories.iter().enumerate() {
+    for (k, &(i, score)) in categories.iter().enumerate() {
         w.write_all(if k == 0 {
             b"{\"useCase\":"
         } else {
@@ -395,7 +378,7 @@ pub fn check(
                     }
                 }
                 rejected |= !d.verdict.approved();
-                write_line(policy, profile, &d, w)
+                write_line(policy, profile, &d, &d.categories, w)
             }
             CheckOut::Written { rejected: r } => {
                 rejected |= r;
@@ -641,7 +624,7 @@ mod tests {
                 };
                 for profile in &profiles {
                     let mut fast = Vec::new();
-                    write_line(policy, profile, &decided, &mut fast)
+                    write_line(policy, profile, &decided, &decided.categories, &mut fast)
                         .unwrap_or_else(|e| panic!("{e}"));
                     assert_eq!(
                         String::from_utf8_lossy(&fast),
