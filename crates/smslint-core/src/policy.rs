@@ -251,8 +251,8 @@ pub(crate) const NO_ROW: u32 = u32::MAX;
 
 /// Scores from which a phrase gets a row. A phrase of the learned layer often carries evidence
 /// for or against most use cases (a common word: 9 to 13 of them); adding those one by one
-/// cost about 13 instructions each, a row eight vector additions and their loads and stores
-/// (callgrind: rows from 2, 3 or 4 scores measured within 0.1% of each other).
+/// cost about 13 instructions each, a row a few vector additions (callgrind, with rows of
+/// `f64` lanes: rows from 2, 3 or 4 scores measured within 0.1% of each other).
 const ROW_MIN_SCORES: usize = 4;
 
 /// A scoring rule a phrase feeds, with what the hot path needs of it inline.
