@@ -292,8 +292,13 @@ impl IntMap {
             id,
             info: NO_PHRASE,
         };
+        self.entry(key, node).id
+    }
+
+    /// The node of `key`, inserting `node` first when it has none.
+    fn entry(&mut self, key: u64, node: Node) -> Node {
         if key == VACANT {
-            return self.vacant_key.get_or_insert(node).id;
+            return *self.vacant_key.get_or_insert(node);
         }
         if (self.len + 1) * 2 > self.slots.len() {
             self.grow();
@@ -303,12 +308,12 @@ impl IntMap {
         loop {
             let (k, v) = self.slots[i];
             if k == key {
-                return v.id;
+                return v;
             }
             if k == VACANT {
                 self.slots[i] = (key, node);
                 self.len += 1;
-                return id;
+                return node;
             }
             i = (i + 1) & mask;
         }
@@ -331,8 +336,9 @@ impl IntMap {
         let old = std::mem::replace(&mut self.slots, vec![(VACANT, Node::default()); size]);
         self.len = 0;
         for (k, v) in old {
+            // Whole nodes, info and all, whenever the map grows.
             if k != VACANT {
-                self.get_or_insert(k, v.id);
+                self.entry(k, v);
             }
         }
     }
