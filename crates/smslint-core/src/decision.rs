@@ -1,5 +1,7 @@
 //! The send decision: classification, snapshot and policy in; a verdict with its reasons out.
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 
 use crate::classify::Classification;
@@ -86,6 +88,50 @@ impl Verdict {
     /// Whether the message may be sent.
     pub fn approved(&self) -> bool {
         self.outcome == Outcome::Approve
+    }
+}
+
+/// The buffers of decided verdicts, handed back so that deciding the next message allocates
+/// nothing: a batch's rejections are most of its lines, and each had cost a list of reasons and
+/// a message, freed once written.
+#[derive(Clone, Debug, Default)]
+pub struct DecisionScratch {
+    reasons: Vec<Reason>,
+    strings: Vec<String>,
+}
+
+impl DecisionScratch {
+    /// Take back the buffers of `verdict`, once it has been used.
+    pub fn recycle(&mut self, verdict: Verdict) {
+        let mut reasons = verdict.reasons;
+        for reason in reasons.drain(..) {
+            self.give(reason.message);
+            if let Code::Rule(code) = reason.code {
+                self.give(code);
+            }
+        }
+        if reasons.capacity() > self.reasons.capacity() {
+            self.reasons = reasons;
+        }
+    }
+
+    fn give(&mut self, mut s: String) {
+        if s.capacity() > 0 {
+            s.clear();
+            self.strings.push(s);
+        }
+    }
+
+    /// An empty string, reused when one is at hand.
+    fn string(&mut self) -> String {
+        self.strings.pop().unwrap_or_default()
+    }
+
+    /// A copy of `s`, in a reused string when one is at hand.
+    fn copy(&mut self, s: &str) -> String {
+        let mut out = self.string();
+        out.push_str(s);
+        out
     }
 }
 
@@ -191,7 +237,34 @@ pub fn decide_with(
     message: &Message<'_>,
     context: &SendContext<'_>,
 ) -> Verdict {
-    let mut reasons = assessment.head.clone();
+    decide_reusing(
+        policy,
+        assessment,
+        classification,
+        findings,
+        profile,
+        message,
+        context,
+        &mut DecisionScratch::default(),
+    )
+}
+
+/// [`decide_with`], building the verdict in buffers that earlier verdicts handed back to
+/// `scratch` ([`DecisionScratch::recycle`]): the per-message path of batches.
+#[allow(clippy::too_many_arguments)]
+pub fn decide_reusing(
+    policy: &Policy,
+    assessment: &NumberAssessment,
+    classification: &Classification,
+    findings: &[Finding],
+    profile: &NumberProfile,
+    message: &Message<'_>,
+    context: &SendContext<'_>,
+    scratch: &mut DecisionScratch,
+) -> Verdict {
+    let mut reasons = std::mem::take(&mut scratch.reasons);
+    reasons.clear();
+    reasons.extend(assessment.head.iter().cloned());
     message_feature_reasons(profile, message, &mut reasons);
     sender_reasons(profile, message, &mut reasons);
     consent_reasons(profile, message, context, &mut reasons);
@@ -211,15 +284,16 @@ pub fn decide_with(
             |i| t.restricted_missing.get(i).copied().unwrap_or(false),
             t.registers_unknown,
             |out| out.push_str(&t.registers),
+            || scratch.string(),
         )),
         _ => content_reasons(policy, classification, profile, &mut reasons),
     }
     for f in findings {
         let rule = &policy.content_rules()[f.rule as usize];
         reasons.push(Reason {
-            code: Code::Rule(rule.code.clone()),
+            code: Code::Rule(scratch.copy(&rule.code)),
             severity: f.severity,
-            message: rule.message.clone(),
+            message: scratch.copy(&rule.message),
             span: f.span,
         });
     }
@@ -720,6 +794,7 @@ pub fn content_fit(
         |i| use_case(i).is_some_and(|u| policy.decision().restricted.contains(u)) && !covered(i),
         registered.contains(&UseCase::Unknown),
         |out| describe_registered(policy, registered, out),
+        String::new,
     )
 }
 
@@ -744,16 +819,21 @@ fn fit_reason(
     restricted_missing: impl Fn(usize) -> bool,
     registers_unknown: bool,
     describe: impl FnOnce(&mut String),
+    buffer: impl FnOnce() -> String,
 ) -> Option<Reason> {
     if classification.ranking.is_empty() {
-        let closest = classification.closest_miss().map_or_else(String::new, |s| {
-            format!(
+        let mut message = buffer();
+        message.push_str("the text fits no use case");
+        if let Some(s) = classification.closest_miss() {
+            // Writing to a `String` cannot fail.
+            let _ = write!(
+                message,
                 " (closest: {} with {} of {})",
                 s.use_case,
                 fmt_score(s.score),
                 fmt_score(s.threshold)
-            )
-        });
+            );
+        }
         let (severity, tail) = if registers_unknown {
             (
                 Severity::Info,
@@ -762,10 +842,11 @@ fn fit_reason(
         } else {
             (policy.decision().unclassified, "")
         };
+        message.push_str(tail);
         return Some(Reason {
             code: ReasonCode::ContentUnclassified.into(),
             severity,
-            message: format!("the text fits no use case{closest}{tail}"),
+            message,
             span: None,
         });
     }
@@ -777,7 +858,8 @@ fn fit_reason(
         return None;
     }
     // Written into one string: most rejections in a batch are this one.
-    let mut message = String::with_capacity(128);
+    let mut message = buffer();
+    message.reserve(128);
     let offending = detected().filter(|&i| !only_restricted || restricted_missing(i));
     for (k, i) in offending.enumerate() {
         if k > 0 {
@@ -957,6 +1039,46 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn recycled_buffers_decide_as_fresh_ones() {
+        // One scratch through messages whose verdicts hold reasons of every length, each
+        // verdict handed back before the next: a reused string must start empty.
+        let p = policy(true);
+        let mixed = r#"{"smsCampaignInfo": {"status": "Confirmed", "useCases": ["Mixed"]},
+            "smsBrandInfo": {"status": "Submitted"}}"#;
+        let mut scratch = DecisionScratch::default();
+        for _ in 0..2 {
+            for (snapshot, text) in [
+                (OK, "Big sale today, the sale of the year!"),
+                (OK, "Your order shipped"),
+                (mixed, "hello there"),
+                (OK, "Your order shipped. Big sale today!"),
+                (mixed, "Open a ticket and see our sale"),
+                (OK, "hello"),
+            ] {
+                let profile = &parse_snapshot(snapshot).unwrap()[0];
+                let assessment = NumberAssessment::new(&p, profile);
+                let c = p.classify(&NormalizedText::new(text));
+                let message = msg(text);
+                let context = SendContext::default();
+                let fresh = decide_with(&p, &assessment, &c, &[], profile, &message, &context);
+                let reused = decide_reusing(
+                    &p,
+                    &assessment,
+                    &c,
+                    &[],
+                    profile,
+                    &message,
+                    &context,
+                    &mut scratch,
+                );
+                assert_eq!(reused, fresh, "{text}");
+                scratch.recycle(reused);
+            }
+        }
+        assert!(!scratch.strings.is_empty());
     }
 
     #[test]

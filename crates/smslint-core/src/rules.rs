@@ -51,6 +51,20 @@ impl Policy {
         context: &LintContext<'_>,
     ) -> Vec<Finding> {
         let mut findings = Vec::new();
+        self.lint_into(text, classification, context, &mut findings);
+        findings
+    }
+
+    /// [`Policy::lint`] into `findings` (cleared first), reusing its buffer: the per-message
+    /// path of batches.
+    pub fn lint_into(
+        &self,
+        text: &NormalizedText<'_>,
+        classification: &Classification,
+        context: &LintContext<'_>,
+        findings: &mut Vec<Finding>,
+    ) {
+        findings.clear();
         // Only a rule whose `match` matched, or one without `match`, can fire: the `match`
         // hits (in rule order, as classification sorts them) merged with the rules without
         // one, rather than every rule asked in turn (480 instructions a message fewer).
@@ -111,6 +125,5 @@ impl Policy {
                 span: matched.and_then(|h| self.clause_span(h, text.original())),
             });
         }
-        findings
     }
 }

@@ -10,9 +10,9 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use smslint_core::{
-    decide_with, is_e164, segments, select_profile, volume_key, volume_reason, BrandMatcher,
-    Classification, ConsentRecords, Detail, LintContext, Message, NormalizedText, NumberAssessment,
-    NumberProfile, Policy, SegmentInfo, SendContext, Verdict,
+    decide_reusing, is_e164, segments, select_profile, volume_key, volume_reason, BrandMatcher,
+    Classification, ConsentRecords, DecisionScratch, Detail, Finding, LintContext, Message,
+    NormalizedText, NumberAssessment, NumberProfile, Policy, SegmentInfo, SendContext, Verdict,
 };
 
 use crate::args::{BatchArgs, Format};
@@ -48,6 +48,10 @@ pub struct Scratch {
     classification: Classification,
     /// The detected use cases and their scores, for a line written by the worker.
     categories: Vec<(usize, f64)>,
+    /// The buffers of the verdicts the worker wrote, for the next.
+    decision: DecisionScratch,
+    /// The content rules' findings on the current message.
+    findings: Vec<Finding>,
 }
 
 /// The options of `check` that apply to every line (a line's own fields win).
@@ -156,7 +160,7 @@ impl Processor for CheckBatch<'_> {
             .classify_into(&normalized, &mut s.classification, Detail::Scores);
         let segments = segments::analyze(text);
         let c = &s.classification;
-        let findings = self.policy.lint(
+        self.policy.lint_into(
             &normalized,
             c,
             &LintContext {
@@ -164,6 +168,7 @@ impl Processor for CheckBatch<'_> {
                 brands: self.defaults.brands,
                 segments: segments.segments,
             },
+            &mut s.findings,
         );
         let message = Message {
             text,
@@ -177,14 +182,15 @@ impl Processor for CheckBatch<'_> {
             sent_today: None,
             daily_cap: None,
         };
-        let verdict = decide_with(
+        let verdict = decide_reusing(
             self.policy,
             &self.assessments[index],
             c,
-            &findings,
+            &s.findings,
             profile,
             &message,
             &context,
+            &mut s.decision,
         );
         s.categories.clear();
         s.categories
@@ -205,9 +211,9 @@ impl Processor for CheckBatch<'_> {
             let profile = &self.profiles[index];
             // Writing to a Vec cannot fail; serialising these types cannot either.
             if write_line(self.policy, profile, &decided, &s.categories, written).is_ok() {
-                return CheckOut::Written {
-                    rejected: !decided.verdict.approved(),
-                };
+                let rejected = !decided.verdict.approved();
+                s.decision.recycle(decided.verdict);
+                return CheckOut::Written { rejected };
             }
             written.truncate(start);
         }
