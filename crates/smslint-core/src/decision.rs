@@ -825,14 +825,13 @@ fn fit_reason(
         let mut message = buffer();
         message.push_str("the text fits no use case");
         if let Some(s) = classification.closest_miss() {
-            // Writing to a `String` cannot fail.
-            let _ = write!(
-                message,
-                " (closest: {} with {} of {})",
-                s.use_case,
-                fmt_score(s.score),
-                fmt_score(s.threshold)
-            );
+            message.push_str(" (closest: ");
+            message.push_str(s.use_case.as_str());
+            message.push_str(" with ");
+            push_score(&mut message, s.score);
+            message.push_str(" of ");
+            push_score(&mut message, s.threshold);
+            message.push(')');
         }
         let (severity, tail) = if registers_unknown {
             (
@@ -916,12 +915,22 @@ fn quoted_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
 
 /// A score as people write it: `3`, `7.5`, `-1.25`.
 pub fn fmt_score(score: f64) -> String {
-    let s = format!("{score:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".into()
-    } else {
-        s.to_owned()
+    let mut out = String::new();
+    push_score(&mut out, score);
+    out
+}
+
+/// [`fmt_score`], appended to `out`.
+fn push_score(out: &mut String, score: f64) {
+    let start = out.len();
+    // Writing to a `String` cannot fail.
+    let _ = write!(out, "{score:.3}");
+    let written = out.get(start..).unwrap_or_default();
+    let kept = written.trim_end_matches('0').trim_end_matches('.').len();
+    out.truncate(start + kept);
+    if out.get(start..) == Some("-0") {
+        out.truncate(start);
+        out.push('0');
     }
 }
 
@@ -1038,6 +1047,27 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn scores_are_written_as_people_write_them() {
+        for (score, want) in [
+            (3.0, "3"),
+            (7.5, "7.5"),
+            (-1.25, "-1.25"),
+            (10.0, "10"),
+            (0.0, "0"),
+            (-0.0, "0"),
+            (-0.0001, "0"),
+            (0.1 + 0.2, "0.3"),
+            (2.0004, "2"),
+            (123.456_7, "123.457"),
+        ] {
+            assert_eq!(fmt_score(score), want, "{score}");
+            let mut out = String::from("at ");
+            push_score(&mut out, score);
+            assert_eq!(out, format!("at {want}"));
         }
     }
 
