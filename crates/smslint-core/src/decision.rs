@@ -251,6 +251,7 @@ pub fn decide_with(
 
 /// [`decide_with`], building the verdict in buffers that earlier verdicts handed back to
 /// `scratch` ([`DecisionScratch::recycle`]): the per-message path of batches.
+// The arguments of `decide_with`, and the scratch.
 #[allow(clippy::too_many_arguments)]
 pub fn decide_reusing(
     policy: &Policy,
