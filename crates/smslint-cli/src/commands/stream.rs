@@ -352,7 +352,9 @@ pub fn check(
         write_in_workers: defaults.sent_today.is_none() && defaults.ledger.is_none(),
     };
     // Messages already sent today, per campaign, counting this batch's approvals.
-    let mut sent: HashMap<String, u64> = HashMap::new();
+    let mut sent: HashMap<&str, u64> = HashMap::new();
+    // Each number's key, made once rather than for every approval.
+    let keys: Vec<String> = profiles.iter().map(volume_key).collect();
     // Or the shared ledger, asked in input order as each approval is written.
     let mut volume = match defaults.ledger {
         Some((url, timeout)) => Some(super::volume::Volume::open(url, timeout, policy)?),
@@ -377,7 +379,8 @@ pub fn check(
                     volume.apply(policy, profile, defaults.daily_cap, &mut d.verdict);
                 }
                 if let (Some(start), true) = (defaults.sent_today, d.verdict.approved()) {
-                    let count = sent.entry(volume_key(profile)).or_insert(start);
+                    let key = keys.get(d.profile).map_or("", String::as_str);
+                    let count = sent.entry(key).or_insert(start);
                     match volume_reason(policy, profile, *count, defaults.daily_cap) {
                         Some(reason) => d.verdict.push(reason),
                         None => *count += 1,
