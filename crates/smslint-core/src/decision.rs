@@ -100,6 +100,9 @@ pub struct DecisionScratch {
     strings: Vec<String>,
 }
 
+/// Strings a [`DecisionScratch`] keeps at most: more than a verdict holds.
+const SPARE_STRINGS: usize = 32;
+
 impl DecisionScratch {
     /// Take back the buffers of `verdict`, once it has been used.
     pub fn recycle(&mut self, verdict: Verdict) {
@@ -116,7 +119,9 @@ impl DecisionScratch {
     }
 
     fn give(&mut self, mut s: String) {
-        if s.capacity() > 0 {
+        // Bounded: a verdict's reasons copied from the number's assessment come back here
+        // without having been taken, and would otherwise pile up message after message.
+        if s.capacity() > 0 && self.strings.len() < SPARE_STRINGS {
             s.clear();
             self.strings.push(s);
         }
@@ -1075,12 +1080,15 @@ mod tests {
     #[test]
     fn recycled_buffers_decide_as_fresh_ones() {
         // One scratch through messages whose verdicts hold reasons of every length, each
-        // verdict handed back before the next: a reused string must start empty.
+        // verdict handed back before the next: a reused string must start empty, and the
+        // spare strings stay few.
         let p = policy(true);
         let mixed = r#"{"smsCampaignInfo": {"status": "Confirmed", "useCases": ["Mixed"]},
             "smsBrandInfo": {"status": "Submitted"}}"#;
         let mut scratch = DecisionScratch::default();
-        for _ in 0..2 {
+        // Rounds enough for the number's own reasons, copied into every verdict, to pass the
+        // bound on spare strings were it not kept.
+        for _ in 0..20 {
             for (snapshot, text) in [
                 (OK, "Big sale today, the sale of the year!"),
                 (OK, "Your order shipped"),
@@ -1110,6 +1118,7 @@ mod tests {
             }
         }
         assert!(!scratch.strings.is_empty());
+        assert!(scratch.strings.len() <= SPARE_STRINGS);
     }
 
     #[test]
