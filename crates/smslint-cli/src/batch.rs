@@ -185,15 +185,15 @@ pub trait Processor: Sync {
 }
 
 /// Read every chunk, process its lines on up to `jobs` threads, and hand the results, each with
-/// the bytes its worker wrote, to `emit` in input order; `flush_each` flushes `out` after every
-/// chunk (input from a pipe).
+/// the bytes its worker wrote and that worker's scratch (to take back the result's buffers), to
+/// `emit` in input order; `flush_each` flushes `out` after every chunk (input from a pipe).
 pub fn run<R: Read, P: Processor, W: Write>(
     reader: &mut LineReader<R>,
     processor: &P,
     jobs: usize,
     out: &mut W,
     flush_each: bool,
-    mut emit: impl FnMut(P::Out<'_>, &[u8], &mut W) -> io::Result<()>,
+    mut emit: impl FnMut(P::Out<'_>, &[u8], &mut W, &mut P::Scratch) -> io::Result<()>,
 ) -> io::Result<()> {
     let jobs = jobs.max(1);
     let mut scratch: Vec<P::Scratch> = (0..jobs).map(|_| P::Scratch::default()).collect();
@@ -209,7 +209,7 @@ pub fn run<R: Read, P: Processor, W: Write>(
             for (number, line) in lines {
                 written.clear();
                 let result = processor.process(*number, chunk.bytes(line), s, &mut written);
-                emit(result, &written, out)?;
+                emit(result, &written, out, s)?;
             }
         } else {
             // Lines go out in blocks, one at a time, to the main thread and `jobs - 1` others:
@@ -218,7 +218,7 @@ pub fn run<R: Read, P: Processor, W: Write>(
             let blocks = lines.len().div_ceil(BLOCK);
             let next = AtomicUsize::new(0);
             let chunk_ref = &chunk;
-            let work = |s: &mut P::Scratch| {
+            let work = |worker: usize, s: &mut P::Scratch| {
                 let mut done = Vec::new();
                 loop {
                     let block = next.fetch_add(1, Ordering::Relaxed);
@@ -236,7 +236,7 @@ pub fn run<R: Read, P: Processor, W: Write>(
                             (result, start..bytes.len())
                         })
                         .collect();
-                    done.push((block, results, bytes));
+                    done.push((block, worker, results, bytes));
                 }
             };
             let (main_scratch, others) = scratch.split_at_mut(1);
@@ -244,18 +244,21 @@ pub fn run<R: Read, P: Processor, W: Write>(
                 let work = &work;
                 let handles: Vec<_> = others
                     .iter_mut()
-                    .map(|s| scope.spawn(move || work(s)))
+                    .enumerate()
+                    .map(|(i, s)| scope.spawn(move || work(i + 1, s)))
                     .collect();
-                let mut all = work(&mut main_scratch[0]);
+                let mut all = work(0, &mut main_scratch[0]);
                 for h in handles {
                     all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
                 }
                 all
             });
-            results.sort_unstable_by_key(|&(block, _, _)| block);
-            for (_, part, bytes) in results {
+            results.sort_unstable_by_key(|&(block, _, _, _)| block);
+            for (_, worker, part, bytes) in results {
+                // The line's buffers go back to the worker that made them.
+                let s = &mut scratch[worker];
                 for (result, range) in part {
-                    emit(result, bytes.get(range).unwrap_or_default(), out)?;
+                    emit(result, bytes.get(range).unwrap_or_default(), out, s)?;
                 }
             }
         }

@@ -93,15 +93,22 @@ impl Verdict {
 
 /// The buffers of decided verdicts, handed back so that deciding the next message allocates
 /// nothing: a batch's rejections are most of its lines, and each had cost a list of reasons and
-/// a message, freed once written.
+/// a message, freed once written. Many verdicts may be out at once (a batch worker decides its
+/// share of a chunk of lines before they are written), so it keeps many of each.
 #[derive(Clone, Debug, Default)]
 pub struct DecisionScratch {
-    reasons: Vec<Reason>,
+    lists: Vec<Vec<Reason>>,
     strings: Vec<String>,
 }
 
-/// Strings a [`DecisionScratch`] keeps at most: more than a verdict holds.
-const SPARE_STRINGS: usize = 32;
+/// Reason lists a [`DecisionScratch`] keeps at most: the verdicts of a batch worker's share
+/// of a chunk of lines, all in flight until the chunk is written (a 256 KiB chunk of typical
+/// messages holds about 1,500 lines).
+const SPARE_LISTS: usize = 4096;
+/// Strings a [`DecisionScratch`] keeps at most: a few for each spare list. A bound, not a
+/// budget: every string handed back was taken from here, so the pool only holds what the
+/// verdicts in flight held.
+const SPARE_STRINGS: usize = 4 * SPARE_LISTS;
 
 impl DecisionScratch {
     /// Take back the buffers of `verdict`, once it has been used.
@@ -113,17 +120,39 @@ impl DecisionScratch {
                 self.give(code);
             }
         }
-        if reasons.capacity() > self.reasons.capacity() {
-            self.reasons = reasons;
+        if reasons.capacity() > 0 && self.lists.len() < SPARE_LISTS {
+            self.lists.push(reasons);
         }
     }
 
     fn give(&mut self, mut s: String) {
-        // Bounded: a verdict's reasons copied from the number's assessment come back here
-        // without having been taken, and would otherwise pile up message after message.
         if s.capacity() > 0 && self.strings.len() < SPARE_STRINGS {
             s.clear();
             self.strings.push(s);
+        }
+    }
+
+    /// [`cap_exceeded`], in a reused string when one is at hand.
+    pub fn cap_exceeded(&mut self, sent: u64, cap: u64, source: &str, counted: &str) -> Reason {
+        let message = self.string();
+        cap_exceeded_in(message, sent, cap, source, counted)
+    }
+
+    /// An empty list of reasons, reused when one is at hand.
+    fn list(&mut self) -> Vec<Reason> {
+        self.lists.pop().unwrap_or_default()
+    }
+
+    /// A copy of `reason`, in reused strings when they are at hand.
+    fn copy_reason(&mut self, reason: &Reason) -> Reason {
+        Reason {
+            code: match &reason.code {
+                Code::Fixed(c) => Code::Fixed(*c),
+                Code::Rule(s) => Code::Rule(self.copy(s)),
+            },
+            severity: reason.severity,
+            message: self.copy(&reason.message),
+            span: reason.span,
         }
     }
 
@@ -268,9 +297,12 @@ pub fn decide_reusing(
     context: &SendContext<'_>,
     scratch: &mut DecisionScratch,
 ) -> Verdict {
-    let mut reasons = std::mem::take(&mut scratch.reasons);
-    reasons.clear();
-    reasons.extend(assessment.head.iter().cloned());
+    let mut reasons = scratch.list();
+    // The number's own reasons, in the scratch's strings: cloned, they were a fresh string
+    // each for every message of a number with a registration problem.
+    for r in &assessment.head {
+        reasons.push(scratch.copy_reason(r));
+    }
     message_feature_reasons(profile, message, &mut reasons);
     sender_reasons(profile, message, &mut reasons);
     consent_reasons(profile, message, context, &mut reasons);
@@ -303,7 +335,9 @@ pub fn decide_reusing(
             span: f.span,
         });
     }
-    reasons.extend(assessment.tail.iter().cloned());
+    for r in &assessment.tail {
+        reasons.push(scratch.copy_reason(r));
+    }
     Verdict::from_reasons(reasons)
 }
 
@@ -753,12 +787,25 @@ pub fn volume_reason(
 
 /// `volume.daily_cap_exceeded`, for `sent` messages counted today against `cap`.
 pub fn cap_exceeded(sent: u64, cap: u64, source: &str, counted: &str) -> Reason {
-    error(
-        ReasonCode::VolumeDailyCapExceeded,
-        format!(
-            "{sent} messages {counted}; {source} allows {cap} a day across the campaign's numbers"
-        ),
-    )
+    cap_exceeded_in(String::new(), sent, cap, source, counted)
+}
+
+/// [`cap_exceeded`], its message written into `message` (cleared first).
+fn cap_exceeded_in(
+    mut message: String,
+    sent: u64,
+    cap: u64,
+    source: &str,
+    counted: &str,
+) -> Reason {
+    use std::fmt::Write as _;
+    message.clear();
+    // Writing to a `String` cannot fail.
+    let _ = write!(
+        message,
+        "{sent} messages {counted}; {source} allows {cap} a day across the campaign's numbers"
+    );
+    error(ReasonCode::VolumeDailyCapExceeded, message)
 }
 
 /// `volume.ledger_unavailable`: the count could not be checked, so the message is rejected.
@@ -1081,13 +1128,13 @@ mod tests {
     fn recycled_buffers_decide_as_fresh_ones() {
         // One scratch through messages whose verdicts hold reasons of every length, each
         // verdict handed back before the next: a reused string must start empty, and the
-        // spare strings stay few.
+        // spare buffers stay what one verdict held (the number's own reasons, copied into
+        // every verdict, must be copied into the scratch's strings, or the pool grows).
         let p = policy(true);
         let mixed = r#"{"smsCampaignInfo": {"status": "Confirmed", "useCases": ["Mixed"]},
             "smsBrandInfo": {"status": "Submitted"}}"#;
         let mut scratch = DecisionScratch::default();
-        // Rounds enough for the number's own reasons, copied into every verdict, to pass the
-        // bound on spare strings were it not kept.
+        let mut most = 0;
         for _ in 0..20 {
             for (snapshot, text) in [
                 (OK, "Big sale today, the sale of the year!"),
@@ -1114,11 +1161,22 @@ mod tests {
                     &mut scratch,
                 );
                 assert_eq!(reused, fresh, "{text}");
+                let held: usize = reused
+                    .reasons
+                    .iter()
+                    .map(|r| 1 + usize::from(matches!(r.code, Code::Rule(_))))
+                    .sum();
+                most = most.max(held);
                 scratch.recycle(reused);
             }
         }
-        assert!(!scratch.strings.is_empty());
-        assert!(scratch.strings.len() <= SPARE_STRINGS);
+        assert!(most > 0);
+        assert!(
+            (1..=most).contains(&scratch.strings.len()),
+            "{} spare strings",
+            scratch.strings.len()
+        );
+        assert_eq!(scratch.lists.len(), 1);
     }
 
     #[test]

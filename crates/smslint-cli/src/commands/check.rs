@@ -97,9 +97,8 @@ pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<Ex
     );
     if let Some((url, timeout)) = ledger {
         super::volume::Volume::open(url, timeout, policy)?.apply(
-            policy,
-            profile,
-            args.daily_cap,
+            &smslint_core::volume_key(profile),
+            smslint_core::daily_cap(policy, profile, args.daily_cap).as_ref(),
             &mut verdict,
         );
     }

@@ -10,9 +10,10 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use smslint_core::{
-    decide_reusing, is_e164, segments, select_profile, volume_key, volume_reason, BrandMatcher,
-    Classification, ConsentRecords, DecisionScratch, Detail, Finding, LintContext, Message,
-    NormalizedText, NumberAssessment, NumberProfile, Policy, SegmentInfo, SendContext, Verdict,
+    daily_cap, decide_reusing, is_e164, segments, select_profile, volume_key, BrandMatcher,
+    Classification, ConsentRecords, DailyCap, DecisionScratch, Detail, Finding, LintContext,
+    Message, NormalizedText, NumberAssessment, NumberProfile, Policy, SegmentInfo, SendContext,
+    Verdict,
 };
 
 use crate::args::{BatchArgs, Format};
@@ -52,6 +53,24 @@ pub struct Scratch {
     decision: DecisionScratch,
     /// The content rules' findings on the current message.
     findings: Vec<Finding>,
+    /// Lists of use cases that went to the writer with their lines, handed back.
+    spare_categories: Vec<Vec<(usize, f64)>>,
+}
+
+/// Lists a [`Scratch`] keeps in `spare_categories` at most: a worker's share of a chunk of
+/// lines is in flight until the chunk is written.
+const SPARE_CATEGORIES: usize = 4096;
+
+impl Scratch {
+    /// Take back the buffers of a line the writer has written.
+    fn recycle(&mut self, decided: Decided<'_>) {
+        self.decision.recycle(decided.verdict);
+        let mut categories = decided.categories;
+        if categories.capacity() > 0 && self.spare_categories.len() < SPARE_CATEGORIES {
+            categories.clear();
+            self.spare_categories.push(categories);
+        }
+    }
 }
 
 /// The options of `check` that apply to every line (a line's own fields win).
@@ -101,7 +120,9 @@ struct Decided<'a> {
 
 enum CheckOut<'a> {
     Error(LineError<'a>),
-    Decided(Box<Decided<'a>>),
+    /// Not boxed: a box was an allocation for every line, and its buffers come back through
+    /// the scratch.
+    Decided(Decided<'a>),
     /// The worker wrote the JSON line; whether the message was rejected.
     Written {
         rejected: bool,
@@ -217,8 +238,10 @@ impl Processor for CheckBatch<'_> {
             }
             written.truncate(start);
         }
-        decided.categories.clone_from(&s.categories);
-        CheckOut::Decided(Box::new(decided))
+        let mut categories = s.spare_categories.pop().unwrap_or_default();
+        categories.extend_from_slice(&s.categories);
+        decided.categories = categories;
+        CheckOut::Decided(decided)
     }
 }
 
@@ -355,6 +378,11 @@ pub fn check(
     let mut sent: HashMap<&str, u64> = HashMap::new();
     // Each number's key, made once rather than for every approval.
     let keys: Vec<String> = profiles.iter().map(volume_key).collect();
+    // And its daily cap: its source was a string formatted for every approval.
+    let caps: Vec<Option<DailyCap>> = profiles
+        .iter()
+        .map(|p| daily_cap(policy, p, defaults.daily_cap))
+        .collect();
     // Or the shared ledger, asked in input order as each approval is written.
     let mut volume = match defaults.ledger {
         Some((url, timeout)) => Some(super::volume::Volume::open(url, timeout, policy)?),
@@ -368,26 +396,35 @@ pub fn check(
         jobs(args),
         &mut writer,
         pipe,
-        |result, json, w| match result {
+        |result, json, w, s| match result {
             CheckOut::Error(e) => {
                 errors = true;
                 e.write(w)
             }
             CheckOut::Decided(mut d) => {
                 let profile = &profiles[d.profile];
+                let key = keys.get(d.profile).map_or("", String::as_str);
+                let cap = caps.get(d.profile).and_then(Option::as_ref);
                 if let Some(volume) = volume.as_mut() {
-                    volume.apply(policy, profile, defaults.daily_cap, &mut d.verdict);
+                    volume.apply(key, cap, &mut d.verdict);
                 }
                 if let (Some(start), true) = (defaults.sent_today, d.verdict.approved()) {
-                    let key = keys.get(d.profile).map_or("", String::as_str);
                     let count = sent.entry(key).or_insert(start);
-                    match volume_reason(policy, profile, *count, defaults.daily_cap) {
-                        Some(reason) => d.verdict.push(reason),
+                    // What `smslint_core::volume_reason` says, from the cap worked out above.
+                    match cap.filter(|c| *count >= c.cap) {
+                        Some(c) => d.verdict.push(s.decision.cap_exceeded(
+                            *count,
+                            c.cap,
+                            &c.source,
+                            "already sent today",
+                        )),
                         None => *count += 1,
                     }
                 }
                 rejected |= !d.verdict.approved();
-                write_line(policy, profile, &d, &d.categories, w)
+                let written = write_line(policy, profile, &d, &d.categories, w);
+                s.recycle(d);
+                written
             }
             CheckOut::Written { rejected: r } => {
                 rejected |= r;
@@ -505,7 +542,7 @@ pub fn classify(
         jobs(args),
         &mut writer,
         pipe,
-        |result, json, w| match result {
+        |result, json, w, _| match result {
             ClassifyOut::Error(e) => {
                 errors = true;
                 e.write(w)

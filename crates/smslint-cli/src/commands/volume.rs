@@ -4,9 +4,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use smslint_core::{
-    cap_exceeded, daily_cap, ledger_unavailable, volume_key, NumberProfile, Policy, Verdict,
-};
+use smslint_core::{cap_exceeded, ledger_unavailable, DailyCap, Policy, Verdict};
 use smslint_ledger::{Ledger, LedgerError};
 
 /// After a failure the ledger is not asked again for this long: messages in between are
@@ -43,22 +41,18 @@ impl Volume {
         Ok(volume)
     }
 
-    /// For a verdict that approves, count the message in the ledger if its campaign has a cap;
-    /// reject it when the cap is reached or the ledger fails. Other verdicts count nothing.
-    pub fn apply(
-        &mut self,
-        policy: &Policy,
-        profile: &NumberProfile,
-        cap_override: Option<u64>,
-        verdict: &mut Verdict,
-    ) {
+    /// For a verdict that approves, count the message in the ledger under `key` (the number's
+    /// [`smslint_core::volume_key`]) if its campaign has a `cap` ([`smslint_core::daily_cap`]; a batch works
+    /// both out once per number); reject it when the cap is reached or the ledger fails. Other
+    /// verdicts count nothing.
+    pub fn apply(&mut self, key: &str, cap: Option<&DailyCap>, verdict: &mut Verdict) {
         if !verdict.approved() {
             return;
         }
-        let Some(cap) = daily_cap(policy, profile, cap_override) else {
+        let Some(cap) = cap else {
             return;
         };
-        match self.reserve(&volume_key(profile), cap.cap) {
+        match self.reserve(key, cap.cap) {
             Ok(smslint_ledger::Reservation::Reserved { .. }) => {}
             Ok(smslint_ledger::Reservation::Full { count }) => verdict.push(cap_exceeded(
                 count,
