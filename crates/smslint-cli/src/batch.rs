@@ -197,6 +197,9 @@ pub fn run<R: Read, P: Processor, W: Write>(
 ) -> io::Result<()> {
     let jobs = jobs.max(1);
     let mut scratch: Vec<P::Scratch> = (0..jobs).map(|_| P::Scratch::default()).collect();
+    // Each worker's buffers for the lines of a block, kept from chunk to chunk: a fresh one
+    // for every block grew by reallocation, on fresh pages, 64 lines at a time.
+    let mut spare: Vec<Vec<Vec<u8>>> = (0..jobs).map(|_| Vec::new()).collect();
     let mut chunk = Chunk::default();
     // One buffer for the lines of one thread's turn, reused: a buffer per line cost an
     // allocation, its growth and its release for every message.
@@ -218,7 +221,7 @@ pub fn run<R: Read, P: Processor, W: Write>(
             let blocks = lines.len().div_ceil(BLOCK);
             let next = AtomicUsize::new(0);
             let chunk_ref = &chunk;
-            let work = |worker: usize, s: &mut P::Scratch| {
+            let work = |worker: usize, s: &mut P::Scratch, spare: &mut Vec<Vec<u8>>| {
                 let mut done = Vec::new();
                 loop {
                     let block = next.fetch_add(1, Ordering::Relaxed);
@@ -226,7 +229,7 @@ pub fn run<R: Read, P: Processor, W: Write>(
                         return done;
                     }
                     let part = &lines[block * BLOCK..lines.len().min((block + 1) * BLOCK)];
-                    let mut bytes = Vec::new();
+                    let mut bytes = spare.pop().unwrap_or_default();
                     let results: Vec<(P::Out<'_>, Range<usize>)> = part
                         .iter()
                         .map(|(number, line)| {
@@ -240,25 +243,31 @@ pub fn run<R: Read, P: Processor, W: Write>(
                 }
             };
             let (main_scratch, others) = scratch.split_at_mut(1);
+            let (main_spare, other_spares) = spare.split_at_mut(1);
             let mut results = std::thread::scope(|scope| {
                 let work = &work;
                 let handles: Vec<_> = others
                     .iter_mut()
+                    .zip(other_spares.iter_mut())
                     .enumerate()
-                    .map(|(i, s)| scope.spawn(move || work(i + 1, s)))
+                    .map(|(i, (s, spare))| scope.spawn(move || work(i + 1, s, spare)))
                     .collect();
-                let mut all = work(0, &mut main_scratch[0]);
+                let mut all = work(0, &mut main_scratch[0], &mut main_spare[0]);
                 for h in handles {
                     all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
                 }
                 all
             });
             results.sort_unstable_by_key(|&(block, _, _, _)| block);
-            for (_, worker, part, bytes) in results {
+            for (_, worker, part, mut bytes) in results {
                 // The line's buffers go back to the worker that made them.
                 let s = &mut scratch[worker];
                 for (result, range) in part {
                     emit(result, bytes.get(range).unwrap_or_default(), out, s)?;
+                }
+                if let Some(spare) = spare.get_mut(worker) {
+                    bytes.clear();
+                    spare.push(bytes);
                 }
             }
         }
