@@ -206,6 +206,33 @@ fn the_volume_counter_counts_this_batchs_approvals() {
 }
 
 #[test]
+fn the_volume_counter_counts_alike_in_parallel_over_many_chunks() {
+    // Several 256 KiB chunks of lines that workers decide in blocks and the writer counts,
+    // handing each verdict's buffers back: the cap is reached part-way, in the second chunk.
+    let input = many(14_000);
+    assert!(input.len() > 3 * (256 << 10), "{} bytes", input.len());
+    let one = check(&input, &["--jobs", "1", "--sent-today", "2000"]);
+    let two = check(&input, &["--jobs", "2", "--sent-today", "2000"]);
+    let recs = records(&one);
+    assert_eq!(recs.len(), 14_000);
+    let capped = |r: &&Value| {
+        r["reasons"]
+            .as_array()
+            .is_some_and(|rs| rs.iter().any(|r| r["code"] == "volume.daily_cap_exceeded"))
+    };
+    let first = recs.iter().position(|r| capped(&r));
+    assert!(
+        first.is_some_and(|i| (4_000..10_000).contains(&i)),
+        "{first:?}"
+    );
+    assert!(recs.iter().filter(capped).count() > 1_000);
+    assert!(
+        one.stdout == two.stdout,
+        "--jobs 2 output differs from --jobs 1"
+    );
+}
+
+#[test]
 fn answers_each_line_of_a_pipe_before_the_next_arrives() {
     let mut child = Command::new(bin())
         .args([
