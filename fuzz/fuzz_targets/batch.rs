@@ -1,6 +1,6 @@
 //! Batch line handling: any bytes, read in any chunk sizes, with any line limit, become exactly
 //! one record per line, numbered in order; each line either parses or becomes an error record
-//! that is one valid JSON line.
+//! that is one valid JSON line; a line read directly (the usual shape) is read as serde reads it.
 #![no_main]
 #![forbid(unsafe_code)]
 
@@ -62,6 +62,27 @@ fuzz_target!(|data: &[u8]| {
                     expected[seen - 1].len() > max,
                     "line {seen} is not too long"
                 ),
+            }
+            // A line of the usual shape is read directly, as serde reads it.
+            if let Some(text) = bytes.and_then(|b| std::str::from_utf8(b).ok()) {
+                if let Some(fast) = records::plain(text) {
+                    let slow = records::general(text)
+                        .unwrap_or_else(|e| panic!("read directly, refused by serde: {}", e.2));
+                    assert_eq!(fast.id.map(|i| i.get()), slow.id.map(|i| i.get()));
+                    for (f, s) in [
+                        (&fast.text, &slow.text),
+                        (&fast.to, &slow.to),
+                        (&fast.from, &slow.from),
+                    ] {
+                        assert_eq!(f, s);
+                        assert_eq!(
+                            matches!(f, Some(std::borrow::Cow::Borrowed(_))),
+                            matches!(s, Some(std::borrow::Cow::Borrowed(_)))
+                        );
+                    }
+                    assert_eq!(fast.extension_id, slow.extension_id);
+                    assert_eq!(fast.mms, slow.mms);
+                }
             }
             match records::parse(*number, bytes, max) {
                 Ok(record) => assert!(record.text.is_some()),

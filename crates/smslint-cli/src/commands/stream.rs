@@ -8,7 +8,6 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
-use serde_json::value::RawValue;
 use smslint_core::{
     daily_cap, decide_reusing, is_e164, segments, select_profile, volume_key, BrandMatcher,
     Classification, ConsentRecords, DailyCap, DecisionScratch, Detail, Finding, LintContext,
@@ -20,7 +19,7 @@ use crate::args::{BatchArgs, Format};
 use crate::batch::{self, LineReader, Processor};
 use crate::exit::ExitStatus;
 use crate::input;
-use crate::records::{parse, LineError};
+use crate::records::{parse, LineError, RawId};
 use crate::render::json;
 
 /// Open the batch source; whether it is a pipe (flush after every chunk).
@@ -109,7 +108,7 @@ struct CheckBatch<'p> {
 /// A decided line, before the volume counter and serialisation.
 struct Decided<'a> {
     line: usize,
-    id: Option<&'a RawValue>,
+    id: Option<RawId<'a>>,
     profile: usize,
     verdict: Verdict,
     top: Option<usize>,
@@ -333,7 +332,7 @@ fn json_str(w: &mut impl Write, s: &str) -> io::Result<()> {
 struct CheckLine<'a> {
     line: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a RawValue>,
+    id: Option<RawId<'a>>,
     verdict: &'static str,
     phone_number: Option<&'a str>,
     top: &'a str,
@@ -457,7 +456,7 @@ enum ClassifyOut<'a> {
     /// A line the worker could not write, for the writer to write (and report why).
     Classified {
         line: usize,
-        id: Option<&'a RawValue>,
+        id: Option<RawId<'a>>,
         text: Cow<'a, str>,
         classification: Box<Classification>,
     },
@@ -516,7 +515,7 @@ impl Processor for ClassifyBatch<'_> {
 struct Numbered<'a, T> {
     line: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a RawValue>,
+    id: Option<RawId<'a>>,
     #[serde(flatten)]
     body: T,
 }
@@ -570,6 +569,7 @@ pub fn consents(path: Option<&Path>) -> Result<Option<ConsentRecords>> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::value::RawValue;
     use smslint_core::{Encoding, Reason, ReasonCode, Severity, Span};
 
     use super::*;
@@ -647,7 +647,7 @@ mod tests {
                     .collect();
                 let decided = Decided {
                     line: k * 10 + m + 1,
-                    id: id.as_deref(),
+                    id: id.as_deref().map(RawId::from),
                     profile: 0,
                     verdict: Verdict::from_reasons(if m == 4 { Vec::new() } else { reasons }),
                     top: (m % 2 == 0).then_some(m % policy.use_cases().len()),
