@@ -161,14 +161,30 @@ impl Policy {
         out: &mut Classification,
         detail: Detail,
     ) {
-        out.scores.clear();
-        out.scores
-            .extend(self.use_cases.iter().map(|u| UseCaseScore {
-                use_case: u.use_case.clone(),
-                score: 0.0,
-                threshold: u.threshold,
-                evidence: Vec::new(),
-            }));
+        // The last message's scores are this policy's use cases, most of the time: reset in
+        // place rather than rebuilt, which dropped and made a list of evidence for each.
+        let same = out.scores.len() == self.use_cases.len()
+            && out
+                .scores
+                .iter()
+                .zip(&self.use_cases)
+                .all(|(s, u)| s.use_case == u.use_case);
+        if same {
+            for (s, u) in out.scores.iter_mut().zip(&self.use_cases) {
+                s.score = 0.0;
+                s.threshold = u.threshold;
+                s.evidence.clear();
+            }
+        } else {
+            out.scores.clear();
+            out.scores
+                .extend(self.use_cases.iter().map(|u| UseCaseScore {
+                    use_case: u.use_case.clone(),
+                    score: 0.0,
+                    threshold: u.threshold,
+                    evidence: Vec::new(),
+                }));
+        }
         out.ranking.clear();
         out.clause_hits.clear();
         out.seen.clear();
@@ -840,6 +856,12 @@ mod tests {
             fresh.scores
         });
         assert!(scratch.scores[0].score >= 2.0, "{:?}", scratch.scores);
+        // Back to the first policy, with evidence, then a message with none: each as a fresh
+        // classification gives it, nothing left over from the message before.
+        for text in [&text, &NormalizedText::new("nothing to see here")] {
+            first.classify_into(text, &mut scratch, Detail::Evidence);
+            assert_eq!(scratch.scores, first.classify(text).scores);
+        }
     }
 
     #[test]
