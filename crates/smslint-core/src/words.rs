@@ -54,16 +54,12 @@ const NO_PHRASE: u32 = EXTENDS - 1;
 /// In [`Node::info`]: a longer phrase continues the run.
 const EXTENDS: u32 = 1 << 31;
 
-/// A word of the text: where it is, and its node in the table ([`NO_WORD`] when no phrase
-/// holds it).
+/// A word of the text that some phrase holds: where it is, and its node in the table.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Word {
     at: Range<u32>,
     node: Node,
 }
-
-/// The id of a word that no phrase holds.
-const NO_WORD: u32 = u32::MAX;
 
 /// Every word-only phrase, as a trie over word numbers: one string lookup per word of the
 /// text, then integer lookups to follow a run of words.
@@ -157,16 +153,13 @@ impl WordTable {
             let word = bytes
                 .get(at.start as usize..at.end as usize)
                 .unwrap_or_default();
-            let node = self.vocabulary.get(word).unwrap_or(Node {
-                id: NO_WORD,
-                info: NO_PHRASE,
-            });
-            words.push(Word { at, node });
+            // Only the words some phrase holds: a run of words needs each of them, and a word
+            // left out between two others leaves a gap that the run's next test sees.
+            if let Some(node) = self.vocabulary.get(word) {
+                words.push(Word { at, node });
+            }
         }
         for (i, first) in words.iter().enumerate() {
-            if first.node.id == NO_WORD {
-                continue;
-            }
             let (mut node, mut end) = (first.node, first.at.end as usize);
             let mut rest = words[i + 1..].iter();
             loop {
@@ -179,10 +172,7 @@ impl WordTable {
                 }
                 // A longer phrase needs a known word next, after exactly one space.
                 let Some(next) = rest.next() else { break };
-                if next.node.id == NO_WORD
-                    || next.at.start as usize != end + 1
-                    || bytes[end] != b' '
-                {
+                if next.at.start as usize != end + 1 || bytes[end] != b' ' {
                     break;
                 }
                 let Some(child) = self.edges.get(edge(node.id, next.node.id)) else {
