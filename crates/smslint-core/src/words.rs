@@ -537,6 +537,8 @@ mod tests {
         let t = WordTable::new([("out for", 0)]);
         assert!(found(&t, "out, for").is_empty());
         assert!(found(&t, "out  for").is_empty());
+        // A word no phrase holds, between two that one does, breaks the run.
+        assert!(found(&t, "out xyz for").is_empty());
         assert_eq!(
             found(&t, "out for out for"),
             [(0, "out for"), (0, "out for")]
