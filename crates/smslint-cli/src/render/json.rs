@@ -1,7 +1,9 @@
 //! The JSON contract of `check` and `classify` (see DESIGN.md and the README).
 
-use serde::Serialize;
-use smslint_core::{Classification, Encoding, NumberProfile, Policy, Reason, SegmentInfo, Verdict};
+use serde::{Serialize, Serializer};
+use smslint_core::{
+    Classification, Encoding, Evidence, NumberProfile, Policy, Reason, SegmentInfo, Verdict,
+};
 
 /// A detected use case and its score.
 #[derive(Serialize)]
@@ -10,7 +12,7 @@ pub struct Category<'a> {
     use_case: &'a str,
     score: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    evidence: Option<Vec<EvidenceJson<'a>>>,
+    evidence: Option<EvidenceList<'a>>,
 }
 
 #[cfg(test)]
@@ -36,6 +38,49 @@ pub struct EvidenceJson<'a> {
     weight: f64,
 }
 
+/// The detected use cases of a classification, serialised as the list of [`Category`] they
+/// make without building it: the list, and a list of evidence for each use case, were
+/// allocations for every line of `classify --batch`.
+pub struct Categories<'a> {
+    policy: &'a Policy,
+    classification: &'a Classification,
+    text: &'a str,
+    with_evidence: bool,
+}
+
+impl Serialize for Categories<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.classification.detected().map(|s| Category {
+            use_case: s.use_case.as_str(),
+            score: s.score,
+            evidence: self.with_evidence.then_some(EvidenceList {
+                policy: self.policy,
+                evidence: &s.evidence,
+                text: self.text,
+            }),
+        }))
+    }
+}
+
+/// A use case's evidence, serialised as a list of [`EvidenceJson`].
+pub struct EvidenceList<'a> {
+    policy: &'a Policy,
+    evidence: &'a [Evidence],
+    text: &'a str,
+}
+
+impl Serialize for EvidenceList<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.evidence.iter().map(|e| EvidenceJson {
+            rule: &self.policy.rule(e.rule).id,
+            start: e.span.start,
+            end: e.span.end,
+            matched: e.span.slice(self.text),
+            weight: e.weight,
+        }))
+    }
+}
+
 /// `check --format json`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -43,7 +88,7 @@ pub struct CheckJson<'a> {
     verdict: &'static str,
     phone_number: Option<&'a str>,
     top: &'a str,
-    categories: Vec<Category<'a>>,
+    categories: Categories<'a>,
     reasons: &'a [Reason],
     encoding: Encoding,
     segments: u32,
@@ -53,7 +98,7 @@ pub struct CheckJson<'a> {
 #[derive(Serialize)]
 pub struct ClassifyJson<'a> {
     top: &'a str,
-    categories: Vec<Category<'a>>,
+    categories: Categories<'a>,
 }
 
 fn top(c: &Classification) -> &str {
@@ -62,28 +107,16 @@ fn top(c: &Classification) -> &str {
 
 fn categories<'a>(
     policy: &'a Policy,
-    c: &'a Classification,
+    classification: &'a Classification,
     text: &'a str,
     with_evidence: bool,
-) -> Vec<Category<'a>> {
-    c.detected()
-        .map(|s| Category {
-            use_case: s.use_case.as_str(),
-            score: s.score,
-            evidence: with_evidence.then(|| {
-                s.evidence
-                    .iter()
-                    .map(|e| EvidenceJson {
-                        rule: &policy.rule(e.rule).id,
-                        start: e.span.start,
-                        end: e.span.end,
-                        matched: e.span.slice(text),
-                        weight: e.weight,
-                    })
-                    .collect()
-            }),
-        })
-        .collect()
+) -> Categories<'a> {
+    Categories {
+        policy,
+        classification,
+        text,
+        with_evidence,
+    }
 }
 
 /// The JSON object of one `check`.
