@@ -5,22 +5,14 @@
 
 #![forbid(unsafe_code)]
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use smslint_tests::run;
-
-/// A scratch folder for this test process.
-fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("smslint-hostile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)
-        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-    dir
-}
+use smslint_tests::{run, TempDir};
 
 /// Validate a policy with `text` as `name`; it must be refused with `code` within `limit`.
 fn refused(name: &str, text: &str, code: &str, limit: Duration) -> String {
-    let path = scratch().join(name);
+    let dir = TempDir::new(&format!("hostile-{}", name.replace(['/', '.'], "-")));
+    let path = dir.join(name);
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     let path = path.display().to_string();
     let start = Instant::now();

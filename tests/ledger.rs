@@ -9,15 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use smslint_tests::{bin, fixture, root, run};
+use smslint_tests::{bin, fixture, root, run, TempDir};
 
 const SHIPPED: &str = "Your order #48213 has shipped! Track it at https://shop.example.com/t/48213";
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("smslint-ledger-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    dir
+fn temp_dir(name: &str) -> TempDir {
+    TempDir::new(&format!("ledger-{name}"))
 }
 
 /// A batch of `n` shipping notices.
@@ -99,7 +96,7 @@ fn sqlite_four_processes_approve_exactly_the_cap() {
 struct Redis {
     child: Child,
     port: u16,
-    _dir: PathBuf,
+    _dir: TempDir,
 }
 
 impl Redis {
@@ -118,7 +115,7 @@ impl Redis {
                 "",
             ])
             .args(["--appendonly", "no", "--dir"])
-            .arg(&dir)
+            .arg(&*dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

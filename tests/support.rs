@@ -8,6 +8,35 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+/// A folder under the system's temporary directory for one test, removed with what it holds
+/// when dropped, so that test runs leave nothing behind.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// `smslint-NAME-PID`, emptied first if a run that did not finish left it.
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("smslint-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        TempDir(dir)
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -169,17 +169,28 @@ mod tests {
         }
     }
 
-    fn temp(name: &str) -> std::path::PathBuf {
+    /// A test's folder, removed with its files when dropped.
+    struct Temp(std::path::PathBuf);
+
+    impl Drop for Temp {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// A fresh folder for a test, and the path of a ledger in it.
+    fn temp(name: &str) -> (Temp, std::path::PathBuf) {
         let dir =
             std::env::temp_dir().join(format!("smslint-ledger-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-        dir.join("ledger.db")
+        let path = dir.join("ledger.db");
+        (Temp(dir), path)
     }
 
     #[test]
     fn reserves_up_to_the_cap_per_campaign_and_day() {
-        let path = temp("cap");
+        let (_dir, path) = temp("cap");
         let mut l = SqliteLedger::open(&path.display().to_string(), Duration::from_secs(5))
             .unwrap_or_else(|e| panic!("{e}"));
         let d1 = day("2026-11-27");
@@ -236,7 +247,7 @@ mod tests {
 
     #[test]
     fn a_path_that_cannot_be_a_database_is_an_error() {
-        let dir = temp("bad");
+        let (_dir, dir) = temp("bad");
         let parent = dir
             .parent()
             .map(std::path::Path::to_path_buf)
