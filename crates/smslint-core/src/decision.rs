@@ -132,10 +132,18 @@ impl DecisionScratch {
         }
     }
 
-    /// [`cap_exceeded`], in a reused string when one is at hand.
-    pub fn cap_exceeded(&mut self, sent: u64, cap: u64, source: &str, counted: &str) -> Reason {
+    /// [`volume_reason`] for a number whose daily cap ([`daily_cap`]) is already worked out
+    /// (once per number in a batch), its message in a reused string when one is at hand.
+    pub fn volume_reason(&mut self, cap: Option<&DailyCap>, sent: u64) -> Option<Reason> {
+        let cap = cap.filter(|c| sent >= c.cap)?;
         let message = self.string();
-        cap_exceeded_in(message, sent, cap, source, counted)
+        Some(cap_exceeded_in(
+            message,
+            sent,
+            cap.cap,
+            &cap.source,
+            "already sent today",
+        ))
     }
 
     /// An empty list of reasons, reused when one is at hand.
@@ -781,8 +789,8 @@ pub fn volume_reason(
     sent: u64,
     daily_cap: Option<u64>,
 ) -> Option<Reason> {
-    let DailyCap { cap, source } = self::daily_cap(policy, profile, daily_cap)?;
-    (sent >= cap).then(|| cap_exceeded(sent, cap, &source, "already sent today"))
+    let cap = self::daily_cap(policy, profile, daily_cap)?;
+    DecisionScratch::default().volume_reason(Some(&cap), sent)
 }
 
 /// `volume.daily_cap_exceeded`, for `sent` messages counted today against `cap`.

@@ -456,14 +456,8 @@ pub fn check(
                 }
                 if let (Some(start), true) = (defaults.sent_today, d.verdict.approved()) {
                     let count = sent.entry(key).or_insert(start);
-                    // What `smslint_core::volume_reason` says, from the cap worked out above.
-                    match cap.filter(|c| *count >= c.cap) {
-                        Some(c) => d.verdict.push(s.decision.cap_exceeded(
-                            *count,
-                            c.cap,
-                            &c.source,
-                            "already sent today",
-                        )),
+                    match s.decision.volume_reason(cap, *count) {
+                        Some(reason) => d.verdict.push(reason),
                         None => *count += 1,
                     }
                 }
