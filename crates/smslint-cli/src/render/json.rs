@@ -71,13 +71,24 @@ pub struct EvidenceList<'a> {
 
 impl Serialize for EvidenceList<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.evidence.iter().map(|e| EvidenceJson {
-            rule: &self.policy.rule(e.rule).id,
-            start: e.span.start,
-            end: e.span.end,
-            matched: e.span.slice(self.text),
-            weight: e.weight,
-        }))
+        serializer.collect_seq(
+            self.evidence
+                .iter()
+                .map(|e| EvidenceJson::new(self.policy, e, self.text)),
+        )
+    }
+}
+
+impl<'a> EvidenceJson<'a> {
+    /// The JSON of `evidence` found in `text`.
+    pub fn new(policy: &'a Policy, evidence: &Evidence, text: &'a str) -> Self {
+        EvidenceJson {
+            rule: &policy.rule(evidence.rule).id,
+            start: evidence.span.start,
+            end: evidence.span.end,
+            matched: evidence.span.slice(text),
+            weight: evidence.weight,
+        }
     }
 }
 
