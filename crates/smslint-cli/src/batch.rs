@@ -182,6 +182,12 @@ pub trait Processor: Sync {
         scratch: &mut Self::Scratch,
         written: &mut Vec<u8>,
     ) -> Self::Out<'a>;
+
+    /// Share out the buffers that the workers' scratches got back from the writer, once a chunk
+    /// shared among threads is written: each result's buffers go back to the worker that made
+    /// it, and a worker that takes more of the next chunk than of this one would otherwise
+    /// allocate for the difference.
+    fn even_out(_scratch: &mut [Self::Scratch]) {}
 }
 
 /// Read every chunk, process its lines on up to `jobs` threads, and hand the results, each with
@@ -270,6 +276,7 @@ pub fn run<R: Read, P: Processor, W: Write>(
                     spare.push(bytes);
                 }
             }
+            P::even_out(&mut scratch);
         }
         if flush_each {
             out.flush()?;
@@ -343,5 +350,55 @@ mod tests {
                 "reads of {read} bytes"
             );
         }
+    }
+
+    /// Echoes each line's length; counts the chunks after which its scratches were evened out.
+    struct Lengths;
+
+    static EVENED: AtomicUsize = AtomicUsize::new(0);
+
+    impl Processor for Lengths {
+        type Scratch = Vec<u8>;
+        type Out<'a> = usize;
+
+        fn process(
+            &self,
+            _: usize,
+            line: Option<&[u8]>,
+            _: &mut Vec<u8>,
+            _: &mut Vec<u8>,
+        ) -> usize {
+            line.map_or(0, <[u8]>::len)
+        }
+
+        fn even_out(scratch: &mut [Vec<u8>]) {
+            assert_eq!(scratch.len(), 2);
+            EVENED.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn scratches_are_evened_out_after_each_chunk_shared_among_threads() {
+        // 2,000 lines of 8 bytes, read 4,096 bytes at a time: chunks of about 500 lines, each
+        // shared out to two threads.
+        let input: Vec<u8> = (0..2000)
+            .flat_map(|i| format!("{i:07}\n").into_bytes())
+            .collect();
+        let mut reader = LineReader::with_read_size(&input[..], 100, 4096);
+        let (mut out, mut chunks, mut lines) = (Vec::new(), 0, 0);
+        run(&mut reader, &Lengths, 2, &mut out, false, |n, _, _, _| {
+            assert_eq!(n, 7);
+            lines += 1;
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut reader = LineReader::with_read_size(&input[..], 100, 4096);
+        let mut chunk = Chunk::default();
+        while reader.next_chunk(&mut chunk).unwrap_or(false) {
+            chunks += usize::from(chunk.lines.len() >= 256);
+        }
+        assert_eq!(lines, 2000);
+        assert!(chunks >= 3, "{chunks}");
+        assert_eq!(EVENED.load(Ordering::Relaxed), chunks);
     }
 }

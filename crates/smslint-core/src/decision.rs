@@ -101,6 +101,13 @@ pub struct DecisionScratch {
     strings: Vec<String>,
 }
 
+/// Move half the difference between two pools of buffers from the larger to the smaller.
+pub fn even_out_pools<T>(a: &mut Vec<T>, b: &mut Vec<T>) {
+    let (from, to) = if a.len() > b.len() { (a, b) } else { (b, a) };
+    let surplus = (from.len() - to.len()) / 2;
+    to.extend(from.drain(from.len() - surplus..));
+}
+
 /// Reason lists a [`DecisionScratch`] keeps at most: the verdicts of a batch worker's share
 /// of a chunk of lines, all in flight until the chunk is written (a 256 KiB chunk of typical
 /// messages holds about 1,500 lines).
@@ -123,6 +130,14 @@ impl DecisionScratch {
         if reasons.capacity() > 0 && self.lists.len() < SPARE_LISTS {
             self.lists.push(reasons);
         }
+    }
+
+    /// Share the spare buffers of `self` and `other` out evenly: the writer hands a verdict's
+    /// buffers back to the worker that decided it, and a worker that takes more of the next
+    /// chunk than of the last would otherwise allocate for the difference.
+    pub fn even_out(&mut self, other: &mut DecisionScratch) {
+        even_out_pools(&mut self.lists, &mut other.lists);
+        even_out_pools(&mut self.strings, &mut other.strings);
     }
 
     fn give(&mut self, mut s: String) {
@@ -1185,6 +1200,29 @@ mod tests {
             scratch.strings.len()
         );
         assert_eq!(scratch.lists.len(), 1);
+    }
+
+    #[test]
+    fn pools_are_evened_out_by_halving_the_difference() {
+        let strings = |n: usize| vec![String::from("x"); n];
+        for (a, b, want) in [
+            (10, 2, (6, 6)),
+            (2, 11, (6, 7)),
+            (0, 1, (0, 1)),
+            (5, 5, (5, 5)),
+        ] {
+            let (mut x, mut y) = (strings(a), strings(b));
+            even_out_pools(&mut x, &mut y);
+            assert_eq!((x.len(), y.len()), want, "{a} {b}");
+        }
+        let mut full = DecisionScratch {
+            lists: (0..8).map(|_| Vec::with_capacity(1)).collect(),
+            strings: strings(30),
+        };
+        let mut empty = DecisionScratch::default();
+        empty.even_out(&mut full);
+        assert_eq!((empty.lists.len(), empty.strings.len()), (4, 15));
+        assert_eq!((full.lists.len(), full.strings.len()), (4, 15));
     }
 
     #[test]

@@ -101,8 +101,8 @@ pub use classify::{Classification, ClauseHit, Detail, Evidence, UseCaseScore};
 pub use consent::{ConsentRecord, ConsentRecords, OptStatus};
 pub use decision::{
     assess_number, cap_exceeded, content_fit, daily_cap, decide, decide_reusing, decide_with,
-    fmt_score, ledger_unavailable, volume_key, volume_reason, DailyCap, DecisionScratch, Message,
-    NumberAssessment, Outcome, SendContext, Verdict, MAX_TEXT_UTF16,
+    even_out_pools, fmt_score, ledger_unavailable, volume_key, volume_reason, DailyCap,
+    DecisionScratch, Message, NumberAssessment, Outcome, SendContext, Verdict, MAX_TEXT_UTF16,
 };
 pub use error::{CompileError, SnapshotError};
 pub use normalize::NormalizedText;

@@ -9,10 +9,10 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use smslint_core::{
-    daily_cap, decide_reusing, is_e164, segments, select_profile, volume_key, BrandMatcher,
-    Classification, Code, ConsentRecords, DailyCap, DecisionScratch, Detail, Finding, LintContext,
-    Message, NormalizedText, NumberAssessment, NumberProfile, Policy, SegmentInfo, SendContext,
-    Verdict,
+    daily_cap, decide_reusing, even_out_pools, is_e164, segments, select_profile, volume_key,
+    BrandMatcher, Classification, Code, ConsentRecords, DailyCap, DecisionScratch, Detail, Finding,
+    LintContext, Message, NormalizedText, NumberAssessment, NumberProfile, Policy, SegmentInfo,
+    SendContext, Verdict,
 };
 
 use crate::args::{BatchArgs, Format};
@@ -170,6 +170,16 @@ enum CheckOut<'a> {
 impl Processor for CheckBatch<'_> {
     type Scratch = Scratch;
     type Out<'a> = CheckOut<'a>;
+
+    fn even_out(scratch: &mut [Scratch]) {
+        // Each with the first: with two workers, exactly even.
+        if let Some((first, others)) = scratch.split_first_mut() {
+            for other in others {
+                first.decision.even_out(&mut other.decision);
+                even_out_pools(&mut first.spare_categories, &mut other.spare_categories);
+            }
+        }
+    }
 
     fn process<'a>(
         &self,
