@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Throughput and memory of `smslint check --batch` on a deterministic 100,000-message corpus.
+# Throughput and memory of `smslint check --batch` and `classify --batch` on a deterministic
+# 100,000-message corpus.
 #
 #   bench/run.sh [MESSAGES] [RUNS]
 #
 # Builds the release binary, writes the corpus (bench/gen_corpus.py, fixed seed), then runs
-# `check --batch --format json` with --jobs 1 and --jobs 2, RUNS times each (default 5), under
+# `check --batch --format json` with --jobs 1 and --jobs 2, and `classify --batch --jobs 1`
+# (scores with their evidence), RUNS times each (default 5), under
 # /usr/bin/time -v, and prints the median msgs/s, MB/s of input and peak RSS. This machine is
 # noisy: compare variants within one run of this script, and read medians.
 set -euo pipefail
@@ -27,11 +29,16 @@ lengths.sort()
 q = lambda p: lengths[int(p * (len(lengths) - 1))]
 print(f"text bytes: mean {statistics.mean(lengths):.0f}, p10 {q(.1)}, p50 {q(.5)}, p90 {q(.9)}, max {lengths[-1]}; non-ASCII {100*non_ascii/len(lengths):.1f}%")
 PY
-for jobs in 1 2; do
+for run in "check 1" "check 2" "classify 1"; do
+  read -r command jobs <<< "$run"
+  if [ "$command" = check ]; then
+    args=(check --config "$snapshot" --batch "$corpus" --format json --jobs "$jobs")
+  else
+    args=(classify --batch "$corpus" --jobs "$jobs")
+  fi
   rates=(); rss=()
   for _ in $(seq "$runs"); do
-    stats=$( { /usr/bin/time -v target/release/smslint check --config "$snapshot" \
-        --batch "$corpus" --format json --jobs "$jobs" > /dev/null; } 2>&1 ) || true
+    stats=$( { /usr/bin/time -v target/release/smslint "${args[@]}" > /dev/null; } 2>&1 ) || true
     secs=$(printf '%s\n' "$stats" | awk -F': ' '/Elapsed \(wall clock\)/ {split($2, t, ":"); print (length(t) == 3) ? t[1]*3600 + t[2]*60 + t[3] : t[1]*60 + t[2]}')
     kb=$(printf '%s\n' "$stats" | awk -F': ' '/Maximum resident set size/ {print $2}')
     rates+=("$(awk -v n="$messages" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')")
@@ -40,8 +47,8 @@ for jobs in 1 2; do
   median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
   rate=$(median "${rates[@]}")
   peak=$(median "${rss[@]}")
-  printf 'check --batch --jobs %s: %s msgs/s (runs: %s), %.1f MB/s, peak RSS %.1f MB\n' \
-    "$jobs" "$rate" "${rates[*]}" "$(awk -v r="$rate" -v b="$bytes" -v n="$messages" 'BEGIN {print r * b / n / 1e6}')" \
+  printf '%s --batch --jobs %s: %s msgs/s (runs: %s), %.1f MB/s, peak RSS %.1f MB\n' \
+    "$command" "$jobs" "$rate" "${rates[*]}" "$(awk -v r="$rate" -v b="$bytes" -v n="$messages" 'BEGIN {print r * b / n / 1e6}')" \
     "$(awk -v k="$peak" 'BEGIN {print k / 1024}')"
 done
 # The library alone: normalise and classify each message of the same corpus, one core.
