@@ -80,6 +80,10 @@ pub enum Detail {
     Evidence,
     /// Scores only: no evidence, no pattern spans (the hot path of `check`).
     Scores,
+    /// Scores, and evidence with spans for the detected use cases only (what a line of
+    /// `classify` shows): the others' evidence is left empty, which spares sorting it and
+    /// searching their patterns a second time for spans.
+    Detected,
 }
 
 /// The result of classifying one message.
@@ -101,6 +105,11 @@ pub struct Classification {
     /// The points of the phrases' score rows per use case, in `1 / ROW_SCALE` (scratch).
     #[serde(skip)]
     row_sums: [i32; LANES],
+    /// Pattern evidence whose span is found once its use case is known to be detected, as
+    /// (use case, index in its evidence, pattern), in [`Detail::Detected`] (scratch, empty
+    /// between messages).
+    #[serde(skip)]
+    pending_spans: Vec<(u32, u32, u32)>,
     /// Word boundaries of the folded text (scratch, reused between messages).
     #[serde(skip)]
     words: Vec<crate::words::Word>,
@@ -187,6 +196,7 @@ impl Policy {
         }
         out.ranking.clear();
         out.clause_hits.clear();
+        out.pending_spans.clear();
         out.seen.clear();
         out.seen.resize(self.phrase_count.div_ceil(64), 0);
         out.sums.clear();
@@ -256,6 +266,11 @@ impl Policy {
             // and compared at a precision far finer than any policy uses. Noise below zero
             // rounds to -0.0; adding +0.0 makes it 0, as an exact sum (the score rows') gives.
             s.score = round_half_away(s.score * 1e6) / 1e6 + 0.0;
+        }
+        if detail == Detail::Detected {
+            self.detected_evidence(out, text.original());
+        }
+        for s in &mut out.scores {
             s.evidence
                 .sort_by_key(|e| (e.span.start, e.span.end, e.rule));
         }
@@ -265,6 +280,28 @@ impl Policy {
         out.ranking
             .sort_by(|&a, &b| scores[b].score.total_cmp(&scores[a].score).then(a.cmp(&b)));
         out.clause_hits.sort_by_key(|h| (h.rule, h.clause));
+    }
+
+    /// [`Detail::Detected`]: the spans of the detected use cases' pattern evidence found, the
+    /// other use cases' evidence dropped.
+    #[inline(never)]
+    fn detected_evidence(&self, out: &mut Classification, original: &str) {
+        for &(use_case, index, pattern) in &out.pending_spans {
+            let Some(score) = out.scores.get_mut(use_case as usize) else {
+                continue;
+            };
+            if let (true, Some(e)) = (score.detected(), score.evidence.get_mut(index as usize)) {
+                e.span = self
+                    .pattern_span(pattern as usize, original)
+                    .unwrap_or_default();
+            }
+        }
+        out.pending_spans.clear();
+        for s in &mut out.scores {
+            if !s.detected() {
+                s.evidence.clear();
+            }
+        }
     }
 
     /// Count the first occurrence of a phrase (later ones add nothing: each of its rules counts
@@ -371,7 +408,19 @@ impl Policy {
                 let def = &self.rules[rule as usize];
                 let score = &mut out.scores[def.use_case];
                 score.score += def.weight;
-                if detail == Detail::Evidence {
+                if let (Detail::Detected, Some(pattern)) = (detail, pattern) {
+                    // The span waits until the use case is known to be detected.
+                    out.pending_spans.push((
+                        def.use_case as u32,
+                        score.evidence.len() as u32,
+                        pattern,
+                    ));
+                    score.evidence.push(Evidence {
+                        rule,
+                        span: Span::default(),
+                        weight: def.weight,
+                    });
+                } else if detail != Detail::Scores {
                     let span = span.map_or_else(Span::default, |f| f());
                     score.evidence.push(Evidence {
                         rule,
@@ -862,6 +911,38 @@ mod tests {
             first.classify_into(text, &mut scratch, Detail::Evidence);
             assert_eq!(scratch.scores, first.classify(text).scores);
         }
+    }
+
+    #[test]
+    fn detected_keeps_the_evidence_of_the_detected_use_cases_only() {
+        let p = policy();
+        let mut scratch = Classification::default();
+        let (mut kept, mut dropped) = (0, 0);
+        for text in [
+            "Your order 1Z999AA10123456784 is out for delivery",
+            "order 1Z999AA10123456784, 50% off",
+            "50% off your order 1Z999AA10123456784",
+            "1Z999AA10123456784",
+            "nothing to see here",
+        ] {
+            let text = NormalizedText::new(text);
+            let full = p.classify(&text);
+            p.classify_into(&text, &mut scratch, Detail::Detected);
+            assert_eq!(scratch.ranking, full.ranking);
+            for (got, want) in scratch.scores.iter().zip(&full.scores) {
+                assert_eq!(got.score.to_bits(), want.score.to_bits());
+                if want.detected() {
+                    // Pattern spans included, found after the scan.
+                    assert_eq!(got.evidence, want.evidence);
+                    kept += got.evidence.len();
+                } else {
+                    assert!(got.evidence.is_empty(), "{got:?}");
+                    dropped += want.evidence.len();
+                }
+            }
+            assert!(scratch.pending_spans.is_empty());
+        }
+        assert!(kept > 3 && dropped > 0, "{kept} {dropped}");
     }
 
     #[test]

@@ -656,7 +656,7 @@ impl Processor for ClassifyBatch<'_> {
             std::mem::take(&mut s.map),
         );
         self.policy
-            .classify_into(&normalized, &mut s.classification, Detail::Evidence);
+            .classify_into(&normalized, &mut s.classification, Detail::Detected);
         (s.folded, s.map) = normalized.into_buffers();
         let start = written.len();
         let result = write_classify_line(
@@ -885,24 +885,29 @@ mod tests {
             .into_iter()
             .map(|t| RawValue::from_string(t.to_owned()).unwrap_or_else(|e| panic!("{e}")))
             .collect();
-        let mut classification = Classification::default();
+        // The batch's classification (evidence of the detected use cases only) against the
+        // full one, written by serde_json.
+        let (mut detected, mut full) = (Classification::default(), Classification::default());
         let (mut with_evidence, mut escaped) = (0, 0);
         for (n, text) in texts.iter().enumerate() {
             let normalized = NormalizedText::new(text);
-            policy.classify_into(&normalized, &mut classification, Detail::Evidence);
+            policy.classify_into(&normalized, &mut detected, Detail::Detected);
+            policy.classify_into(&normalized, &mut full, Detail::Evidence);
             if n % 5 == 4 {
                 // Evidence whose weight is not its rule's is written in full.
-                for score in &mut classification.scores {
-                    if let Some(e) = score.evidence.first_mut() {
-                        e.weight += 0.25;
+                for c in [&mut detected, &mut full] {
+                    for score in &mut c.scores {
+                        if let Some(e) = score.evidence.first_mut() {
+                            e.weight += 0.25;
+                        }
                     }
                 }
             }
             let id = (n % 4 != 3).then(|| RawId::from(&*ids[n % 3]));
             let mut fast = Vec::new();
-            write_classify_line(policy, &quoted, n + 1, id, &classification, text, &mut fast)
+            write_classify_line(policy, &quoted, n + 1, id, &detected, text, &mut fast)
                 .unwrap_or_else(|e| panic!("{e}"));
-            let body = json::classify(policy, &classification, text);
+            let body = json::classify(policy, &full, text);
             let mut reference = serde_json::to_vec(&Numbered {
                 line: n + 1,
                 id,
@@ -914,7 +919,7 @@ mod tests {
                 String::from_utf8_lossy(&fast),
                 String::from_utf8_lossy(&reference)
             );
-            with_evidence += usize::from(classification.detected().any(|s| !s.evidence.is_empty()));
+            with_evidence += usize::from(detected.detected().any(|s| !s.evidence.is_empty()));
             escaped += usize::from(fast.windows(2).any(|w| w[0] == b'\\'));
         }
         // The comparison covered lines with evidence and with escapes, not only empty ones.
