@@ -331,7 +331,7 @@ fn plain_string(b: &[u8], at: usize) -> Option<(&[u8], usize)> {
 
 /// The index of the first byte of `b` that a JSON string treats specially: a quote, a
 /// backslash or a control character.
-fn special(b: &[u8]) -> Option<usize> {
+pub(crate) fn special(b: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // Eight bytes a step: a byte equal to `c` is a zero byte of `v ^ c`, and subtracting one

@@ -19,7 +19,7 @@ use crate::args::{BatchArgs, Format};
 use crate::batch::{self, LineReader, Processor};
 use crate::exit::ExitStatus;
 use crate::input;
-use crate::records::{parse, LineError, RawId};
+use crate::records::{parse, special, LineError, RawId};
 use crate::render::json;
 
 /// Open the batch source; whether it is a pipe (flush after every chunk).
@@ -369,11 +369,7 @@ fn name_str(w: &mut impl Write, s: &'static str) -> io::Result<()> {
 
 /// A JSON string: copied whole when nothing in it needs escaping, else through `serde_json`.
 fn json_str(w: &mut impl Write, s: &str) -> io::Result<()> {
-    // A fold rather than `any`, so the check runs over the whole string without branching.
-    let plain = s.bytes().fold(0u8, |escape, b| {
-        escape | u8::from(b < 0x20) | u8::from(b == b'"') | u8::from(b == b'\\')
-    }) == 0;
-    if plain {
+    if special(s.as_bytes()).is_none() {
         w.write_all(b"\"")?;
         w.write_all(s.as_bytes())?;
         w.write_all(b"\"")
