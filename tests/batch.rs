@@ -308,3 +308,38 @@ fn ids_are_strings_or_numbers_a_reader_can_hold() {
     assert!(recs[2].get("id").is_none() && recs[2].get("error").is_none());
     assert_eq!(recs[3]["id"], 10000.0);
 }
+
+#[test]
+fn a_batch_line_says_what_a_check_of_its_message_alone_says() {
+    // Messages whose rule findings have spans that two matchers of a clause (a phrase and a
+    // pattern, or two patterns) compete for: the first occurrence in the text wins either way.
+    let texts = [
+        "Bet $10, get $50 in free bets on Sunday's game at WinZone! Reply STOP to opt out",
+        "Turn $250 into $5,000 a week with our proven crypto trading system! Reply STOP to opt out",
+        "Win a free iPhone!! Enter the giveaway now, click bit.ly/3xWin",
+        "Tired of debt? We can erase your credit card debt in 30 days. Call now!",
+        "Your order has shipped. Track it at https://example.com/track/123",
+    ];
+    let mut input = String::new();
+    for t in texts {
+        let _ = writeln!(input, "{}", serde_json::json!({ "text": t }));
+    }
+    let batch = records(&check(&input, &[]));
+    assert_eq!(batch.len(), texts.len());
+    let mut spans = 0;
+    for (text, mut line) in texts.iter().zip(batch) {
+        let alone = smslint_tests::run(&[
+            "check", "--config", SEED, "--format", "json", "--text", text,
+        ]);
+        let alone: Value = serde_json::from_str(alone.stdout.trim())
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", alone.stdout));
+        if let Some(line) = line.as_object_mut() {
+            line.remove("line");
+        }
+        assert_eq!(line, alone, "{text}");
+        spans += alone["reasons"]
+            .as_array()
+            .map_or(0, |r| r.iter().filter(|r| r.get("span").is_some()).count());
+    }
+    assert!(spans >= 4, "{spans}");
+}

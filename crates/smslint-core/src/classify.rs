@@ -55,6 +55,11 @@ pub struct ClauseHit {
     /// The pattern that matched, when a pattern did.
     #[serde(skip)]
     pub pattern: Option<u32>,
+    /// Whether more than one phrase or pattern hit the clause and a pattern's span was left
+    /// to find: `span` is then the earliest phrase's, if any, and the first occurrence is the
+    /// earliest of it and every pattern of the clause.
+    #[serde(skip)]
+    pub(crate) contested: bool,
 }
 
 /// What searching a policy's pattern set needs between messages.
@@ -442,19 +447,27 @@ impl Policy {
                     .iter_mut()
                     .find(|h| h.rule == rule && h.clause == clause)
                 {
-                    Some(h) => {
-                        if let (Some(new), Some(old)) = (span, h.span) {
+                    Some(h) => match (span, h.span) {
+                        (Some(new), Some(old)) => {
                             if new.start < old.start {
                                 h.span = Some(new);
                                 h.pattern = pattern;
                             }
                         }
-                    }
+                        // A pattern's span, left to find, competes with another hit: which
+                        // comes first in the text is worked out only if a rule needs the span
+                        // ([`Policy::clause_span`]), so that it is the one every mode reports.
+                        (new, old) => {
+                            h.span = old.or(new);
+                            h.contested = true;
+                        }
+                    },
                     None => out.clause_hits.push(ClauseHit {
                         rule,
                         clause,
                         span,
                         pattern,
+                        contested: false,
                     }),
                 }
             }
@@ -528,10 +541,48 @@ impl Policy {
 
     /// Where a clause hit is in `original`, finding a pattern's span if it was not recorded.
     pub fn clause_span(&self, hit: &ClauseHit, original: &str) -> Option<Span> {
-        hit.span.or_else(|| {
-            hit.pattern
-                .and_then(|p| self.pattern_span(p as usize, original))
-        })
+        if !hit.contested {
+            return hit.span.or_else(|| {
+                hit.pattern
+                    .and_then(|p| self.pattern_span(p as usize, original))
+            });
+        }
+        self.earliest(hit, 0..self.pattern_targets.len() as u32, original)
+    }
+
+    /// [`Policy::clause_span`] of a hit of `classification`, whose patterns that matched it
+    /// are known: only those are searched again when the hit is contested.
+    pub(crate) fn first_occurrence(
+        &self,
+        hit: &ClauseHit,
+        classification: &Classification,
+        original: &str,
+    ) -> Option<Span> {
+        match &classification.patterns {
+            Some(scratch) if hit.contested => {
+                self.earliest(hit, scratch.matched.list().iter().copied(), original)
+            }
+            _ => self.clause_span(hit, original),
+        }
+    }
+
+    /// The first occurrence of a contested hit, as the scan would have kept it had it found
+    /// every span: phrases first (`hit.span`), then the clause's patterns among `patterns` in
+    /// order, a later one only when it starts earlier.
+    fn earliest(
+        &self,
+        hit: &ClauseHit,
+        patterns: impl Iterator<Item = u32>,
+        original: &str,
+    ) -> Option<Span> {
+        let target = Target::Clause(hit.rule, hit.clause);
+        patterns
+            .filter(|&i| self.pattern_targets.get(i as usize) == Some(&target))
+            .filter_map(|i| self.pattern_span(i as usize, original))
+            .fold(hit.span, |best, span| match best {
+                Some(b) if b.start <= span.start => Some(b),
+                _ => Some(span),
+            })
     }
 }
 

@@ -79,6 +79,11 @@ impl Found {
         self.list.clear();
     }
 
+    /// The patterns found, in the order found (ascending once [`Found::sorted`] has run).
+    pub(crate) fn list(&self) -> &[u32] {
+        &self.list
+    }
+
     /// The patterns found, in ascending order (the order in which their points are added).
     pub(crate) fn sorted(&mut self) -> &[u32] {
         self.list.sort_unstable();

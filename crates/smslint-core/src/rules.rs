@@ -122,7 +122,8 @@ impl Policy {
             findings.push(Finding {
                 rule: index,
                 severity,
-                span: matched.and_then(|h| self.clause_span(h, text.original())),
+                span: matched
+                    .and_then(|h| self.first_occurrence(h, classification, text.original())),
             });
         }
     }
