@@ -62,6 +62,23 @@ pub struct ClauseHit {
     pub(crate) contested: bool,
 }
 
+/// A phrase found in [`Detail::Detected`]: its scores (a range of the policy's phrase scores)
+/// and where it is in the folded text.
+#[derive(Clone, Debug, PartialEq)]
+struct FoundPhrase {
+    scores: Range<u32>,
+    at: Range<u32>,
+}
+
+impl FoundPhrase {
+    fn new(targets: &PhraseTargets, at: &Range<usize>) -> FoundPhrase {
+        FoundPhrase {
+            scores: targets.scores.clone(),
+            at: at.start as u32..at.end as u32,
+        }
+    }
+}
+
 /// What searching a policy's pattern set needs between messages.
 #[derive(Clone, Debug)]
 pub(crate) struct PatternScratch {
@@ -115,6 +132,10 @@ pub struct Classification {
     /// between messages).
     #[serde(skip)]
     pending_spans: Vec<(u32, u32, u32)>,
+    /// The phrases found, for their evidence once the detected use cases are known, in
+    /// [`Detail::Detected`] (scratch, empty between messages).
+    #[serde(skip)]
+    found_phrases: Vec<FoundPhrase>,
     /// Word boundaries of the folded text (scratch, reused between messages).
     #[serde(skip)]
     words: Vec<crate::words::Word>,
@@ -202,6 +223,7 @@ impl Policy {
         out.ranking.clear();
         out.clause_hits.clear();
         out.pending_spans.clear();
+        out.found_phrases.clear();
         out.seen.clear();
         out.seen.resize(self.phrase_count.div_ceil(64), 0);
         out.sums.clear();
@@ -273,7 +295,7 @@ impl Policy {
             s.score = round_half_away(s.score * 1e6) / 1e6 + 0.0;
         }
         if detail == Detail::Detected {
-            self.detected_evidence(out, text.original());
+            self.detected_evidence(out, text);
         }
         for s in &mut out.scores {
             s.evidence
@@ -287,10 +309,11 @@ impl Policy {
         out.clause_hits.sort_by_key(|h| (h.rule, h.clause));
     }
 
-    /// [`Detail::Detected`]: the spans of the detected use cases' pattern evidence found, the
-    /// other use cases' evidence dropped.
+    /// [`Detail::Detected`]: the detected use cases' evidence from the phrases found and the
+    /// spans of their pattern evidence found, the other use cases' evidence dropped.
     #[inline(never)]
-    fn detected_evidence(&self, out: &mut Classification, original: &str) {
+    fn detected_evidence(&self, out: &mut Classification, text: &NormalizedText<'_>) {
+        let original = text.original();
         for &(use_case, index, pattern) in &out.pending_spans {
             let Some(score) = out.scores.get_mut(use_case as usize) else {
                 continue;
@@ -307,6 +330,31 @@ impl Policy {
                 s.evidence.clear();
             }
         }
+        // Phrases add their evidence here, not as they are found: a phrase feeds several use
+        // cases, and most are not detected.
+        for found in &out.found_phrases {
+            let scores = self
+                .phrase_scores
+                .get(found.scores.start as usize..found.scores.end as usize)
+                .unwrap_or_default();
+            let mut span = None;
+            for t in scores {
+                let Some(score) = out.scores.get_mut(t.use_case as usize) else {
+                    continue;
+                };
+                if score.detected() {
+                    let span = *span.get_or_insert_with(|| {
+                        text.to_original(found.at.start as usize, found.at.end as usize)
+                    });
+                    score.evidence.push(Evidence {
+                        rule: t.rule,
+                        span,
+                        weight: t.weight,
+                    });
+                }
+            }
+        }
+        out.found_phrases.clear();
     }
 
     /// Count the first occurrence of a phrase (later ones add nothing: each of its rules counts
@@ -332,13 +380,19 @@ impl Policy {
             return;
         }
         *seen |= bit;
-        if detail == Detail::Scores {
+        if detail != Detail::Evidence {
             let row = self
                 .row_only
                 .get(phrase as usize)
                 .copied()
                 .unwrap_or(NO_ROW);
             if add_row(&mut out.row_sums, self.score_rows.get(row as usize)) {
+                if let (Detail::Detected, Some(targets)) =
+                    (detail, self.phrase_targets.get(phrase as usize))
+                {
+                    // Its evidence waits until the detected use cases are known.
+                    out.found_phrases.push(FoundPhrase::new(targets, &at));
+                }
                 return;
             }
         }
@@ -362,15 +416,7 @@ impl Policy {
             .phrase_scores
             .get(targets.scores.start as usize..targets.scores.end as usize)
             .unwrap_or_default();
-        if detail == Detail::Scores {
-            if !add_row(&mut out.row_sums, self.score_rows.get(targets.row as usize)) {
-                for t in scores {
-                    if let Some(sum) = out.sums.get_mut(t.use_case as usize) {
-                        *sum += t.weight;
-                    }
-                }
-            }
-        } else {
+        if detail == Detail::Evidence {
             let span = text.to_original(at.start, at.end);
             for t in scores {
                 if let (Some(sum), Some(score)) = (
@@ -384,6 +430,18 @@ impl Policy {
                         weight: t.weight,
                     });
                 }
+            }
+        } else {
+            if !add_row(&mut out.row_sums, self.score_rows.get(targets.row as usize)) {
+                for t in scores {
+                    if let Some(sum) = out.sums.get_mut(t.use_case as usize) {
+                        *sum += t.weight;
+                    }
+                }
+            }
+            if detail == Detail::Detected {
+                // Its evidence waits until the detected use cases are known.
+                out.found_phrases.push(FoundPhrase::new(targets, &at));
             }
         }
         if targets.clauses.is_empty() {
