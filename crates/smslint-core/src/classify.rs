@@ -49,7 +49,7 @@ pub struct ClauseHit {
     pub rule: u32,
     /// The clause that matched.
     pub clause: Clause,
-    /// Where; `None` for a pattern in [`Detail::Scores`] mode, found on demand
+    /// Where; `None` for a pattern unless in [`Detail::Evidence`] mode, found on demand
     /// ([`Policy::clause_span`]).
     pub span: Option<Span>,
     /// The pattern that matched, when a pattern did.
@@ -493,9 +493,9 @@ impl Policy {
                 }
             }
             Target::Clause(rule, clause) => {
-                // Pattern spans cost a second search: in Scores mode they wait until a rule
-                // fires and needs one.
-                let span = if pattern.is_some() && detail == Detail::Scores {
+                // Pattern spans cost a second search: unless every span is asked for, they
+                // wait until a rule fires and needs one.
+                let span = if pattern.is_some() && detail != Detail::Evidence {
                     None
                 } else {
                     span.map(|f| f())
