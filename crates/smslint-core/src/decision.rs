@@ -30,6 +30,10 @@ pub struct Message<'a> {
     pub extension_id: Option<&'a str>,
     /// Whether it is an MMS (carries attachments).
     pub mms: bool,
+    /// The text's length in UTF-16 code units, when the caller has it already (from
+    /// [`crate::segments::analyze`], as [`crate::SegmentInfo::utf16_units`]); worked out from `text`
+    /// when `None`.
+    pub utf16_units: Option<usize>,
 }
 
 /// Facts from outside the snapshot that some checks need.
@@ -733,7 +737,9 @@ fn text_reasons(message: &Message<'_>, reasons: &mut Vec<Reason>) {
             format!("{what}; an SMS needs text (only an MMS may carry attachments alone)"),
         ));
     }
-    let units = crate::segments::utf16_len(message.text);
+    let units = message
+        .utf16_units
+        .unwrap_or_else(|| crate::segments::utf16_len(message.text));
     if units > MAX_TEXT_UTF16 {
         reasons.push(error(
             ReasonCode::MessageTooLong,
@@ -1438,6 +1444,17 @@ mod tests {
         assert!(empty.reasons[0].message.starts_with("the text is empty"));
         let long = format!("Your order shipped {}", "😀".repeat(491));
         assert!(codes(&verdict_with(&p, OK, msg(&long), ctx)).contains(&"message.too_long"));
+        // The length given with the message (a batch counts it for the segments) decides alike.
+        for text in [long.as_str(), "Your order shipped"] {
+            let counted = Message {
+                utf16_units: Some(crate::segments::analyze(text).utf16_units as usize),
+                ..msg(text)
+            };
+            assert_eq!(
+                verdict_with(&p, OK, counted, ctx),
+                verdict_with(&p, OK, msg(text), ctx)
+            );
+        }
         let low = OK.replace(
             "\"status\": \"Confirmed\"",
             "\"status\": \"Confirmed\", \"registrationTier\": \"LowVolume\"",

@@ -81,6 +81,7 @@ pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<Ex
         to,
         extension_id: args.extension.as_deref(),
         mms: args.mms,
+        utf16_units: None,
     };
     let context = SendContext {
         consents: consents.as_ref(),

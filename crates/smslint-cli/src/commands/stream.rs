@@ -244,6 +244,8 @@ impl Processor for CheckBatch<'_> {
             to,
             extension_id: record.extension_id.as_deref().or(self.defaults.extension),
             mms: record.mms.unwrap_or(self.defaults.mms),
+            // Counted already, for the line's segments.
+            utf16_units: Some(segments.utf16_units as usize),
         };
         let context = SendContext {
             consents: self.defaults.consents,
