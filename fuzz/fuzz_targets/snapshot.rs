@@ -34,6 +34,7 @@ fuzz_target!(|json: &str| {
                 to: Some("+15551230000"),
                 extension_id: Some("1"),
                 mms: false,
+                utf16_units: None,
             };
             let context = SendContext {
                 sent_today: Some(5_999),
