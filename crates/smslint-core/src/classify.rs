@@ -127,11 +127,11 @@ pub struct Classification {
     /// The points of the phrases' score rows per use case, in `1 / ROW_SCALE` (scratch).
     #[serde(skip)]
     row_sums: [i32; LANES],
-    /// Pattern evidence whose span is found once its use case is known to be detected, as
-    /// (use case, index in its evidence, pattern), in [`Detail::Detected`] (scratch, empty
-    /// between messages).
+    /// The scoring rules whose pattern matched, as (rule, pattern), for their evidence once
+    /// the detected use cases are known, in [`Detail::Detected`] (scratch, empty between
+    /// messages).
     #[serde(skip)]
-    pending_spans: Vec<(u32, u32, u32)>,
+    found_patterns: Vec<(u32, u32)>,
     /// The phrases found, for their evidence once the detected use cases are known, in
     /// [`Detail::Detected`] (scratch, empty between messages).
     #[serde(skip)]
@@ -222,7 +222,7 @@ impl Policy {
         }
         out.ranking.clear();
         out.clause_hits.clear();
-        out.pending_spans.clear();
+        out.found_patterns.clear();
         out.found_phrases.clear();
         out.seen.clear();
         out.seen.resize(self.phrase_count.div_ceil(64), 0);
@@ -309,27 +309,31 @@ impl Policy {
         out.clause_hits.sort_by_key(|h| (h.rule, h.clause));
     }
 
-    /// [`Detail::Detected`]: the detected use cases' evidence from the phrases found and the
-    /// spans of their pattern evidence found, the other use cases' evidence dropped.
+    /// [`Detail::Detected`]: the evidence of the phrases and patterns found, for the detected
+    /// use cases only; the other use cases' evidence (a content rule's) dropped.
     #[inline(never)]
     fn detected_evidence(&self, out: &mut Classification, text: &NormalizedText<'_>) {
-        let original = text.original();
-        for &(use_case, index, pattern) in &out.pending_spans {
-            let Some(score) = out.scores.get_mut(use_case as usize) else {
-                continue;
-            };
-            if let (true, Some(e)) = (score.detected(), score.evidence.get_mut(index as usize)) {
-                e.span = self
-                    .pattern_span(pattern as usize, original)
-                    .unwrap_or_default();
-            }
-        }
-        out.pending_spans.clear();
         for s in &mut out.scores {
             if !s.detected() {
                 s.evidence.clear();
             }
         }
+        // A pattern's span is a second search, made only for a detected use case.
+        for &(rule, pattern) in &out.found_patterns {
+            let Some(def) = self.rules.get(rule as usize) else {
+                continue;
+            };
+            if let Some(score) = out.scores.get_mut(def.use_case).filter(|s| s.detected()) {
+                score.evidence.push(Evidence {
+                    rule,
+                    span: self
+                        .pattern_span(pattern as usize, text.original())
+                        .unwrap_or_default(),
+                    weight: def.weight,
+                });
+            }
+        }
+        out.found_patterns.clear();
         // Phrases add their evidence here, not as they are found: a phrase feeds several use
         // cases, and most are not detected.
         for found in &out.found_phrases {
@@ -472,17 +476,8 @@ impl Policy {
                 let score = &mut out.scores[def.use_case];
                 score.score += def.weight;
                 if let (Detail::Detected, Some(pattern)) = (detail, pattern) {
-                    // The span waits until the use case is known to be detected.
-                    out.pending_spans.push((
-                        def.use_case as u32,
-                        score.evidence.len() as u32,
-                        pattern,
-                    ));
-                    score.evidence.push(Evidence {
-                        rule,
-                        span: Span::default(),
-                        weight: def.weight,
-                    });
+                    // Its evidence waits until the use case is known to be detected.
+                    out.found_patterns.push((rule, pattern));
                 } else if detail != Detail::Scores {
                     let span = span.map_or_else(Span::default, |f| f());
                     score.evidence.push(Evidence {
@@ -1049,7 +1044,7 @@ mod tests {
                     dropped += want.evidence.len();
                 }
             }
-            assert!(scratch.pending_spans.is_empty());
+            assert!(scratch.found_patterns.is_empty() && scratch.found_phrases.is_empty());
         }
         assert!(kept > 3 && dropped > 0, "{kept} {dropped}");
     }

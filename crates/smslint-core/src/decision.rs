@@ -31,8 +31,8 @@ pub struct Message<'a> {
     /// Whether it is an MMS (carries attachments).
     pub mms: bool,
     /// The text's length in UTF-16 code units, when the caller has it already (from
-    /// [`crate::segments::analyze`], as [`crate::SegmentInfo::utf16_units`]); worked out from `text`
-    /// when `None`.
+    /// [`crate::segments::analyze`], as [`crate::SegmentInfo::utf16_units`]); worked out from
+    /// `text` when `None`.
     pub utf16_units: Option<usize>,
 }
 

@@ -4,15 +4,16 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
+use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
 use smslint_core::{
     daily_cap, decide_reusing, even_out_pools, is_e164, segments, select_profile, volume_key,
-    BrandMatcher, Classification, Code, ConsentRecords, DailyCap, DecisionScratch, Detail, Finding,
-    LintContext, Message, NormalizedText, NumberAssessment, NumberProfile, Policy, SegmentInfo,
-    SendContext, Verdict,
+    BrandMatcher, Classification, Code, ConsentRecords, DailyCap, DecisionScratch, Detail,
+    Evidence, Finding, LintContext, Message, NormalizedText, NumberAssessment, NumberProfile,
+    Policy, SegmentInfo, SendContext, Verdict,
 };
 
 use crate::args::{BatchArgs, Format};
@@ -505,55 +506,49 @@ struct ClassifyBatch<'p> {
 /// the batch. Written through `serde_json`, a line cost about 35,000 instructions, as much as
 /// classifying its message with evidence.
 struct ClassifyQuoted {
-    /// By use-case index.
-    use_cases: Vec<Vec<u8>>,
-    /// Each rule's head and tail, one after another; rule `i`'s head ends at `ends[2 * i]` and
-    /// its tail at `ends[2 * i + 1]`.
+    /// The use-case names.
+    names: Quoted,
+    /// Each rule's head and tail, one after another.
     rules: Vec<u8>,
-    ends: Vec<usize>,
-    /// Each rule's weight, which its tail holds.
-    weights: Vec<f64>,
+    /// By rule: where its head and its tail are in `rules`.
+    spans: Vec<(Range<usize>, Range<usize>)>,
 }
 
 impl ClassifyQuoted {
     fn new(policy: &Policy) -> ClassifyQuoted {
         let mut rules = Vec::new();
-        let mut ends = Vec::with_capacity(2 * policy.rules().len());
+        let mut spans = Vec::with_capacity(policy.rules().len());
         for rule in policy.rules() {
+            let start = rules.len();
             rules.extend_from_slice(b"{\"rule\":");
             // Writing to a Vec cannot fail.
             if json_str(&mut rules, &rule.id).is_err() {
                 rules.extend_from_slice(b"null");
             }
             rules.extend_from_slice(b",\"start\":");
-            ends.push(rules.len());
+            let middle = rules.len();
             rules.extend_from_slice(b",\"weight\":");
             if serde_json::to_writer(&mut rules, &rule.weight).is_err() {
                 rules.extend_from_slice(b"null");
             }
             rules.push(b'}');
-            ends.push(rules.len());
+            spans.push((start..middle, middle..rules.len()));
         }
         ClassifyQuoted {
-            use_cases: Quoted::new(policy, &[]).use_cases,
+            names: Quoted::new(policy, &[]),
             rules,
-            ends,
-            weights: policy.rules().iter().map(|r| r.weight).collect(),
+            spans,
         }
     }
 
-    /// Rule `i`'s head and tail, when it has them and its weight is `weight`.
-    fn rule(&self, i: u32, weight: f64) -> Option<(&[u8], &[u8])> {
-        if self.weights.get(i as usize)?.to_bits() != weight.to_bits() {
+    /// The head and tail of the evidence `e` of `policy`, when it carries its rule's weight.
+    fn rule(&self, policy: &Policy, e: &Evidence) -> Option<(&[u8], &[u8])> {
+        let rule = policy.rules().get(e.rule as usize)?;
+        if rule.weight.to_bits() != e.weight.to_bits() {
             return None;
         }
-        let i = 2 * i as usize;
-        let start = match i.checked_sub(1) {
-            Some(before) => *self.ends.get(before)?,
-            None => 0,
-        };
-        let (&middle, &end) = (self.ends.get(i)?, self.ends.get(i + 1)?);
-        Some((self.rules.get(start..middle)?, self.rules.get(middle..end)?))
+        let (head, tail) = self.spans.get(e.rule as usize)?;
+        Some((self.rules.get(head.clone())?, self.rules.get(tail.clone())?))
     }
 }
 
@@ -575,14 +570,9 @@ fn write_classify_line(
         w.write_all(b",\"id\":")?;
         w.write_all(id.get().as_bytes())?;
     }
-    let use_case = |i: usize| quoted.use_cases.get(i).map_or(&b"null"[..], Vec::as_slice);
+    let names = &quoted.names;
     w.write_all(b",\"top\":")?;
-    w.write_all(
-        classification
-            .ranking
-            .first()
-            .map_or(&b"\"Unknown\""[..], |&i| use_case(i)),
-    )?;
+    w.write_all(names.use_case(classification.ranking.first().copied()))?;
     w.write_all(b",\"categories\":[")?;
     for (k, &i) in classification.ranking.iter().enumerate() {
         let Some(score) = classification.scores.get(i) else {
@@ -593,7 +583,7 @@ fn write_classify_line(
         } else {
             b",{\"useCase\":"
         })?;
-        w.write_all(use_case(i))?;
+        w.write_all(names.use_case(Some(i)))?;
         w.write_all(b",\"score\":")?;
         serde_json::to_writer(&mut *w, &score.score)?;
         w.write_all(b",\"evidence\":[")?;
@@ -601,7 +591,7 @@ fn write_classify_line(
             if n > 0 {
                 w.write_all(b",")?;
             }
-            let Some((head, tail)) = quoted.rule(e.rule, e.weight) else {
+            let Some((head, tail)) = quoted.rule(policy, e) else {
                 // Evidence carries its rule's weight; written in full should it not.
                 serde_json::to_writer(&mut *w, &json::EvidenceJson::new(policy, e, text))?;
                 continue;
