@@ -24,6 +24,7 @@ use std::borrow::Cow;
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
 use crate::span::Span;
+use crate::swar;
 
 /// A message's text, folded for matching, with the way back to the original bytes.
 #[derive(Clone, Debug)]
@@ -31,7 +32,8 @@ pub struct NormalizedText<'a> {
     original: &'a str,
     folded: String,
     /// For each byte of `folded`, the original byte range of the character it came from.
-    /// Empty when folding kept every byte in place (ASCII text without whitespace runs).
+    /// Empty when folding kept every character in place: ASCII text without whitespace runs,
+    /// and text whose other characters each fold to one of the same length (emoji, quotes).
     map: Vec<(u32, u32)>,
 }
 
@@ -59,6 +61,35 @@ impl<'a> NormalizedText<'a> {
                 map,
             };
         }
+        // Most other texts hold a few characters that fold to themselves (emoji, quotes,
+        // dashes): folded in place too, and finished as the general path would, unless an
+        // evasion needs the map.
+        if let Some(others) = fold_in_place(original, &mut out) {
+            let flags = ascii_flags(&out);
+            if !flags.runs {
+                let evasions = evasions(&out, flags, others);
+                let folded = folded_string(out);
+                match evasions {
+                    Evasions::None => {
+                        return NormalizedText {
+                            original,
+                            folded,
+                            map,
+                        }
+                    }
+                    Evasions::Leet => {
+                        let mut out = folded.into_bytes();
+                        fold_ascii_leet(&mut out);
+                        return NormalizedText {
+                            original,
+                            folded: folded_string(out),
+                            map,
+                        };
+                    }
+                    Evasions::Other => return Self::slow(original, folded.into_bytes(), map),
+                }
+            }
+        }
         Self::slow(original, out, map)
     }
 
@@ -68,31 +99,15 @@ impl<'a> NormalizedText<'a> {
         let (folded, map) = first_pass(original, out, map);
         // Most non-ASCII text (accents, emoji) holds no evasion: skip the second pass then.
         let bytes = folded.as_bytes();
-        // The byte pass of the ASCII path: its tests look at ASCII bytes only (the bytes of
-        // other characters have no class), so they hold here too (a property test runs the
-        // general path against its earlier, plain form).
-        let flags = ascii_flags(bytes);
-        let leet = flags.leet;
-        let spaced = flags.spaced && has_spaced_run(bytes);
-        let (mut lookalikes, mut unicode_alnum) = (false, false);
-        // Only the characters that are not ASCII, found by their first bytes.
-        for (at, _) in bytes.iter().enumerate().filter(|&(_, &b)| b >= 0xC0) {
-            if let Some(c) = folded.get(at..).and_then(|rest| rest.chars().next()) {
-                lookalikes |= confusable(c).is_some();
-                unicode_alnum |= c.is_alphanumeric();
+        let others = swar::NonAscii::new(&folded).fold(Others::default(), Others::with);
+        let (folded, map) = match evasions(bytes, ascii_flags(bytes), others) {
+            Evasions::Other => undo_evasions(original, &folded, &map),
+            Evasions::Leet => {
+                let mut out = folded.into_bytes();
+                fold_ascii_leet(&mut out);
+                (folded_string(out), map)
             }
-        }
-        let (folded, map) = if spaced || lookalikes || (leet && unicode_alnum) {
-            undo_evasions(original, &folded, &map)
-        } else if leet {
-            // Leet alone, among words of ASCII letters only (the non-ASCII characters left are
-            // symbols and emoji, outside every word): the byte rule gives what the general pass
-            // would, byte for byte, so the map stays as it is.
-            let mut out = folded.into_bytes();
-            fold_ascii_leet(&mut out);
-            (folded_string(out), map)
-        } else {
-            (folded, map)
+            Evasions::None => (folded, map),
         };
         NormalizedText {
             original,
@@ -119,7 +134,28 @@ impl<'a> NormalizedText<'a> {
     /// The original span of folded bytes `start..end` (whole original characters).
     pub fn to_original(&self, start: usize, end: usize) -> Span {
         if self.map.is_empty() {
-            return Span::new(start, end);
+            // Folded in place: the same characters at the same places, so only a span that
+            // cuts a character needs widening to it, as the map would; an empty one stays
+            // empty, as there.
+            let text = self.original;
+            let floor = |i: usize| {
+                let mut i = i.min(text.len());
+                while !text.is_char_boundary(i) {
+                    i -= 1;
+                }
+                i
+            };
+            let ceil = |i: usize| {
+                let mut i = i.min(text.len());
+                while !text.is_char_boundary(i) {
+                    i += 1;
+                }
+                i
+            };
+            if start >= end {
+                return Span::new(floor(start), floor(start));
+            }
+            return Span::new(floor(start), ceil(end));
         }
         if start >= end || start >= self.map.len() {
             let at = self
@@ -135,6 +171,96 @@ impl<'a> NormalizedText<'a> {
             end: last.1,
         }
     }
+}
+
+/// What the second pass must do to text that steps 1 to 5 folded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Evasions {
+    /// Nothing: no evasion.
+    None,
+    /// Leetspeak alone, among words of ASCII letters only (the non-ASCII characters left are
+    /// symbols and emoji, outside every word): the byte rule ([`fold_ascii_leet`]) gives what
+    /// the general pass would, byte for byte, so a map stays as it is.
+    Leet,
+    /// Spaced-out letters, lookalikes, or leetspeak beside non-ASCII letters: [`undo_evasions`].
+    Other,
+}
+
+/// What the second pass needs to know of the characters of folded text that are not ASCII.
+#[derive(Clone, Copy, Debug, Default)]
+struct Others {
+    /// A Cyrillic or Greek lookalike of a Latin letter.
+    lookalikes: bool,
+    /// A letter or digit.
+    alphanumeric: bool,
+}
+
+impl Others {
+    /// These facts with folded character `c` added.
+    fn with(self, (_, c): (usize, char)) -> Others {
+        Others {
+            lookalikes: self.lookalikes || confusable(c).is_some(),
+            alphanumeric: self.alphanumeric || c.is_alphanumeric(),
+        }
+    }
+}
+
+/// The evasions in folded text (steps 1 to 5 done), given its [`ascii_flags`] and what its
+/// other characters are.
+fn evasions(folded: &[u8], flags: AsciiFlags, others: Others) -> Evasions {
+    // The byte tests of the ASCII path look at ASCII bytes only (the bytes of other characters
+    // have no class), so they hold here too (a property test runs the general path against
+    // its earlier, plain form).
+    let spaced = flags.spaced && has_spaced_run(folded);
+    if spaced || others.lookalikes || (flags.leet && others.alphanumeric) {
+        Evasions::Other
+    } else if flags.leet {
+        Evasions::Leet
+    } else {
+        Evasions::None
+    }
+}
+
+/// Folding steps 1 to 5 into `out` byte for byte, when every character keeps its place: ASCII
+/// by the byte fold, and each other character folding to one character of its own length (not
+/// whitespace); with what the second pass needs to know of those. `None`, with `out` half
+/// written, when a character does not; whitespace runs are left for the caller to find
+/// ([`AsciiFlags::runs`]).
+fn fold_in_place(original: &str, out: &mut Vec<u8>) -> Option<Others> {
+    out.clear();
+    // The byte fold leaves the bytes of other characters as they are.
+    out.extend(original.bytes().map(fold_ascii_byte));
+    let mut others = Others::default();
+    for (at, c) in swar::NonAscii::new(original) {
+        let f = fold_char_alone(c).filter(|f| f.len_utf8() == c.len_utf8())?;
+        f.encode_utf8(out.get_mut(at..at + f.len_utf8())?);
+        others = others.with((at, f));
+    }
+    Some(others)
+}
+
+/// The one character that `c` (not ASCII) folds to by steps 1 to 4 as [`first_pass`] folds
+/// it, when it folds to exactly one that is not whitespace; `None` otherwise.
+fn fold_char_alone(c: char) -> Option<char> {
+    if is_invisible(c) || is_combining_mark(c) || c.is_whitespace() {
+        return None;
+    }
+    if ('\u{1F300}'..='\u{1FAFF}').contains(&c) {
+        return Some(c);
+    }
+    let (mut one, mut count) = (None, 0);
+    decompose_compatible(c, |d| {
+        if is_combining_mark(d) {
+            return;
+        }
+        for l in d.to_lowercase() {
+            if !is_combining_mark(l) && !is_invisible(l) {
+                one = Some(l);
+                count += 1;
+            }
+        }
+    });
+    one.filter(|l| count == 1 && !l.is_whitespace())
 }
 
 /// Folding steps 1 to 5 (decomposition, marks, case, invisible characters, whitespace), with
@@ -308,8 +434,8 @@ static ASCII_FOLD: [u8; 256] = {
     t
 };
 
-/// [`ASCII_FOLD`] of an ASCII byte by comparisons rather than a table load, so that the
-/// compiler folds 16 bytes a step.
+/// [`ASCII_FOLD`] of a byte (a byte of another character unchanged) by comparisons rather
+/// than a table load, so that the compiler folds 16 bytes a step.
 fn fold_ascii_byte(b: u8) -> u8 {
     let upper = u8::from(b.wrapping_sub(b'A') < 26) << 5;
     let space = 0u8.wrapping_sub(u8::from(matches!(b, b'\t' | b'\n' | 0x0C | b'\r')));
@@ -919,7 +1045,7 @@ mod fold_properties {
 
     #[test]
     fn the_byte_fold_is_the_table() {
-        for b in 0..128u8 {
+        for b in 0..=255u8 {
             assert_eq!(fold_ascii_byte(b), ASCII_FOLD[usize::from(b)], "{b:#x}");
         }
     }
@@ -992,6 +1118,24 @@ mod fold_properties {
             prop_assert_eq!(fast.folded(), slow.folded());
             for (i, _) in fast.folded().char_indices() {
                 prop_assert_eq!(fast.to_original(i, i + 1), slow.to_original(i, i + 1));
+            }
+        }
+
+        #[test]
+        fn the_in_place_path_agrees_with_the_general_one(
+            text in prop_oneof![
+                // Characters that fold in place, then ones that do not, and lookalikes.
+                "([a-cA5@$.\\- \t]|Ł|ł|“|—|🎉|✅){0,60}",
+                "([a-cA5@$.\\- \t]|é|Ł|ł|“|—|🎉|✅|а|\u{A0}|\u{200B}|ﬁ|Ａ|\u{301}|²){0,60}",
+            ],
+        ) {
+            let fast = NormalizedText::new(&text);
+            let slow = NormalizedText::slow(&text, Vec::new(), Vec::new());
+            prop_assert_eq!(fast.folded(), slow.folded());
+            for (i, c) in fast.folded().char_indices() {
+                for end in [i, i + 1, i + c.len_utf8()] {
+                    prop_assert_eq!(fast.to_original(i, end), slow.to_original(i, end));
+                }
             }
         }
 
