@@ -35,6 +35,9 @@ pub struct NormalizedText<'a> {
     /// Empty when folding kept every character in place: ASCII text without whitespace runs,
     /// and text whose other characters each fold to one of the same length (emoji, quotes).
     map: Vec<(u32, u32)>,
+    /// Whether, with an empty map, the text has characters of more than one byte, which a
+    /// span must not cut.
+    wide: bool,
 }
 
 impl<'a> NormalizedText<'a> {
@@ -59,6 +62,7 @@ impl<'a> NormalizedText<'a> {
                 original,
                 folded: folded_string(out),
                 map,
+                wide: false,
             };
         }
         // Most other texts hold a few characters that fold to themselves (emoji, quotes,
@@ -75,6 +79,7 @@ impl<'a> NormalizedText<'a> {
                             original,
                             folded,
                             map,
+                            wide: true,
                         }
                     }
                     Evasions::Leet => {
@@ -84,6 +89,7 @@ impl<'a> NormalizedText<'a> {
                             original,
                             folded: folded_string(out),
                             map,
+                            wide: true,
                         };
                     }
                     Evasions::Other => return Self::slow(original, folded.into_bytes(), map),
@@ -113,6 +119,7 @@ impl<'a> NormalizedText<'a> {
             original,
             folded,
             map,
+            wide: false,
         }
     }
 
@@ -132,31 +139,54 @@ impl<'a> NormalizedText<'a> {
     }
 
     /// The original span of folded bytes `start..end` (whole original characters).
+    #[inline]
     pub fn to_original(&self, start: usize, end: usize) -> Span {
         if self.map.is_empty() {
-            // Folded in place: the same characters at the same places, so only a span that
-            // cuts a character needs widening to it, as the map would; an empty one stays
-            // empty, as there.
+            // Folded in place: the same characters at the same places. In ASCII no span cuts
+            // a character; elsewhere a match's span, the common case, keeps to their
+            // boundaries already.
             let text = self.original;
-            let floor = |i: usize| {
-                let mut i = i.min(text.len());
-                while !text.is_char_boundary(i) {
-                    i -= 1;
-                }
-                i
-            };
-            let ceil = |i: usize| {
-                let mut i = i.min(text.len());
-                while !text.is_char_boundary(i) {
-                    i += 1;
-                }
-                i
-            };
-            if start >= end {
-                return Span::new(floor(start), floor(start));
+            if !self.wide {
+                return Span::new(start, end);
             }
-            return Span::new(floor(start), ceil(end));
+            if start < end
+                && end <= text.len()
+                && text.is_char_boundary(start)
+                && text.is_char_boundary(end)
+            {
+                return Span::new(start, end);
+            }
+            return self.widened(start, end);
         }
+        self.mapped(start, end)
+    }
+
+    /// [`NormalizedText::to_original`] of text folded in place, for a span that cuts a
+    /// character (widened to it, as the map would) or is empty (kept empty, as there).
+    fn widened(&self, start: usize, end: usize) -> Span {
+        let text = self.original;
+        let floor = |i: usize| {
+            let mut i = i.min(text.len());
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let ceil = |i: usize| {
+            let mut i = i.min(text.len());
+            while !text.is_char_boundary(i) {
+                i += 1;
+            }
+            i
+        };
+        if start >= end {
+            return Span::new(floor(start), floor(start));
+        }
+        Span::new(floor(start), ceil(end))
+    }
+
+    /// [`NormalizedText::to_original`] by the map.
+    fn mapped(&self, start: usize, end: usize) -> Span {
         if start >= end || start >= self.map.len() {
             let at = self
                 .map
@@ -1135,7 +1165,7 @@ mod fold_properties {
             } else {
                 (plain, plain_map)
             };
-            let general = NormalizedText { original: &text, folded, map };
+            let general = NormalizedText { original: &text, folded, map, wide: false };
             prop_assert_eq!(n.folded(), general.folded());
             for (i, _) in n.folded().char_indices() {
                 prop_assert_eq!(n.to_original(i, i + 1), general.to_original(i, i + 1));
