@@ -50,50 +50,31 @@ impl<'a> NormalizedText<'a> {
     /// the same allocations ([`NormalizedText::into_buffers`] gives them back).
     pub fn with_buffers(original: &'a str, folded: String, mut map: Vec<(u32, u32)>) -> Self {
         map.clear();
-        let bytes = original.as_bytes();
         let mut out = folded.into_bytes();
-        if let Some(leet) = fold_ascii(bytes, &mut out) {
-            // ASCII without whitespace runs or spaced-out letters folds byte for byte: no map
-            // needed. Leetspeak inside words is ASCII for ASCII, so it folds in place too.
-            if leet {
-                fold_ascii_leet(&mut out);
-            }
-            return NormalizedText {
-                original,
-                folded: folded_string(out),
-                map,
-                wide: false,
-            };
-        }
-        // Most other texts hold a few characters that fold to themselves (emoji, quotes,
-        // dashes): folded in place too, and finished as the general path would, unless an
-        // evasion needs the map.
+        // Most texts fold byte for byte: ASCII, and text whose other characters fold to
+        // themselves or to one of their length (emoji, quotes, dashes). No map is needed then,
+        // unless a whitespace run or an evasion other than leetspeak (which is ASCII for
+        // ASCII, inside words of ASCII letters) makes the general path rewrite the text. The
+        // rare cases are checked exactly after the cheap pass says they may be there. Both look
+        // at the folded bytes, as the general path does: a tab or a newline is a space there,
+        // so `a\tb c` is spaced out on either path.
         if let Some(others) = fold_in_place(original, &mut out) {
             let flags = ascii_flags(&out);
-            if !flags.runs {
-                let evasions = evasions(&out, flags, others);
-                let folded = folded_string(out);
-                match evasions {
-                    Evasions::None => {
-                        return NormalizedText {
-                            original,
-                            folded,
-                            map,
-                            wide: true,
-                        }
-                    }
-                    Evasions::Leet => {
-                        let mut out = folded.into_bytes();
-                        fold_ascii_leet(&mut out);
-                        return NormalizedText {
-                            original,
-                            folded: folded_string(out),
-                            map,
-                            wide: true,
-                        };
-                    }
-                    Evasions::Other => return Self::slow(original, folded.into_bytes(), map),
+            let evasions = if flags.runs {
+                Evasions::Other
+            } else {
+                evasions(&out, flags, others)
+            };
+            if evasions != Evasions::Other {
+                if evasions == Evasions::Leet {
+                    fold_ascii_leet(&mut out);
                 }
+                return NormalizedText {
+                    original,
+                    folded: folded_string(out),
+                    map,
+                    wide: others.any,
+                };
             }
         }
         Self::slow(original, out, map)
@@ -105,7 +86,7 @@ impl<'a> NormalizedText<'a> {
         let (folded, map) = first_pass(original, out, map);
         // Most non-ASCII text (accents, emoji) holds no evasion: skip the second pass then.
         let bytes = folded.as_bytes();
-        let others = swar::NonAscii::new(&folded).fold(Others::default(), Others::with);
+        let others = swar::NonAscii::new(&folded).fold(Others::default(), |o, (_, c)| o.with(c));
         let (folded, map) = match evasions(bytes, ascii_flags(bytes), others) {
             Evasions::Other => undo_evasions(original, &folded, &map),
             Evasions::Leet => {
@@ -219,6 +200,8 @@ enum Evasions {
 /// What the second pass needs to know of the characters of folded text that are not ASCII.
 #[derive(Clone, Copy, Debug, Default)]
 struct Others {
+    /// Any such character.
+    any: bool,
     /// A Cyrillic or Greek lookalike of a Latin letter.
     lookalikes: bool,
     /// A letter or digit.
@@ -227,8 +210,9 @@ struct Others {
 
 impl Others {
     /// These facts with folded character `c` added.
-    fn with(self, (_, c): (usize, char)) -> Others {
+    fn with(self, c: char) -> Others {
         Others {
+            any: true,
             lookalikes: self.lookalikes || confusable(c).is_some(),
             alphanumeric: self.alphanumeric || c.is_alphanumeric(),
         }
@@ -238,9 +222,9 @@ impl Others {
 /// The evasions in folded text (steps 1 to 5 done), given its [`ascii_flags`] and what its
 /// other characters are.
 fn evasions(folded: &[u8], flags: AsciiFlags, others: Others) -> Evasions {
-    // The byte tests of the ASCII path look at ASCII bytes only (the bytes of other characters
-    // have no class), so they hold here too (a property test runs the general path against
-    // its earlier, plain form).
+    // The byte tests look at ASCII bytes only (the bytes of other characters have no class),
+    // so they hold for any folded text (a property test runs the general path against its
+    // earlier, plain form).
     let spaced = flags.spaced && has_spaced_run(folded);
     if spaced || others.lookalikes || (flags.leet && others.alphanumeric) {
         Evasions::Other
@@ -261,10 +245,14 @@ fn fold_in_place(original: &str, out: &mut Vec<u8>) -> Option<Others> {
     // The byte fold leaves the bytes of other characters as they are.
     out.extend(original.bytes().map(fold_ascii_byte));
     let mut others = Others::default();
+    // Most texts are ASCII, which a word-wide test tells faster than the search below.
+    if original.is_ascii() {
+        return Some(others);
+    }
     for (at, c) in swar::NonAscii::new(original) {
         let f = fold_char_alone(c).filter(|f| f.len_utf8() == c.len_utf8())?;
         f.encode_utf8(out.get_mut(at..at + f.len_utf8())?);
-        others = others.with((at, f));
+        others = others.with(f);
     }
     Some(others)
 }
@@ -512,26 +500,7 @@ static CLASS: [u8; 256] = {
     t
 };
 
-/// Fold ASCII text byte for byte into `out`, and tell whether leetspeak may be inside
-/// (`Some(true)`); `None` when the text needs the general path: non-ASCII, a run of whitespace,
-/// or single characters spaced out.
-fn fold_ascii(bytes: &[u8], out: &mut Vec<u8>) -> Option<bool> {
-    if !bytes.is_ascii() {
-        return None;
-    }
-    out.clear();
-    out.extend(bytes.iter().map(|&b| fold_ascii_byte(b)));
-    // The rare cases are checked exactly after the cheap pass says they may be there. Both
-    // look at the folded bytes, as the general path does: a tab or a newline is a space there,
-    // so `a\tb c` is spaced out on either path.
-    let flags = ascii_flags(out);
-    if flags.runs || (flags.spaced && has_spaced_run(out)) {
-        return None;
-    }
-    Some(flags.leet)
-}
-
-/// What one pass over ASCII text finds: where the byte path must give up or do more.
+/// What one pass over folded bytes finds: where folding in place must give up or do more.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct AsciiFlags {
     /// Two whitespace bytes in a row.
