@@ -111,7 +111,7 @@ fn extends_merges_with_documented_precedence() {
     let phrases: Vec<&str> = marketing
         .keywords
         .iter()
-        .map(|k| k.phrase.0.as_str())
+        .map(|k| k.phrase.as_str())
         .collect();
     // "deals" removed by child; "sale" replaced by child's "SALE" (same folded phrase).
     assert_eq!(phrases, ["SALE", "coupon"]);
@@ -257,7 +257,7 @@ fn extends_replaces_the_first_of_duplicate_phrases_and_keeps_the_last_of_the_chi
     let keywords: Vec<(&str, f64)> = marketing
         .keywords
         .iter()
-        .map(|k| (k.phrase.0.as_str(), k.weight.0))
+        .map(|k| (k.phrase.as_str(), k.weight.0))
         .collect();
     assert_eq!(
         keywords,

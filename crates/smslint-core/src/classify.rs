@@ -745,10 +745,7 @@ mod tests {
     use crate::policy::{DecisionSpec, KeywordSpec, PatternSpec, PolicySpec, UseCaseSpec, NO_ROW};
 
     fn kw(phrase: &str, weight: f64) -> KeywordSpec {
-        KeywordSpec {
-            phrase: phrase.into(),
-            weight,
-        }
+        KeywordSpec::new(phrase, weight)
     }
 
     fn policy() -> Policy {

@@ -1029,10 +1029,7 @@ mod tests {
             use_case,
             threshold: 2.0,
             description: None,
-            keywords: vec![KeywordSpec {
-                phrase: phrase.into(),
-                weight: 2.0,
-            }],
+            keywords: vec![KeywordSpec::new(phrase, 2.0)],
             patterns: vec![],
         };
         let mut decision = DecisionSpec::default();

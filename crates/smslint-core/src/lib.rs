@@ -24,7 +24,7 @@
 //!         use_case: UseCase::DeliveryNotification,
 //!         threshold: 3.0,
 //!         description: None,
-//!         keywords: vec![KeywordSpec { phrase: "out for delivery".into(), weight: 3.0 }],
+//!         keywords: vec![KeywordSpec::new("out for delivery", 3.0)],
 //!         patterns: vec![],
 //!         content_rules: vec![],
 //!     }],
@@ -107,9 +107,9 @@ pub use decision::{
 pub use error::{CompileError, SnapshotError};
 pub use normalize::NormalizedText;
 pub use policy::{
-    BrandMatcher, Clause, ContentRule, ContentRuleSpec, DecisionSpec, KeywordSpec, MatcherSpec,
-    PatternSpec, Policy, PolicySpec, Rule, RuleEvidenceSpec, RuleKind, UseCaseDef, UseCaseSpec,
-    MAX_KEYWORD_BYTES, MAX_RULES, REGEX_SET_SIZE_LIMIT,
+    BrandMatcher, Clause, ContentRule, ContentRuleSpec, DecisionSpec, Folding, KeywordSpec,
+    MatcherSpec, PatternSpec, Policy, PolicySpec, Rule, RuleEvidenceSpec, RuleKind, UseCaseDef,
+    UseCaseSpec, MAX_KEYWORD_BYTES, MAX_RULES, REGEX_SET_SIZE_LIMIT,
 };
 pub use reason::{Code, Reason, ReasonCode};
 pub use rules::{Finding, LintContext};

@@ -4,6 +4,7 @@
 //! [`PolicySpec`] is plain data (the policy crate produces it from YAML or JSON);
 //! [`Policy::compile`] turns it into the engine once, at load time.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,6 +51,33 @@ pub struct KeywordSpec {
     pub phrase: String,
     /// Points added when the phrase occurs (negative points count against the use case).
     pub weight: f64,
+    /// How the phrase folds, when the caller has folded it already.
+    pub folding: Folding,
+}
+
+impl KeywordSpec {
+    /// `phrase` adding `weight` points, folded when the policy compiles.
+    pub fn new(phrase: impl Into<String>, weight: f64) -> KeywordSpec {
+        KeywordSpec {
+            phrase: phrase.into(),
+            weight,
+            folding: Folding::Unknown,
+        }
+    }
+}
+
+/// How a keyword's phrase folds ([`crate::normalize::fold`]), as far as its caller knows: the
+/// policy loader folds each phrase as it reads it, and compiling then need not fold the tens of
+/// thousands of a learned layer again.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Folding {
+    /// Not known: compiling folds the phrase.
+    #[default]
+    Unknown,
+    /// The phrase folds to itself.
+    Unchanged,
+    /// The phrase folds to this text.
+    To(String),
 }
 
 /// A named regular expression and the points it adds.
@@ -441,13 +469,29 @@ impl BrandMatcher {
 impl Policy {
     /// Compile a policy: fold every keyword, build the automaton and the regex set.
     pub fn compile(spec: PolicySpec) -> Result<Policy, CompileError> {
-        let mut rules = Vec::new();
+        // Sized ahead: a learned layer's tens of thousands of keywords grew these lists by
+        // doubling, copying each and touching fresh pages at every step.
+        let rule_count: usize = (spec.use_cases.iter())
+            .map(|uc| uc.keywords.len() + uc.patterns.len() + uc.content_rules.len())
+            .sum();
+        let keyword_count: usize = spec.use_cases.iter().map(|uc| uc.keywords.len()).sum();
+        let clause_keywords: usize = (spec.rules.iter())
+            .flat_map(|r| [&r.matches, &r.with, &r.unless, &r.require])
+            .flatten()
+            .map(|m| m.keywords.len())
+            .sum();
+        let phrase_bytes: usize = (spec.use_cases.iter())
+            .flat_map(|uc| &uc.keywords)
+            .map(|k| k.phrase.len())
+            .sum();
+        let mut rules = Vec::with_capacity(rule_count);
         let mut use_cases = Vec::with_capacity(spec.use_cases.len());
         // (folded phrase, what it feeds), grouped by phrase below. The folded phrases are kept
         // end to end in one string, by range, rather than in a string each: a learned layer
         // has tens of thousands.
-        let mut folded_text = String::new();
-        let mut phrases: Vec<(Range<usize>, Target)> = Vec::new();
+        let mut folded_text = String::with_capacity(phrase_bytes);
+        let mut phrases: Vec<(Range<usize>, Target)> =
+            Vec::with_capacity(keyword_count + clause_keywords);
         let mut regex_sources: Vec<String> = Vec::new();
         let mut pattern_targets: Vec<Target> = Vec::new();
         // For compile errors: the rule id and owner of each pattern.
@@ -457,7 +501,11 @@ impl Policy {
         for (uc_index, uc) in spec.use_cases.into_iter().enumerate() {
             for kw in uc.keywords {
                 let id = {
-                    let folded = fold_cow(&kw.phrase);
+                    let folded = match &kw.folding {
+                        Folding::Unknown => fold_cow(&kw.phrase),
+                        Folding::Unchanged => Cow::Borrowed(kw.phrase.as_str()),
+                        Folding::To(folded) => Cow::Borrowed(folded.as_str()),
+                    };
                     if folded.is_empty() {
                         return Err(CompileError::EmptyKeyword {
                             phrase: kw.phrase.clone(),
@@ -610,8 +658,9 @@ impl Policy {
         // Number the distinct phrases in order of first appearance (a hash lookup each; sorting
         // the phrases themselves compared strings a million times for a learned layer), then
         // group each phrase's targets by sorting those numbers.
-        let mut numbers: HashMap<&str, u32, foldhash::fast::FixedState> = HashMap::default();
-        let mut distinct: Vec<&str> = Vec::new();
+        let mut numbers: HashMap<&str, u32, foldhash::fast::FixedState> =
+            HashMap::with_capacity_and_hasher(phrases.len(), foldhash::fast::FixedState::default());
+        let mut distinct: Vec<&str> = Vec::with_capacity(phrases.len());
         let mut numbered: Vec<(u32, Target)> = Vec::with_capacity(phrases.len());
         for (range, target) in &phrases {
             let phrase = folded_text.get(range.clone()).unwrap_or_default();
@@ -642,7 +691,7 @@ impl Policy {
         }
         let numbered = grouped;
         let mut phrase_targets: Vec<PhraseTargets> = Vec::with_capacity(distinct.len());
-        let mut phrase_scores = Vec::new();
+        let mut phrase_scores = Vec::with_capacity(keyword_count);
         let mut phrase_clauses = Vec::new();
         for &(number, target) in &numbered {
             if phrase_targets.len() as u32 == number {
@@ -957,10 +1006,7 @@ mod tests {
                 use_case: UseCase::DeliveryNotification,
                 threshold: 3.0,
                 description: None,
-                keywords: vec![KeywordSpec {
-                    phrase: "Out for delivery".into(),
-                    weight: 3.0,
-                }],
+                keywords: vec![KeywordSpec::new("Out for delivery", 3.0)],
                 patterns: vec![PatternSpec {
                     id: "ups-tracking".into(),
                     regex: r"\b1Z[0-9A-Z]{16}\b".into(),
@@ -995,20 +1041,14 @@ mod tests {
     fn refuses_policies_over_the_size_limits() {
         let mut s = spec();
         s.use_cases[0].keywords = (0..=MAX_RULES)
-            .map(|i| KeywordSpec {
-                phrase: format!("k{i}"),
-                weight: 1.0,
-            })
+            .map(|i| KeywordSpec::new(format!("k{i}"), 1.0))
             .collect();
         let err = Policy::compile(s).unwrap_err();
         assert!(matches!(err, CompileError::Limit(_)), "{err}");
         assert!(err.to_string().contains("at most 200000"), "{err}");
 
         let mut s = spec();
-        s.use_cases[0].keywords = vec![KeywordSpec {
-            phrase: "a".repeat(MAX_KEYWORD_BYTES + 1),
-            weight: 1.0,
-        }];
+        s.use_cases[0].keywords = vec![KeywordSpec::new("a".repeat(MAX_KEYWORD_BYTES + 1), 1.0)];
         let err = Policy::compile(s).unwrap_err();
         assert!(err.to_string().contains("keywords total"), "{err}");
     }

@@ -21,7 +21,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use smslint_core::normalize::{fold, fold_cow};
+use smslint_core::normalize::fold;
 
 use crate::diagnostic::{DiagnosticCode, PolicyDiagnostic, PolicyError};
 use crate::load::builtin;
@@ -46,7 +46,7 @@ pub fn read_source(name: &str, path: Option<&Path>) -> Result<Source, String> {
         return Ok(Source {
             name: name.to_owned(),
             path: None,
-            text: text.to_owned(),
+            text: Cow::Borrowed(text),
             format,
         });
     }
@@ -56,7 +56,7 @@ pub fn read_source(name: &str, path: Option<&Path>) -> Result<Source, String> {
     Ok(Source {
         name: name.to_owned(),
         path: Some(path),
-        text,
+        text: Cow::Owned(text),
         format,
     })
 }
@@ -243,7 +243,7 @@ pub fn merge(policies: Vec<RawPolicy>, sources: &[Source]) -> (RawPolicy, Vec<Po
             buc.key_at = cuc.key_at;
             for removed in &cuc.remove_keywords {
                 let folded = fold(removed);
-                if !dropped(&mut buc.keywords, |k| fold(&k.phrase.0) == folded) {
+                if !dropped(&mut buc.keywords, |k| k.phrase.folded() == folded) {
                     let d = unmatched(source, "remove_keywords", removed, &key, "keyword");
                     diagnostics.push(d);
                 }
@@ -266,26 +266,25 @@ pub fn merge(policies: Vec<RawPolicy>, sources: &[Source]) -> (RawPolicy, Vec<Po
                     diagnostics.push(d);
                 }
             }
-            // Each phrase folded once, borrowed where it is folded already: a learned layer
-            // replaces or adds thousands of keywords. First where each of the child's keywords
-            // goes (the place of the keyword it replaces, or a new one at the end), then the
-            // moves.
+            // By each phrase's folded form, kept since it was read: a learned layer replaces or
+            // adds thousands of keywords. First where each of the child's keywords goes (the
+            // place of the keyword it replaces, or a new one at the end), then the moves.
             let base = std::mem::take(&mut buc.keywords);
             let places: Vec<usize> = {
-                let mut by_phrase: HashMap<Cow<'_, str>, usize, foldhash::fast::RandomState> =
+                let mut by_phrase: HashMap<&str, usize, foldhash::fast::RandomState> =
                     HashMap::with_capacity_and_hasher(
                         base.len() + cuc.keywords.len(),
                         foldhash::fast::RandomState::default(),
                     );
                 for (i, k) in base.iter().enumerate() {
                     // The first of duplicate phrases is the one replaced, as before.
-                    by_phrase.entry(fold_cow(&k.phrase.0)).or_insert(i);
+                    by_phrase.entry(k.phrase.folded()).or_insert(i);
                 }
                 let mut next = base.len();
                 cuc.keywords
                     .iter()
                     .map(|kw| {
-                        *by_phrase.entry(fold_cow(&kw.phrase.0)).or_insert_with(|| {
+                        *by_phrase.entry(kw.phrase.folded()).or_insert_with(|| {
                             next += 1;
                             next - 1
                         })
@@ -293,6 +292,8 @@ pub fn merge(policies: Vec<RawPolicy>, sources: &[Source]) -> (RawPolicy, Vec<Po
                     .collect()
             };
             buc.keywords = base;
+            // At most every child keyword is new: one growth, not one per doubling.
+            buc.keywords.reserve(cuc.keywords.len());
             for (kw, at) in cuc.keywords.into_iter().zip(places) {
                 match buc.keywords.get_mut(at) {
                     Some(replaced) => *replaced = kw,

@@ -1,5 +1,6 @@
 //! Reading a policy: sources → parse → `extends` → validate → compile.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use smslint_core::{CompileError, Policy, Severity};
@@ -55,7 +56,12 @@ pub struct LoadedPolicy {
 
 /// Load the embedded default policy.
 pub fn load_default() -> Result<LoadedPolicy, PolicyError> {
-    load_str(DEFAULT_POLICY_JSON, BUILTIN_DEFAULT, Format::Json)
+    load_source(Source {
+        name: BUILTIN_DEFAULT.to_owned(),
+        path: None,
+        text: Cow::Borrowed(DEFAULT_POLICY_JSON),
+        format: Format::Json,
+    })
 }
 
 /// Load a policy file, or an embedded policy when `path` is `builtin:default` or `builtin:base`.
@@ -78,7 +84,7 @@ pub fn load_str(text: &str, name: &str, format: Format) -> Result<LoadedPolicy, 
     load_source(Source {
         name: name.to_owned(),
         path: None,
-        text: text.to_owned(),
+        text: Cow::Owned(text.to_owned()),
         format,
     })
 }
@@ -178,6 +184,48 @@ mod tests {
         let loaded = load_path(&path);
         let _ = std::fs::remove_file(&path);
         assert!(loaded.is_ok(), "{:?}", loaded.err().map(|e| e.to_string()));
+    }
+
+    #[test]
+    fn phrases_compile_as_folded_when_read() {
+        // Loading folds each phrase once, as it reads it, and compiling takes that fold: the
+        // policy must be the one that folding at compile gives.
+        let policy = "version: 1\nextends: builtin:base\nuse_cases:\n  Marketing:\n    keywords:\n\
+            \x20     - { phrase: \"ＦＲＥＥ Shipping\", weight: 2 }\n\
+            \x20     - { phrase: \"f r e e gift\", weight: 2 }\n\
+            \x20     - { phrase: \"Sign-In\", weight: 1 }\n\
+            \x20     - { phrase: \"a day\", weight: 1 }\n\
+            \x20     - { phrase: \"café  au lait\", weight: 1 }\n";
+        for loaded in [
+            load_default().unwrap(),
+            load_str(policy, "folds.yaml", Format::Yaml).unwrap(),
+        ] {
+            let mut changed = 0;
+            for (_, uc) in &loaded.raw.use_cases.0 {
+                for k in &uc.keywords {
+                    let folded = smslint_core::normalize::fold(k.phrase.as_str());
+                    assert_eq!(k.phrase.folded(), folded, "{:?}", k.phrase);
+                    changed += usize::from(folded != k.phrase.as_str());
+                }
+            }
+            assert!(changed > 0, "{}: no phrase folds to another", loaded.name);
+            let spec = to_spec(&loaded.raw, &loaded.name);
+            let mut unknown = spec.clone();
+            for k in unknown.use_cases.iter_mut().flat_map(|uc| &mut uc.keywords) {
+                k.folding = smslint_core::Folding::Unknown;
+            }
+            let kept = Policy::compile(spec).unwrap();
+            let folded_at_compile = Policy::compile(unknown).unwrap();
+            assert_eq!(kept.rules(), folded_at_compile.rules());
+            for text in [
+                "FREE shipping on a day pass",
+                "f.r.e.e gift! sign in",
+                "Café au lait",
+            ] {
+                let text = smslint_core::NormalizedText::new(text);
+                assert_eq!(kept.classify(&text), folded_at_compile.classify(&text));
+            }
+        }
     }
 
     #[test]

@@ -12,8 +12,8 @@ use std::marker::PhantomData;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
-use smslint_core::normalize::folds_to_empty;
-use smslint_core::UseCase;
+use smslint_core::normalize::{fold_cow, folds_to_empty};
+use smslint_core::{Folding, UseCase};
 
 use crate::diagnostic::nearest;
 use crate::locate::{probe_hit, set_detail, trusted, Detail, Kind, PROBE_MESSAGE};
@@ -914,14 +914,49 @@ impl JsonSchema for Threshold {
 }
 
 /// A keyword phrase that is not empty once folded.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(transparent)]
-pub struct Phrase(pub String);
+#[derive(Clone, Debug, PartialEq)]
+pub struct Phrase {
+    text: String,
+    /// The phrase folded, when folding changes it: read where loading would fold the phrase
+    /// again (merging layers, checking duplicates), which had folded each of a learned layer's
+    /// phrases three times.
+    folded: Option<Box<str>>,
+}
+
+impl Phrase {
+    /// The phrase as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The phrase folded as message text is ([`smslint_core::normalize::fold`]).
+    pub fn folded(&self) -> &str {
+        self.folded.as_deref().unwrap_or(&self.text)
+    }
+
+    /// How the phrase folds, for compiling.
+    pub fn folding(&self) -> Folding {
+        match &self.folded {
+            None => Folding::Unchanged,
+            Some(folded) => Folding::To(folded.to_string()),
+        }
+    }
+}
+
+impl Serialize for Phrase {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
 
 impl<'de> Deserialize<'de> for Phrase {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        if folds_to_empty(&s) {
+        let folded = match fold_cow(&s) {
+            Cow::Borrowed(_) => None,
+            Cow::Owned(f) => (f != s).then(|| f.into_boxed_str()),
+        };
+        if folded.as_deref() == Some("") {
             set_detail(Detail {
                 key: Some("phrase".into()),
                 ..Detail::default()
@@ -934,7 +969,7 @@ impl<'de> Deserialize<'de> for Phrase {
         if probe_hit(Kind::Phrase, Some("phrase"), &s) {
             return Err(de::Error::custom(PROBE_MESSAGE));
         }
-        Ok(Phrase(s))
+        Ok(Phrase { text: s, folded })
     }
 }
 

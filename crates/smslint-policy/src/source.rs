@@ -1,5 +1,6 @@
 //! The policy files of one load, and positions in them.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use crate::diagnostic::{nearest, DiagnosticCode, PolicyDiagnostic};
@@ -42,8 +43,8 @@ pub struct Source {
     pub name: String,
     /// The file's path, to resolve `extends` relative to it.
     pub path: Option<PathBuf>,
-    /// Its text.
-    pub text: String,
+    /// Its text: borrowed for an embedded policy, which a start would otherwise copy whole.
+    pub text: Cow<'static, str>,
     /// Its syntax.
     pub format: Format,
 }
@@ -52,7 +53,11 @@ impl Source {
     /// Whether this is one of the embedded policies, unchanged.
     pub(crate) fn is_embedded(&self) -> bool {
         self.path.is_none()
-            && crate::load::builtin(&self.name).is_some_and(|(text, _)| text == self.text)
+            && crate::load::builtin(&self.name).is_some_and(|(text, _)| {
+                // The embedded text itself, borrowed, without comparing its megabyte or so.
+                (text.as_ptr(), text.len()) == (self.text.as_ptr(), self.text.len())
+                    || text == self.text
+            })
     }
 
     /// Parse the file. Syntax and type errors stop at the first, with its exact position.

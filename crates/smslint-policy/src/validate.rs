@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use smslint_core::normalize::fold;
 use smslint_core::{
     ContentRuleSpec, DecisionSpec, KeywordSpec, MatcherSpec, PatternSpec, PolicySpec,
     RuleEvidenceSpec, Severity, UseCase, UseCaseSpec,
@@ -93,7 +92,7 @@ pub fn validate_file(raw: &RawPolicy, source: &Source) -> Vec<PolicyDiagnostic> 
         }
         let mut phrases: HashMap<String, usize> = HashMap::new();
         for (i, kw) in uc.keywords.iter().enumerate() {
-            if let Some(first) = phrases.insert(fold(&kw.phrase.0), i) {
+            if let Some(first) = phrases.insert(kw.phrase.folded().to_owned(), i) {
                 out.push(
                     source
                         .diagnostic(
@@ -102,7 +101,7 @@ pub fn validate_file(raw: &RawPolicy, source: &Source) -> Vec<PolicyDiagnostic> 
                             kw.at,
                             format!(
                                 "keyword {:?} repeats keywords[{first}] once normalised, so the phrase would count twice",
-                                kw.phrase.0
+                                kw.phrase.as_str()
                             ),
                         )
                         .warning()
@@ -445,8 +444,9 @@ pub fn to_spec(raw: &RawPolicy, file: &str) -> PolicySpec {
                     .keywords
                     .iter()
                     .map(|k| KeywordSpec {
-                        phrase: k.phrase.0.clone(),
+                        phrase: k.phrase.as_str().to_owned(),
                         weight: k.weight.0,
+                        folding: k.phrase.folding(),
                     })
                     .collect(),
                 patterns: uc
