@@ -7,7 +7,8 @@
 # Builds the release binary, writes the corpus (bench/gen_corpus.py, fixed seed), then runs
 # `check --batch --format json` with --jobs 1 and --jobs 2, and `classify --batch --jobs 1`
 # (scores with their evidence), RUNS times each (default 5), under
-# /usr/bin/time -v, and prints the median msgs/s, MB/s of input and peak RSS. This machine is
+# /usr/bin/time -v, and prints the median msgs/s, MB/s of input and peak RSS; then the start-up
+# (a check of an empty batch) and the library's classification rate and latency. This machine is
 # noisy: compare variants within one run of this script, and read medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,5 +52,17 @@ for run in "check 1" "check 2" "classify 1"; do
     "$command" "$jobs" "$rate" "${rates[*]}" "$(awk -v r="$rate" -v b="$bytes" -v n="$messages" 'BEGIN {print r * b / n / 1e6}')" \
     "$(awk -v k="$peak" 'BEGIN {print k / 1024}')"
 done
+# Start-up: a check of an empty batch (process start, policy load and compile, snapshot), what a
+# pipeline that starts a process per message pays for each one.
+empty="$out/empty.jsonl"; : > "$empty"
+starts=()
+for _ in $(seq 21); do
+  start=${EPOCHREALTIME/,/.}
+  target/release/smslint check --config "$snapshot" --batch "$empty" --format json --jobs 1 > /dev/null
+  end=${EPOCHREALTIME/,/.}
+  starts+=("$(awk -v s="$start" -v e="$end" 'BEGIN {printf "%.1f", (e - s) * 1000}')")
+done
+printf 'start-up (check of an empty batch): %s ms (median of 21 runs; fastest %s ms)\n' \
+  "$(median "${starts[@]}")" "$(printf '%s\n' "${starts[@]}" | sort -n | head -1)"
 # The library alone: normalise and classify each message of the same corpus, one core.
 cargo bench --quiet -p smslint-core --bench latency -- "$PWD/$corpus" 2>/dev/null | grep -E '^(classify|latency)'
