@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
@@ -47,8 +47,9 @@ const DFA_MAX_PHRASES: usize = 2_000;
 /// A keyword phrase and the points it adds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeywordSpec {
-    /// The phrase as written; folded like message text before matching.
-    pub phrase: String,
+    /// The phrase as written; folded like message text before matching. Shared, so that the
+    /// policy as data and its compiled rules hold one copy of each phrase.
+    pub phrase: Arc<str>,
     /// Points added when the phrase occurs (negative points count against the use case).
     pub weight: f64,
     /// How the phrase folds, when the caller has folded it already.
@@ -57,7 +58,7 @@ pub struct KeywordSpec {
 
 impl KeywordSpec {
     /// `phrase` adding `weight` points, folded when the policy compiles.
-    pub fn new(phrase: impl Into<String>, weight: f64) -> KeywordSpec {
+    pub fn new(phrase: impl Into<Arc<str>>, weight: f64) -> KeywordSpec {
         KeywordSpec {
             phrase: phrase.into(),
             weight,
@@ -329,7 +330,7 @@ pub enum RuleKind {
     /// A phrase, matched on folded text at word boundaries.
     Keyword {
         /// The phrase as written.
-        phrase: String,
+        phrase: Arc<str>,
     },
     /// A regular expression, matched on the original text.
     Pattern {
@@ -503,12 +504,12 @@ impl Policy {
                 let id = {
                     let folded = match &kw.folding {
                         Folding::Unknown => fold_cow(&kw.phrase),
-                        Folding::Unchanged => Cow::Borrowed(kw.phrase.as_str()),
+                        Folding::Unchanged => Cow::Borrowed(&*kw.phrase),
                         Folding::To(folded) => Cow::Borrowed(folded.as_str()),
                     };
                     if folded.is_empty() {
                         return Err(CompileError::EmptyKeyword {
-                            phrase: kw.phrase.clone(),
+                            phrase: kw.phrase.to_string(),
                             use_case: uc.use_case.to_string(),
                         });
                     }

@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -916,10 +917,12 @@ impl JsonSchema for Threshold {
 /// A keyword phrase that is not empty once folded.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Phrase {
-    text: String,
+    /// Shared with the compiled policy's rule ([`Phrase::shared`]): one copy of each of a
+    /// learned layer's tens of thousands of phrases, not two.
+    text: Arc<str>,
     /// The phrase folded, when folding changes it: read where loading would fold the phrase
-    /// again (merging layers, checking duplicates), which had folded each of a learned layer's
-    /// phrases three times.
+    /// again (merging layers, checking duplicates, compiling), which had folded each of a
+    /// learned layer's phrases three times.
     folded: Option<Box<str>>,
 }
 
@@ -927,6 +930,11 @@ impl Phrase {
     /// The phrase as written.
     pub fn as_str(&self) -> &str {
         &self.text
+    }
+
+    /// The phrase as written, shared.
+    pub fn shared(&self) -> Arc<str> {
+        Arc::clone(&self.text)
     }
 
     /// The phrase folded as message text is ([`smslint_core::normalize::fold`]).
@@ -951,10 +959,21 @@ impl Serialize for Phrase {
 
 impl<'de> Deserialize<'de> for Phrase {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        let folded = match fold_cow(&s) {
+        /// The text straight into its shared string: by way of a `String` it was copied twice.
+        struct Text;
+        impl Visitor<'_> for Text {
+            type Value = Arc<str>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Arc<str>, E> {
+                Ok(Arc::from(s))
+            }
+        }
+        let text = d.deserialize_str(Text)?;
+        let folded = match fold_cow(&text) {
             Cow::Borrowed(_) => None,
-            Cow::Owned(f) => (f != s).then(|| f.into_boxed_str()),
+            Cow::Owned(f) => (*f != *text).then(|| f.into_boxed_str()),
         };
         if folded.as_deref() == Some("") {
             set_detail(Detail {
@@ -962,14 +981,14 @@ impl<'de> Deserialize<'de> for Phrase {
                 ..Detail::default()
             });
             return Err(de::Error::custom(format!(
-                "keyword {s:?} is empty once normalised (case, accents, invisible characters and \
-                 whitespace are folded away); expected a phrase with letters, digits or symbols"
+                "keyword {text:?} is empty once normalised (case, accents, invisible characters \
+                 and whitespace are folded away); expected a phrase with letters, digits or symbols"
             )));
         }
-        if probe_hit(Kind::Phrase, Some("phrase"), &s) {
+        if probe_hit(Kind::Phrase, Some("phrase"), &text) {
             return Err(de::Error::custom(PROBE_MESSAGE));
         }
-        Ok(Phrase { text: s, folded })
+        Ok(Phrase { text, folded })
     }
 }
 

@@ -444,7 +444,7 @@ pub fn to_spec(raw: &RawPolicy, file: &str) -> PolicySpec {
                     .keywords
                     .iter()
                     .map(|k| KeywordSpec {
-                        phrase: k.phrase.as_str().to_owned(),
+                        phrase: k.phrase.shared(),
                         weight: k.weight.0,
                         folding: k.phrase.folding(),
                     })
