@@ -229,6 +229,30 @@ mod tests {
     }
 
     #[test]
+    fn a_phrase_is_read_from_escapes_and_refused_when_not_a_string() {
+        let policy = |phrase: &str| {
+            format!(
+                "{{\"version\": 1, \"extends\": \"builtin:base\", \"use_cases\": \
+                 {{\"Marketing\": {{\"keywords\": [{{\"phrase\": {phrase}, \"weight\": 2}}]}}}}}}"
+            )
+        };
+        // An escaped string is read by way of serde_json's scratch buffer, not borrowed.
+        let loaded = load_str(&policy(r#""\u0046REE d\u00e9al""#), "p.json", Format::Json).unwrap();
+        let (_, marketing) = (loaded.raw.use_cases.0.iter())
+            .find(|(name, _)| name.0 == smslint_core::UseCase::Marketing)
+            .unwrap();
+        let phrase = &marketing.keywords.last().unwrap().phrase;
+        assert_eq!(
+            (phrase.as_str(), phrase.folded()),
+            ("FREE d\u{e9}al", "free deal")
+        );
+        let err = load_str(&policy("5"), "p.json", Format::Json).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("expected a string"), "{message}");
+        assert!(message.contains("p.json:1:"), "{message}");
+    }
+
+    #[test]
     fn the_default_policy_loads_without_warnings() {
         let loaded = load_default().unwrap();
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
