@@ -21,6 +21,7 @@ corpus="$out/corpus-$messages.jsonl"
 [ -s "$corpus" ] || python3 bench/gen_corpus.py "$messages" > "$corpus"
 bytes=$(wc -c < "$corpus")
 snapshot=tests/fixtures/snapshots/seed.json
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 printf 'corpus: %s messages, %s bytes (%s)\n' "$messages" "$bytes" "$corpus"
 python3 - "$corpus" <<'PY'
 import json, statistics, sys
@@ -45,7 +46,6 @@ for run in "check 1" "check 2" "classify 1"; do
     rates+=("$(awk -v n="$messages" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')")
     rss+=("$kb")
   done
-  median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
   rate=$(median "${rates[@]}")
   peak=$(median "${rss[@]}")
   printf '%s --batch --jobs %s: %s msgs/s (runs: %s), %.1f MB/s, peak RSS %.1f MB\n' \

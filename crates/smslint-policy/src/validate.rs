@@ -90,9 +90,9 @@ pub fn validate_file(raw: &RawPolicy, source: &Source) -> Vec<PolicyDiagnostic> 
                     }),
             );
         }
-        let mut phrases: HashMap<String, usize> = HashMap::new();
+        let mut phrases: HashMap<&str, usize> = HashMap::new();
         for (i, kw) in uc.keywords.iter().enumerate() {
-            if let Some(first) = phrases.insert(kw.phrase.folded().to_owned(), i) {
+            if let Some(first) = phrases.insert(kw.phrase.folded(), i) {
                 out.push(
                     source
                         .diagnostic(
