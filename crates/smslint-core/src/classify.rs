@@ -5,7 +5,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::normalize::NormalizedText;
-use crate::patterns::{Found, MatcherCache};
+use crate::patterns::{Found, MatcherCache, Walk};
 use crate::policy::{Clause, PhraseTargets, Policy, ScoreRow, Target, LANES, NO_ROW, ROW_SCALE};
 use crate::span::Span;
 use crate::use_case::UseCase;
@@ -231,10 +231,46 @@ impl Policy {
         out.row_sums = [0; LANES];
 
         let folded = text.folded();
-        let mut words = std::mem::take(&mut out.words);
-        self.words.find(folded, &mut words, |phrase, at| {
-            self.phrase_found(out, phrase, at, text, detail);
+        let original = text.original();
+        let mut scratch = self.pattern_set.as_ref().map(|set| {
+            let mut scratch = match out.patterns.take() {
+                Some(s) if s.policy == self.id => s,
+                _ => self.spare_caches.take().unwrap_or_else(|| {
+                    Box::new(PatternScratch {
+                        policy: self.id,
+                        cache: set.create_cache(),
+                        matched: Found::new(set.pattern_len()),
+                    })
+                }),
+            };
+            scratch.matched.clear();
+            scratch
         });
+        // The pattern walk over the original goes along with the split of the folded text
+        // into words, a word at a time: its transitions are a chain of loads, each waiting on
+        // the last, and the words' lookups run while they wait. Against a walk of the whole
+        // text after the words: library 12% more messages a second, `check --batch` 8% less
+        // time, for 1,450 more instructions a message (bench/LOG.md).
+        let mut walk = match (&self.pattern_set, &mut scratch) {
+            (Some(set), Some(scratch)) => {
+                let PatternScratch { cache, matched, .. } = &mut **scratch;
+                set.begin(cache, original.as_bytes(), matched)
+            }
+            _ => None,
+        };
+        let mut words = std::mem::take(&mut out.words);
+        self.words.find_with(
+            folded,
+            &mut words,
+            |end| {
+                if let Some(walk) = &mut walk {
+                    walk.advance(text.original_end(end));
+                }
+            },
+            |phrase, at| {
+                self.phrase_found(out, phrase, at, text, detail);
+            },
+        );
         out.words = words;
         self.anchored.find(folded, |phrase, at| {
             self.phrase_found(out, phrase, at, text, detail);
@@ -250,21 +286,14 @@ impl Policy {
         for ((score, sum), rows) in out.scores.iter_mut().zip(&out.sums).zip(out.row_sums) {
             score.score = *sum + f64::from(rows) / ROW_SCALE;
         }
-        if let Some(set) = &self.pattern_set {
-            let original = text.original();
-            let mut scratch = match out.patterns.take() {
-                Some(s) if s.policy == self.id => s,
-                _ => self.spare_caches.take().unwrap_or_else(|| {
-                    Box::new(PatternScratch {
-                        policy: self.id,
-                        cache: set.create_cache(),
-                        matched: Found::new(set.pattern_len()),
-                    })
-                }),
-            };
-            scratch.matched.clear();
+        let walked = walk.map(Walk::finish);
+        if let (Some(set), Some(mut scratch)) = (&self.pattern_set, scratch) {
             let bytes = original.as_bytes();
-            if !set.which_match(&mut scratch.cache, bytes, &mut scratch.matched) {
+            let told = match walked {
+                Some(told) => told,
+                None => set.which_match(&mut scratch.cache, bytes, &mut scratch.matched),
+            };
+            if !told {
                 // The set could not tell (a Unicode word boundary met a non-ASCII byte): each
                 // pattern on its own, compiled with the same settings, answers instead.
                 scratch.matched.clear();
@@ -735,6 +764,92 @@ mod rounding {
             prop_assert_eq!(round_half_away(tie).to_bits(), tie.round().to_bits());
             let score = k as f64 / 1e5 * 1e6;
             prop_assert_eq!(round_half_away(score).to_bits(), score.round().to_bits());
+        }
+    }
+}
+
+#[cfg(test)]
+mod walked_along_the_words {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::policy::{DecisionSpec, KeywordSpec, PatternSpec, PolicySpec, UseCaseSpec};
+
+    /// Patterns that look across words, at their edges and at the ends of the text, with or
+    /// without keywords (without, no word is split off and the walk is taken whole at the end).
+    fn policy(keywords: bool) -> Policy {
+        let patterns = [
+            r"(?i)\bfree\b",
+            r"(?i)\bcode\b[^\n]*\b\d{4,8}\b",
+            r"(?i)\breply\s+(yes|y)\b",
+            r"(?i)\$\d+(\.\d\d)?\s+off\b",
+            r"(?i)\bstop$",
+            r"(?i)^hi\b",
+            r"café",
+            r"\b[A-Z]{2,4}\s?\d{3}\b",
+        ];
+        Policy::compile(PolicySpec {
+            name: "w".into(),
+            use_cases: vec![UseCaseSpec {
+                content_rules: vec![],
+                use_case: UseCase::Marketing,
+                threshold: 3.0,
+                description: None,
+                keywords: if keywords {
+                    vec![
+                        KeywordSpec::new("free", 1.0),
+                        KeywordSpec::new("reply yes", 1.0),
+                    ]
+                } else {
+                    vec![]
+                },
+                patterns: patterns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, regex)| PatternSpec {
+                        id: format!("p{i}"),
+                        regex: (*regex).into(),
+                        weight: 1.0,
+                        description: None,
+                    })
+                    .collect(),
+            }],
+            decision: DecisionSpec::default(),
+            rules: Vec::new(),
+            brand_names: Vec::new(),
+            placeholders: Vec::new(),
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    proptest! {
+        /// Texts folded in place and texts whose folding moves bytes (whitespace runs,
+        /// spaced-out letters, accents dropped, full-width letters): the walk advanced a word
+        /// at a time by the folded text's places finds what a walk of the whole original does.
+        #[test]
+        fn the_walk_along_the_words_finds_what_a_whole_walk_finds(
+            texts in prop::collection::vec(
+                "((free|FREE|F R E E|Ｆｒｅｅ|fréé|code|Code: 1234|12345|reply yes|Reply  Y|\\$5 off|\\$5\\.99  OFF|hi|stop|café|cafe|AB 123|ABC123|👍|x)( |  |\t|\n|, |\\.|-|))*",
+                1..6,
+            ),
+        ) {
+            for keywords in [true, false] {
+                let p = policy(keywords);
+                let set = p.pattern_set.as_ref().unwrap_or_else(|| panic!("patterns"));
+                let mut fresh = set.create_cache();
+                let mut out = Classification::default();
+                for text in &texts {
+                    p.classify_into(&NormalizedText::new(text), &mut out, Detail::Scores);
+                    let got = out
+                        .patterns
+                        .as_ref()
+                        .map(|s| s.matched.list().to_vec())
+                        .unwrap_or_default();
+                    let mut whole = Found::new(set.pattern_len());
+                    prop_assert!(set.which_match(&mut fresh, text.as_bytes(), &mut whole));
+                    prop_assert_eq!(got, whole.sorted().to_vec(), "{:?}", text);
+                }
+            }
         }
     }
 }

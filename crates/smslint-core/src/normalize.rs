@@ -114,6 +114,17 @@ impl<'a> NormalizedText<'a> {
         self.original
     }
 
+    /// Where, in the original, what the first `end` bytes of the folded text came from ends.
+    #[inline]
+    pub(crate) fn original_end(&self, end: usize) -> usize {
+        if self.map.is_empty() {
+            return end;
+        }
+        end.checked_sub(1)
+            .and_then(|last| self.map.get(last))
+            .map_or(0, |m| m.1 as usize)
+    }
+
     /// The folded text that keywords are matched against.
     pub fn folded(&self) -> &str {
         &self.folded

@@ -162,6 +162,23 @@ impl PatternMatcher {
         }
     }
 
+    /// A walk over `haystack` that adds the patterns it matches to `found`, advanced a
+    /// stretch at a time ([`Walk::advance`]); `None` for a set without a lazy DFA, which
+    /// [`PatternMatcher::which_match`] answers whole.
+    pub(crate) fn begin<'a>(
+        &'a self,
+        cache: &'a mut MatcherCache,
+        haystack: &'a [u8],
+        found: &'a mut Found,
+    ) -> Option<Walk<'a>> {
+        match (self, cache) {
+            (PatternMatcher::Lazy(dfa), MatcherCache::Lazy(cache)) => {
+                Walk::begin(dfa, cache, haystack, found)
+            }
+            _ => None,
+        }
+    }
+
     /// Add every pattern that matches somewhere in `haystack` to `found`; false when the set
     /// could not tell (the caller must then ask the patterns one by one).
     pub(crate) fn which_match(
@@ -197,41 +214,106 @@ impl PatternMatcher {
 // (+170 instructions a message, seen when content rules began to count for use cases).
 #[inline(never)]
 fn walk(dfa: &DFA, cache: &mut LazyCache, haystack: &[u8], found: &mut Found) -> Option<()> {
-    let mut sid = dfa.start_state_forward(cache, &Input::new(haystack)).ok()?;
-    let mut at = 0;
-    while at < haystack.len() {
-        // From an untagged state, a transition is a table load, and most lead to another
-        // untagged state; a tagged one (match, dead, quit, or not built yet) leaves the loop.
-        // Against `next_state` at every byte: 32,037 → 30,850 instructions a message
-        // (callgrind, 50,000 messages), for the same answer.
-        if !sid.is_tagged() {
-            while let Some(&b) = haystack.get(at) {
-                let next = dfa.next_state_untagged(cache, sid, b);
-                if next.is_tagged() {
-                    break;
+    let mut walk = Walk::begin(dfa, cache, haystack, found)?;
+    walk.advance(haystack.len());
+    walk.finish().then_some(())
+}
+
+/// A walk of the lazy DFA over one text, advanced a stretch at a time, so that a caller can
+/// run it along with other work on the same text: its transitions are a chain of loads, each
+/// waiting on the last, and the core has room for other work while they wait.
+pub(crate) struct Walk<'a> {
+    dfa: &'a DFA,
+    cache: &'a mut LazyCache,
+    haystack: &'a [u8],
+    found: &'a mut Found,
+    sid: LazyStateID,
+    /// The next byte to take; [`STOPPED`] once a dead state or a quit ended the walk.
+    at: usize,
+    /// Whether the DFA quit (the set could not tell).
+    quit: bool,
+}
+
+/// In [`Walk::at`]: the walk has ended.
+const STOPPED: usize = usize::MAX;
+
+impl<'a> Walk<'a> {
+    fn begin(
+        dfa: &'a DFA,
+        cache: &'a mut LazyCache,
+        haystack: &'a [u8],
+        found: &'a mut Found,
+    ) -> Option<Walk<'a>> {
+        let sid = dfa.start_state_forward(cache, &Input::new(haystack)).ok()?;
+        Some(Walk {
+            dfa,
+            cache,
+            haystack,
+            found,
+            sid,
+            at: 0,
+            quit: false,
+        })
+    }
+
+    /// Take the bytes up to `to` (or to the end).
+    // Inlined, so that a caller's work between two stretches runs while the loads wait.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    pub(crate) fn advance(&mut self, to: usize) {
+        let (dfa, cache) = (self.dfa, &mut *self.cache);
+        let haystack = self.haystack.get(..to).unwrap_or(self.haystack);
+        let (mut sid, mut at) = (self.sid, self.at);
+        while at < haystack.len() {
+            // From an untagged state, a transition is a table load, and most lead to another
+            // untagged state; a tagged one (match, dead, quit, or not built yet) leaves the
+            // loop. Against `next_state` at every byte: 32,037 → 30,850 instructions a message
+            // (callgrind, 50,000 messages), for the same answer.
+            if !sid.is_tagged() {
+                while let Some(&b) = haystack.get(at) {
+                    let next = dfa.next_state_untagged(cache, sid, b);
+                    if next.is_tagged() {
+                        break;
+                    }
+                    sid = next;
+                    at += 1;
                 }
-                sid = next;
-                at += 1;
+            }
+            let Some(&b) = haystack.get(at) else { break };
+            let Ok(next) = dfa.next_state(cache, sid, b) else {
+                (self.at, self.quit) = (STOPPED, true);
+                return;
+            };
+            sid = next;
+            at += 1;
+            if sid.is_tagged() {
+                if sid.is_match() {
+                    collect(dfa, cache, sid, self.found);
+                } else if sid.is_dead() || sid.is_quit() {
+                    (self.at, self.quit) = (STOPPED, sid.is_quit());
+                    return;
+                }
             }
         }
-        let Some(&b) = haystack.get(at) else { break };
-        sid = dfa.next_state(cache, sid, b).ok()?;
-        at += 1;
-        if sid.is_tagged() {
-            if sid.is_match() {
-                collect(dfa, cache, sid, found);
-            } else if sid.is_dead() {
-                return Some(());
-            } else if sid.is_quit() {
-                return None;
+        (self.sid, self.at) = (sid, at);
+    }
+
+    /// Take the rest and the end of the input; false when the DFA quit.
+    pub(crate) fn finish(mut self) -> bool {
+        self.advance(self.haystack.len());
+        if self.at == STOPPED {
+            return !self.quit;
+        }
+        match self.dfa.next_eoi_state(self.cache, self.sid) {
+            Ok(sid) => {
+                if sid.is_match() {
+                    collect(self.dfa, self.cache, sid, self.found);
+                }
+                true
             }
+            Err(_) => false,
         }
     }
-    sid = dfa.next_eoi_state(cache, sid).ok()?;
-    if sid.is_match() {
-        collect(dfa, cache, sid, found);
-    }
-    Some(())
 }
 
 /// Add the patterns of match state `sid`.
@@ -301,6 +383,55 @@ mod properties {
                 let want: Vec<u32> = want.iter().map(|p| p.as_usize() as u32).collect();
                 prop_assert_eq!(got, want, "{:?}", text);
             }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_walk_in_stretches_finds_what_a_whole_walk_finds(
+            texts in prop::collection::vec(
+                (
+                    "((free|FREE|20% off|reply yes|no|n|y|CS 101|code|1234|hi|stop|\\$5\\.99|won a|café|555-1234|x|é)( |\n|,|\\.|-|))*",
+                    prop::collection::vec(0usize..80, 0..12),
+                ),
+                1..6,
+            ),
+        ) {
+            let set = PatternMatcher::new(&sources(), 32 << 20, 16 << 20)
+                .unwrap_or_else(|e| panic!("{e:?}"));
+            let mut cache = set.create_cache();
+            for (text, stops) in &texts {
+                let mut whole = Found::new(set.pattern_len());
+                prop_assert!(set.which_match(&mut cache, text.as_bytes(), &mut whole));
+                // Stops in any order, before the last one, past the end: each takes what is
+                // left up to it, if anything.
+                let mut found = Found::new(set.pattern_len());
+                let mut walk = set
+                    .begin(&mut cache, text.as_bytes(), &mut found)
+                    .unwrap_or_else(|| panic!("a lazy set"));
+                for &stop in stops {
+                    walk.advance(stop);
+                }
+                prop_assert!(walk.finish());
+                prop_assert_eq!(found.sorted(), whole.sorted(), "{:?} {:?}", text, stops);
+            }
+        }
+    }
+
+    #[test]
+    fn a_walk_in_stretches_reports_a_stop_at_non_ascii_text() {
+        let sources = vec![r"(?u)\bcafé\b".to_owned(), r"(?i)\bfree\b".to_owned()];
+        let set =
+            PatternMatcher::new(&sources, 32 << 20, 16 << 20).unwrap_or_else(|e| panic!("{e:?}"));
+        let mut cache = set.create_cache();
+        for (text, told) in [("free coffee", true), ("free café", false)] {
+            let mut found = Found::new(set.pattern_len());
+            let mut walk = set
+                .begin(&mut cache, text.as_bytes(), &mut found)
+                .unwrap_or_else(|| panic!("a lazy set"));
+            walk.advance(4);
+            walk.advance(7);
+            assert_eq!(walk.finish(), told, "{text}");
         }
     }
 

@@ -136,10 +136,23 @@ impl WordTable {
 
     /// Call `found(phrase, start..end)` for every occurrence of a phrase in `folded`, by byte
     /// range, in order of start; `words` is scratch for the text's words.
+    #[cfg(test)]
     pub(crate) fn find(
         &self,
         folded: &str,
         words: &mut Vec<Word>,
+        found: impl FnMut(u32, Range<usize>),
+    ) {
+        self.find_with(folded, words, |_| {}, found);
+    }
+
+    /// [`WordTable::find`], calling `each_word(end)` with the end of every word of the text
+    /// as it is split off, before the runs of words are followed.
+    pub(crate) fn find_with(
+        &self,
+        folded: &str,
+        words: &mut Vec<Word>,
+        mut each_word: impl FnMut(usize),
         mut found: impl FnMut(u32, Range<usize>),
     ) {
         if self.vocabulary.is_empty() {
@@ -148,6 +161,7 @@ impl WordTable {
         words.clear();
         let bytes = folded.as_bytes();
         for at in Split::new(folded) {
+            each_word(at.end as usize);
             // Bytes, not `str`: a `str` range checks both ends for character boundaries, which
             // the split already keeps to.
             let word = bytes
