@@ -36,7 +36,8 @@ struct Entry {
     text: Box<[u8]>,
 }
 
-/// The entries anchored on one byte value that end at their anchor.
+/// A range of the entries: those anchored on one byte value that end at their anchor, or
+/// those of one key.
 #[derive(Clone, Debug, Default)]
 struct Bucket {
     start: u32,

@@ -249,8 +249,8 @@ impl Policy {
         // The pattern walk over the original goes along with the split of the folded text
         // into words, a word at a time: its transitions are a chain of loads, each waiting on
         // the last, and the words' lookups run while they wait. Against a walk of the whole
-        // text after the words: library 12% more messages a second, `check --batch` 8% less
-        // time, for 1,450 more instructions a message (bench/LOG.md).
+        // text after the words: library 11-13% more messages a second, `check --batch` 6-8%
+        // less time, for 1,440 more instructions a message (bench/LOG.md).
         let mut walk = match (&self.pattern_set, &mut scratch) {
             (Some(set), Some(scratch)) => {
                 let PatternScratch { cache, matched, .. } = &mut **scratch;

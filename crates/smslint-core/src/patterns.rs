@@ -163,8 +163,8 @@ impl PatternMatcher {
     }
 
     /// A walk over `haystack` that adds the patterns it matches to `found`, advanced a
-    /// stretch at a time ([`Walk::advance`]); `None` for a set without a lazy DFA, which
-    /// [`PatternMatcher::which_match`] answers whole.
+    /// stretch at a time ([`Walk::advance`]); `None` for a set without a lazy DFA (or one that
+    /// cannot start on `haystack`), which [`PatternMatcher::which_match`] answers whole.
     pub(crate) fn begin<'a>(
         &'a self,
         cache: &'a mut MatcherCache,

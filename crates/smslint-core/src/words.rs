@@ -134,8 +134,7 @@ impl WordTable {
         t
     }
 
-    /// Call `found(phrase, start..end)` for every occurrence of a phrase in `folded`, by byte
-    /// range, in order of start; `words` is scratch for the text's words.
+    /// [`WordTable::find_with`] without a call for each word.
     #[cfg(test)]
     pub(crate) fn find(
         &self,
@@ -146,8 +145,10 @@ impl WordTable {
         self.find_with(folded, words, |_| {}, found);
     }
 
-    /// [`WordTable::find`], calling `each_word(end)` with the end of every word of the text
-    /// as it is split off, before the runs of words are followed.
+    /// Call `found(phrase, start..end)` for every occurrence of a phrase in `folded`, by byte
+    /// range, in order of start; `words` is scratch for the text's words. `each_word(end)` is
+    /// called with the end of every word of the text as it is split off, before the runs of
+    /// words are followed (nothing is split when no phrase is made of words).
     pub(crate) fn find_with(
         &self,
         folded: &str,
