@@ -209,9 +209,8 @@ impl PatternMatcher {
 /// Walk the lazy DFA over `haystack`, collecting the patterns of each match state; `None` when
 /// the DFA stopped: at a non-ASCII byte when a pattern has a Unicode word boundary (a full
 /// cache is cleared, never given up on).
-// Never inlined: its byte loop is the hottest of the pattern search, and inlined into
-// `classify_into` it compiled to one more instruction a byte whenever that function changed
-// (+170 instructions a message, seen when content rules began to count for use cases).
+// Never inlined: classification walks along the word split instead ([`Walk`]), and this
+// whole walk, for a caller without one, need not grow the function that calls it.
 #[inline(never)]
 fn walk(dfa: &DFA, cache: &mut LazyCache, haystack: &[u8], found: &mut Found) -> Option<()> {
     let mut walk = Walk::begin(dfa, cache, haystack, found)?;
