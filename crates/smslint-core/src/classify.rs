@@ -768,12 +768,49 @@ mod rounding {
     }
 }
 
+/// A policy of one use case with `keywords` and the patterns `regexes` (ids `p0`, `p1`, ...,
+/// weight 1), for the tests.
+#[cfg(test)]
+fn one_use_case(
+    name: &str,
+    use_case: UseCase,
+    threshold: f64,
+    keywords: Vec<crate::policy::KeywordSpec>,
+    regexes: impl IntoIterator<Item = String>,
+) -> crate::policy::PolicySpec {
+    use crate::policy::{DecisionSpec, PatternSpec, PolicySpec, UseCaseSpec};
+    PolicySpec {
+        name: name.into(),
+        use_cases: vec![UseCaseSpec {
+            content_rules: vec![],
+            use_case,
+            threshold,
+            description: None,
+            keywords,
+            patterns: regexes
+                .into_iter()
+                .enumerate()
+                .map(|(i, regex)| PatternSpec {
+                    id: format!("p{i}"),
+                    regex,
+                    weight: 1.0,
+                    description: None,
+                })
+                .collect(),
+        }],
+        decision: DecisionSpec::default(),
+        rules: Vec::new(),
+        brand_names: Vec::new(),
+        placeholders: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod walked_along_the_words {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::policy::{DecisionSpec, KeywordSpec, PatternSpec, PolicySpec, UseCaseSpec};
+    use crate::policy::KeywordSpec;
 
     /// Patterns that look across words, at their edges and at the ends of the text, with or
     /// without keywords (without, no word is split off and the walk is taken whole at the end).
@@ -788,37 +825,21 @@ mod walked_along_the_words {
             r"café",
             r"\b[A-Z]{2,4}\s?\d{3}\b",
         ];
-        Policy::compile(PolicySpec {
-            name: "w".into(),
-            use_cases: vec![UseCaseSpec {
-                content_rules: vec![],
-                use_case: UseCase::Marketing,
-                threshold: 3.0,
-                description: None,
-                keywords: if keywords {
-                    vec![
-                        KeywordSpec::new("free", 1.0),
-                        KeywordSpec::new("reply yes", 1.0),
-                    ]
-                } else {
-                    vec![]
-                },
-                patterns: patterns
-                    .iter()
-                    .enumerate()
-                    .map(|(i, regex)| PatternSpec {
-                        id: format!("p{i}"),
-                        regex: (*regex).into(),
-                        weight: 1.0,
-                        description: None,
-                    })
-                    .collect(),
-            }],
-            decision: DecisionSpec::default(),
-            rules: Vec::new(),
-            brand_names: Vec::new(),
-            placeholders: Vec::new(),
-        })
+        let keywords = if keywords {
+            vec![
+                KeywordSpec::new("free", 1.0),
+                KeywordSpec::new("reply yes", 1.0),
+            ]
+        } else {
+            vec![]
+        };
+        Policy::compile(one_use_case(
+            "w",
+            UseCase::Marketing,
+            3.0,
+            keywords,
+            patterns.iter().map(|&p| p.to_owned()),
+        ))
         .unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -1084,28 +1105,13 @@ mod tests {
     #[test]
     fn reused_scratch_follows_the_policy_it_is_used_with() {
         let first = policy();
-        let other_spec = PolicySpec {
-            name: "other".into(),
-            use_cases: vec![UseCaseSpec {
-                content_rules: vec![],
-                use_case: UseCase::MachineToMachine,
-                threshold: 1.0,
-                description: None,
-                keywords: vec![],
-                patterns: (0..40)
-                    .map(|i| PatternSpec {
-                        id: format!("p{i}"),
-                        regex: format!(r"\bcode{i}\b|\b\d{{{}}}\b", 4 + i % 5),
-                        weight: 1.0,
-                        description: None,
-                    })
-                    .collect(),
-            }],
-            decision: DecisionSpec::default(),
-            rules: Vec::new(),
-            brand_names: Vec::new(),
-            placeholders: Vec::new(),
-        };
+        let other_spec = one_use_case(
+            "other",
+            UseCase::MachineToMachine,
+            1.0,
+            vec![],
+            (0..40).map(|i| format!(r"\bcode{i}\b|\b\d{{{}}}\b", 4 + i % 5)),
+        );
         let second = Policy::compile(other_spec).unwrap();
         let text = NormalizedText::new("code7 1Z999AA10123456784 and 482913");
         let mut scratch = Classification::default();
