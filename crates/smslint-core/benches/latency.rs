@@ -7,29 +7,19 @@
 
 #![forbid(unsafe_code)]
 
+mod common;
+
 use std::time::Instant;
 
 use smslint_core::{Classification, Detail, NormalizedText};
 
 fn main() {
-    let path = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .unwrap_or_else(|| {
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../target/bench/corpus-100000.jsonl"
-            )
-            .to_owned()
-        });
-    let Ok(corpus) = std::fs::read_to_string(&path) else {
-        println!("latency: no corpus at {path}; run bench/run.sh first (it writes one)");
+    let Some(corpus) = common::read_corpus("latency") else {
         return;
     };
-    let texts: Vec<String> = corpus
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["text"].as_str().map(str::to_owned))
+    let texts: Vec<String> = common::lines_with_texts(&corpus)
+        .into_iter()
+        .map(|(_, text)| text)
         .collect();
     let policy = smslint_policy::load_default()
         .unwrap_or_else(|e| panic!("{e}"))

@@ -13,6 +13,8 @@
 
 #![forbid(unsafe_code)]
 
+mod common;
+
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::Instant;
@@ -204,29 +206,26 @@ fn argmax(sums: &[f64]) -> Option<usize> {
     best
 }
 
+/// The reference design's top use case of each text, with every phrase or the leftmost-longest.
+fn top_of_each(reference: &Reference, overlapping: bool) -> Variant<'_> {
+    let mut scratch = reference.scratch();
+    Box::new(move |texts| {
+        let mut sum = 0;
+        for t in texts {
+            sum += reference
+                .top(t.as_bytes(), &mut scratch, overlapping)
+                .unwrap_or(99);
+        }
+        sum
+    })
+}
+
 fn main() {
-    let path = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .unwrap_or_else(|| {
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../target/bench/corpus-100000.jsonl"
-            )
-            .to_owned()
-        });
-    let Ok(corpus) = std::fs::read_to_string(&path) else {
-        println!("reference_design: no corpus at {path}; run bench/run.sh first (it writes one)");
+    let Some(corpus) = common::read_corpus("reference_design") else {
         return;
     };
-    // The lines with a text, and their texts.
-    let (lines, texts): (Vec<&str>, Vec<String>) = corpus
-        .lines()
-        .filter_map(|l| {
-            let v = serde_json::from_str::<serde_json::Value>(l).ok()?;
-            Some((l, v["text"].as_str()?.to_owned()))
-        })
-        .unzip();
+    let (lines, texts): (Vec<&str>, Vec<String>) =
+        common::lines_with_texts(&corpus).into_iter().unzip();
     let loaded =
         match std::env::args().find_map(|a| a.strip_prefix("--policy=").map(str::to_owned)) {
             Some(path) => smslint_policy::load_path(std::path::Path::new(&path)),
@@ -237,37 +236,17 @@ fn main() {
     let policy = loaded.policy;
     let reference = &Reference::new(&spec);
 
-    let mut scratch = reference.scratch();
     let policy = &policy;
     let mut engine = (String::new(), Vec::new(), Classification::default());
     let names: Vec<&str> = spec.use_cases.iter().map(|u| u.use_case.as_str()).collect();
     let mut variants: Vec<(&str, Variant)> = vec![
         (
             "reference design, every phrase",
-            Box::new(|texts| {
-                let mut sum = 0;
-                for t in texts {
-                    sum += reference
-                        .top(t.as_bytes(), &mut scratch, true)
-                        .unwrap_or(99);
-                }
-                sum
-            }),
+            top_of_each(reference, true),
         ),
         (
             "reference design, leftmost-longest phrases only",
-            Box::new({
-                let mut scratch = reference.scratch();
-                move |texts| {
-                    let mut sum = 0;
-                    for t in texts {
-                        sum += reference
-                            .top(t.as_bytes(), &mut scratch, false)
-                            .unwrap_or(99);
-                    }
-                    sum
-                }
-            }),
+            top_of_each(reference, false),
         ),
         (
             "  the same, JSON lines read and written",
