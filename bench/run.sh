@@ -23,6 +23,9 @@ corpus="$out/corpus-$messages.jsonl"
 bytes=$(wc -c < "$corpus")
 snapshot=tests/fixtures/snapshots/seed.json
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# Seconds from START to END, two readings of EPOCHREALTIME, to the microsecond. The clock is
+# read where the run starts and stops, not in here: a command substitution forks before it runs.
+elapsed() { awk -v s="${1/,/.}" -v e="${2/,/.}" 'BEGIN {printf "%.6f", e - s}'; }
 printf 'corpus: %s messages, %s bytes (%s)\n' "$messages" "$bytes" "$corpus"
 python3 - "$corpus" <<'PY'
 import json, statistics, sys
@@ -44,10 +47,10 @@ for run in "check 1" "check 2" "classify 1"; do
     # Timed here to the microsecond (with `time`'s own start, about a millisecond): `time -v`
     # gives the wall clock in hundredths of a second, steps of 3% on a run of 0.3 s. It still
     # gives the peak RSS.
-    start=${EPOCHREALTIME/,/.}
+    start=$EPOCHREALTIME
     stats=$( { /usr/bin/time -v target/release/smslint "${args[@]}" > /dev/null; } 2>&1 ) || true
-    end=${EPOCHREALTIME/,/.}
-    secs=$(awk -v s="$start" -v e="$end" 'BEGIN {printf "%.6f", e - s}')
+    end=$EPOCHREALTIME
+    secs=$(elapsed "$start" "$end")
     kb=$(printf '%s\n' "$stats" | awk -F': ' '/Maximum resident set size/ {print $2}')
     rates+=("$(awk -v n="$messages" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')")
     rss+=("$kb")
@@ -67,11 +70,11 @@ long="$out/corpus-$long_messages.jsonl"
 [ -s "$long" ] || python3 bench/gen_corpus.py "$long_messages" > "$long"
 timed() {
   local start end
-  start=${EPOCHREALTIME/,/.}
+  start=$EPOCHREALTIME
   /usr/bin/time -f %M -o "$out/rss" \
     target/release/smslint check --config "$snapshot" --batch "$1" --format json --jobs 1 > /dev/null || true
-  end=${EPOCHREALTIME/,/.}
-  awk -v s="$start" -v e="$end" 'BEGIN {printf "%.6f", e - s}'
+  end=$EPOCHREALTIME
+  elapsed "$start" "$end"
 }
 marginal=(); long_rss=()
 for _ in $(seq "$runs"); do
@@ -88,10 +91,10 @@ printf 'check --batch --jobs 1, a long stream: %s msgs/s for messages %s-%s (run
 empty="$out/empty.jsonl"; : > "$empty"
 starts=()
 for _ in $(seq 21); do
-  start=${EPOCHREALTIME/,/.}
+  start=$EPOCHREALTIME
   target/release/smslint check --config "$snapshot" --batch "$empty" --format json --jobs 1 > /dev/null
-  end=${EPOCHREALTIME/,/.}
-  starts+=("$(awk -v s="$start" -v e="$end" 'BEGIN {printf "%.1f", (e - s) * 1000}')")
+  end=$EPOCHREALTIME
+  starts+=("$(awk -v t="$(elapsed "$start" "$end")" 'BEGIN {printf "%.1f", t * 1000}')")
 done
 printf 'start-up (check of an empty batch): %s ms (median of 21 runs; fastest %s ms)\n' \
   "$(median "${starts[@]}")" "$(printf '%s\n' "${starts[@]}" | sort -n | head -1)"
