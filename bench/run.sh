@@ -9,8 +9,8 @@
 # (scores with their evidence), RUNS times each (default 5), under
 # /usr/bin/time -v, and prints the median msgs/s, MB/s of input and peak RSS; then the rate of a
 # long stream's later messages, the start-up (a check of an empty batch) and the library's
-# classification rate and latency. This machine is
-# noisy: compare variants within one run of this script, and read medians.
+# classification rate and latency. This machine is noisy: compare variants within one run of
+# this script, and read medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 messages=${1:-100000}
