@@ -26,6 +26,18 @@ median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1
 # Seconds from START to END, two readings of EPOCHREALTIME, to the microsecond. The clock is
 # read where the run starts and stops, not in here: a command substitution forks before it runs.
 elapsed() { awk -v s="${1/,/.}" -v e="${2/,/.}" 'BEGIN {printf "%.6f", e - s}'; }
+# Run smslint with ARGS, its output dropped, under /usr/bin/time -v; print the seconds it took,
+# timed here to the microsecond (with `time`'s own start, about a millisecond: `time -v` gives the
+# wall clock in hundredths of a second, steps of 3% on a run of 0.3 s), and leave its peak RSS in
+# KB in "$out/rss".
+timed() {
+  local start end
+  start=$EPOCHREALTIME
+  /usr/bin/time -v -o "$out/time" target/release/smslint "$@" > /dev/null || true
+  end=$EPOCHREALTIME
+  awk -F': ' '/Maximum resident set size/ {print $2}' "$out/time" > "$out/rss"
+  elapsed "$start" "$end"
+}
 printf 'corpus: %s messages, %s bytes (%s)\n' "$messages" "$bytes" "$corpus"
 python3 - "$corpus" <<'PY'
 import json, statistics, sys
@@ -44,16 +56,9 @@ for run in "check 1" "check 2" "classify 1"; do
   fi
   rates=(); rss=()
   for _ in $(seq "$runs"); do
-    # Timed here to the microsecond (with `time`'s own start, about a millisecond): `time -v`
-    # gives the wall clock in hundredths of a second, steps of 3% on a run of 0.3 s. It still
-    # gives the peak RSS.
-    start=$EPOCHREALTIME
-    stats=$( { /usr/bin/time -v target/release/smslint "${args[@]}" > /dev/null; } 2>&1 ) || true
-    end=$EPOCHREALTIME
-    secs=$(elapsed "$start" "$end")
-    kb=$(printf '%s\n' "$stats" | awk -F': ' '/Maximum resident set size/ {print $2}')
+    secs=$(timed "${args[@]}")
     rates+=("$(awk -v n="$messages" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')")
-    rss+=("$kb")
+    rss+=("$(cat "$out/rss")")
   done
   rate=$(median "${rates[@]}")
   peak=$(median "${rss[@]}")
@@ -68,19 +73,11 @@ done
 long_messages=$((messages * 4))
 long="$out/corpus-$long_messages.jsonl"
 [ -s "$long" ] || python3 bench/gen_corpus.py "$long_messages" > "$long"
-timed() {
-  local start end
-  start=$EPOCHREALTIME
-  /usr/bin/time -f %M -o "$out/rss" \
-    target/release/smslint check --config "$snapshot" --batch "$1" --format json --jobs 1 > /dev/null || true
-  end=$EPOCHREALTIME
-  elapsed "$start" "$end"
-}
 marginal=(); long_rss=()
 for _ in $(seq "$runs"); do
-  short_secs=$(timed "$corpus")
-  long_secs=$(timed "$long")
-  long_rss+=("$(tail -1 "$out/rss")")
+  short_secs=$(timed check --config "$snapshot" --batch "$corpus" --format json --jobs 1)
+  long_secs=$(timed check --config "$snapshot" --batch "$long" --format json --jobs 1)
+  long_rss+=("$(cat "$out/rss")")
   marginal+=("$(awk -v n="$((long_messages - messages))" -v l="$long_secs" -v s="$short_secs" 'BEGIN {printf "%.0f", n / (l - s)}')")
 done
 printf 'check --batch --jobs 1, a long stream: %s msgs/s for messages %s-%s (runs: %s), peak RSS %.1f MB\n' \

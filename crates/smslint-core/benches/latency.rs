@@ -11,8 +11,6 @@ mod common;
 
 use std::time::Instant;
 
-use smslint_core::{Classification, Detail, NormalizedText};
-
 fn main() {
     let Some(corpus) = common::read_corpus("latency") else {
         return;
@@ -26,7 +24,7 @@ fn main() {
         .policy;
     let bytes: usize = texts.iter().map(String::len).sum();
 
-    let mut scratch = (String::new(), Vec::new(), Classification::default());
+    let mut engine = common::Engine::default();
     let mut run = |texts: &[String], latencies: Option<&mut Vec<u64>>| {
         let mut checksum = 0usize;
         let mut lat = latencies;
@@ -34,14 +32,7 @@ fn main() {
             // The clock is read only for the latency pass: at about 25 ns a read, it would be
             // counted in the rate as classification time.
             let start = lat.is_some().then(Instant::now);
-            let n = NormalizedText::with_buffers(
-                t,
-                std::mem::take(&mut scratch.0),
-                std::mem::take(&mut scratch.1),
-            );
-            policy.classify_into(&n, &mut scratch.2, Detail::Scores);
-            checksum += scratch.2.ranking.len();
-            (scratch.0, scratch.1) = n.into_buffers();
+            checksum += engine.classify(&policy, t).ranking.len();
             if let (Some(l), Some(start)) = (lat.as_deref_mut(), start) {
                 l.push(start.elapsed().as_nanos() as u64);
             }

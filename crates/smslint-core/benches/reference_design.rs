@@ -24,7 +24,6 @@ use regex_automata::meta::{self, Regex};
 use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind, PatternSet};
 use smslint_core::normalize::fold;
-use smslint_core::{Classification, Detail, NormalizedText};
 
 /// The reference design, built from the policy's use-case keywords and patterns.
 struct Reference {
@@ -237,7 +236,7 @@ fn main() {
     let reference = &Reference::new(&spec);
 
     let policy = &policy;
-    let mut engine = (String::new(), Vec::new(), Classification::default());
+    let mut engine = common::Engine::default();
     let names: Vec<&str> = spec.use_cases.iter().map(|u| u.use_case.as_str()).collect();
     let mut variants: Vec<(&str, Variant)> = vec![
         (
@@ -318,14 +317,12 @@ fn main() {
             Box::new(|texts| {
                 let mut sum = 0;
                 for t in texts {
-                    let n = NormalizedText::with_buffers(
-                        t,
-                        std::mem::take(&mut engine.0),
-                        std::mem::take(&mut engine.1),
-                    );
-                    policy.classify_into(&n, &mut engine.2, Detail::Scores);
-                    sum += engine.2.ranking.first().copied().unwrap_or(99);
-                    (engine.0, engine.1) = n.into_buffers();
+                    sum += engine
+                        .classify(policy, t)
+                        .ranking
+                        .first()
+                        .copied()
+                        .unwrap_or(99);
                 }
                 sum
             }),

@@ -30,3 +30,30 @@ pub fn lines_with_texts(corpus: &str) -> Vec<(&str, String)> {
         })
         .collect()
 }
+
+/// What classifying with the engine keeps from one message to the next, as `check` does: the
+/// normalisation buffers and the classification.
+#[derive(Default)]
+pub struct Engine {
+    folded: String,
+    map: Vec<(u32, u32)>,
+    out: smslint_core::Classification,
+}
+
+impl Engine {
+    /// Normalise `text` and classify it with scores only.
+    pub fn classify(
+        &mut self,
+        policy: &smslint_core::Policy,
+        text: &str,
+    ) -> &smslint_core::Classification {
+        let n = smslint_core::NormalizedText::with_buffers(
+            text,
+            std::mem::take(&mut self.folded),
+            std::mem::take(&mut self.map),
+        );
+        policy.classify_into(&n, &mut self.out, smslint_core::Detail::Scores);
+        (self.folded, self.map) = n.into_buffers();
+        &self.out
+    }
+}
