@@ -1,4 +1,5 @@
-//! What the corpus benches share: finding and reading their corpus.
+//! What the corpus benches share: finding and reading their corpus, and classifying with the
+//! engine as `check` does.
 
 /// The corpus named on the command line (the first argument not starting with `-`), or the
 /// one `bench/run.sh` writes, read whole; `None`, after saying so, when there is none.
