@@ -310,6 +310,60 @@ fn ids_are_strings_or_numbers_a_reader_can_hold() {
 }
 
 #[test]
+fn ids_with_unpaired_surrogate_escapes_are_refused_and_pairs_echoed() {
+    // `\uD800` alone matches JSON's grammar but decodes to no character: echoed as given, it
+    // made the output line one that serde_json refuses (found by the `batch` fuzzer).
+    let input = concat!(
+        r#"{"id":"a\uD800","text":"hi"}"#,
+        "\n",
+        r#"{"id":"\udc00x","text":5}"#,
+        "\n",
+        r#"{"id":"\uDE00\uD83D","text":"hi"}"#,
+        "\n",
+        r#"{"id":"ok \uD83D\uDE00","text":"hi"}"#,
+        "\n",
+        r#"{"id":"tab\tquote\"","text":"hi"}"#,
+        "\n",
+    );
+    for command in ["classify", "check"] {
+        let mut args = vec![command, "--batch", "-"];
+        if command == "check" {
+            args.extend(["--config", SEED]);
+        }
+        let r = run_with_stdin(&args, input);
+        assert_eq!(r.code, 2, "{r:?}");
+        let recs: Vec<Value> = r
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+            .collect();
+        assert_eq!(recs.len(), 5, "{command}");
+        for rec in &recs[..3] {
+            assert_eq!(
+                rec["error"]["code"], "input.invalid_field",
+                "{command}: {rec}"
+            );
+            assert!(rec.get("id").is_none(), "{command}: {rec}");
+        }
+        assert!(
+            recs[0]["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("unpaired surrogate")),
+            "{}",
+            recs[0]
+        );
+        // A pair and other escapes are echoed as given.
+        assert!(
+            r.stdout.contains(r#""id":"ok \uD83D\uDE00""#),
+            "{}",
+            r.stdout
+        );
+        assert_eq!(recs[3]["id"], "ok \u{1F600}");
+        assert_eq!(recs[4]["id"], "tab\tquote\"");
+    }
+}
+
+#[test]
 fn a_batch_line_says_what_a_check_of_its_message_alone_says() {
     // Messages whose rule findings have spans that two matchers of a clause (a phrase and a
     // pattern, or two patterns) compete for: the first occurrence in the text wins either way.

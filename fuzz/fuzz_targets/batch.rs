@@ -1,6 +1,7 @@
 //! Batch line handling: any bytes, read in any chunk sizes, with any line limit, become exactly
 //! one record per line, numbered in order; each line either parses or becomes an error record
-//! that is one valid JSON line; a line read directly (the usual shape) is read as serde reads it.
+//! that is one valid JSON line, and an id echoed from a record is one a reader can hold; a line
+//! read directly (the usual shape) is read as serde reads it.
 #![no_main]
 #![forbid(unsafe_code)]
 
@@ -85,7 +86,14 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             match records::parse(*number, bytes, max) {
-                Ok(record) => assert!(record.text.is_some()),
+                Ok(record) => {
+                    assert!(record.text.is_some());
+                    // The id is echoed as given: readers must be able to hold it.
+                    if let Some(id) = record.id {
+                        serde_json::from_str::<serde_json::Value>(id.get())
+                            .expect("an echoed id is JSON a reader can hold");
+                    }
+                }
                 Err(error) => {
                     assert_eq!(error.line, *number);
                     let mut out = Vec::new();

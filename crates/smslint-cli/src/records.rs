@@ -129,12 +129,22 @@ impl LineError<'_> {
 }
 
 /// Why an `id` cannot be echoed, if it cannot: it must be a string or a number that readers can
-/// hold (`1e400` is valid JSON, but most parsers refuse it as out of range, so echoing it would
-/// make the output line unreadable).
+/// hold. `1e400` is valid JSON, but most parsers refuse it as out of range; `"\uD800"` matches
+/// JSON's grammar, but an escape of half a surrogate pair decodes to no character, and strict
+/// parsers such as `serde_json` refuse the whole line. Echoing either would make the output line
+/// unreadable, and its record lost to the reader.
 fn id_problem(id: RawId<'_>) -> Option<&'static str> {
     let raw = id.get();
     match raw.as_bytes().first() {
-        Some(b'"') => None,
+        // A string with no escape is plain text (the line is valid UTF-8): nothing to decode.
+        Some(b'"') if !raw.contains('\\') => None,
+        Some(b'"') => match serde_json::from_str::<Cow<'_, str>>(raw) {
+            Ok(_) => None,
+            Err(_) => Some(
+                "\"id\" holds a \\u escape of an unpaired surrogate (\\uD800-\\uDFFF); \
+                 give the character itself or both halves of its pair",
+            ),
+        },
         Some(b'-' | b'0'..=b'9') => match serde_json::from_str::<f64>(raw) {
             Ok(n) if n.is_finite() => None,
             _ => Some("\"id\" is a number out of range; give it as a string"),
