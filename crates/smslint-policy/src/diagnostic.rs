@@ -188,13 +188,27 @@ impl fmt::Display for PolicyDiagnostic {
 const EXCERPT_HALF: usize = 60;
 
 /// The part of a long source line around `column` (1-based, in characters), elided with `…`,
-/// and the column within it; a short line is returned whole.
+/// and the column within it; a short line is returned whole. Control characters other than tab
+/// are shown as their Unicode pictures (`\r` as `␍`), one character each: printed as they are,
+/// they would move the terminal's cursor and the caret would point elsewhere.
 fn excerpt(src: &str, column: usize) -> (std::borrow::Cow<'_, str>, usize) {
     let len = src.chars().count();
+    // A column past the line's end (the end of the file, a position a parser counted
+    // differently) is shown just after it.
+    let column = column.clamp(1, len + 1);
+    let visible = |c: char| match c {
+        '\t' => c,
+        '\0'..='\x1f' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+        '\x7f' => '\u{2421}',
+        _ => c,
+    };
     if len <= 2 * EXCERPT_HALF {
-        return (src.into(), column);
+        if !src.chars().any(|c| c != '\t' && c.is_ascii_control()) {
+            return (src.into(), column);
+        }
+        return (src.chars().map(visible).collect::<String>().into(), column);
     }
-    let first = column.saturating_sub(1 + EXCERPT_HALF);
+    let first = (column - 1).saturating_sub(EXCERPT_HALF);
     let last = (first + 2 * EXCERPT_HALF).min(len);
     let mut out = String::new();
     let mut shown = column - first;
@@ -202,7 +216,7 @@ fn excerpt(src: &str, column: usize) -> (std::borrow::Cow<'_, str>, usize) {
         out.push('…');
         shown += 1;
     }
-    out.extend(src.chars().skip(first).take(last - first));
+    out.extend(src.chars().skip(first).take(last - first).map(visible));
     if last < len {
         out.push('…');
     }
@@ -285,6 +299,46 @@ mod tests {
         // A caret near the start keeps the line's beginning.
         let d = PolicyDiagnostic::error(DiagnosticCode::Syntax, "p.yaml", "bad").at(&line, 1, 3);
         assert!(d.to_string().contains("1 | name: aaa"));
+    }
+
+    #[test]
+    fn a_column_past_the_line_puts_the_caret_after_it() {
+        // Long and short lines; the policy fuzzer found a long one that panicked here.
+        for len in [20, 300] {
+            let line = "a".repeat(len);
+            for column in [len + 1, len + 2, len + 500, 0] {
+                let d = PolicyDiagnostic::error(DiagnosticCode::Syntax, "p.yaml", "bad")
+                    .at(&line, 1, column);
+                let text = d.to_string();
+                let lines: Vec<&str> = text.lines().collect();
+                let caret = lines[4].chars().position(|c| c == '^');
+                let want = if column == 0 {
+                    lines[3].find('a')
+                } else {
+                    Some(lines[3].chars().count())
+                };
+                assert_eq!(caret, want, "{len} {column}:\n{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn control_characters_are_shown_as_pictures_and_the_caret_stays_under_its_token() {
+        for pad in [0, 200] {
+            let line = format!("{}a: 1\r\x1b b: 2\tc: 3", "x".repeat(pad));
+            let column = line.chars().position(|c| c == 'c').map_or(0, |i| i + 1);
+            let d = PolicyDiagnostic::error(DiagnosticCode::Syntax, "p.yaml", "bad")
+                .at(&line, 1, column);
+            let text = d.to_string();
+            assert!(text.contains("a: 1\u{240d}\u{241b} b: 2\tc: 3"), "{text}");
+            assert!(!text.contains('\r') && !text.contains('\x1b'), "{text}");
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(
+                lines[3].chars().position(|c| c == 'c'),
+                lines[4].chars().position(|c| c == '^'),
+                "{text}"
+            );
+        }
     }
 
     #[test]

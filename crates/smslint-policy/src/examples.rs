@@ -229,7 +229,10 @@ pub fn parse_cases(text: &str, file: &str) -> Result<Vec<TestCase>, crate::Polic
         let d = crate::PolicyDiagnostic::error(crate::DiagnosticCode::Syntax, file, message);
         crate::PolicyError {
             diagnostics: vec![match e.location() {
-                Some(l) => d.at(text, l.line(), l.column()),
+                Some(l) => {
+                    let (line, column) = crate::locate::yaml_position(text, l.line(), l.column());
+                    d.at(text, line, column)
+                }
                 None => d,
             }],
         }

@@ -168,6 +168,41 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, text[line_start..offset].chars().count() + 1)
 }
 
+/// libyaml's 1-based `line` and `column` (characters) as this crate counts them. libyaml also
+/// breaks lines at a lone `\r`, NEL, LS and PS; diagnostics break them at `\n` only, as
+/// [`offset_of`] and [`line_col`] do, so a file with any of those would be located on the wrong
+/// line, or past the end of one.
+pub fn yaml_position(text: &str, line: usize, column: usize) -> (usize, usize) {
+    line_col(text, yaml_offset(text, line, column))
+}
+
+/// Byte offset of libyaml's `line` and `column` in `text`: the end of that line when the column
+/// is past it, the end of the text when the line is.
+fn yaml_offset(text: &str, line: usize, column: usize) -> usize {
+    let (mut at_line, mut at_column) = (1, 1);
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let on_line = at_line == line;
+        if on_line && at_column == column {
+            return i;
+        }
+        if matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}') {
+            if on_line {
+                return i;
+            }
+            // `\r\n` is one break.
+            if c == '\r' {
+                chars.next_if(|&(_, next)| next == '\n');
+            }
+            at_line += 1;
+            at_column = 1;
+        } else {
+            at_column += 1;
+        }
+    }
+    text.len()
+}
+
 /// The position of the token a detail describes, searching from the parser's mark: forward for
 /// YAML (marks are container starts), backward then forward for JSON (marks follow the value).
 pub fn refine(
@@ -339,6 +374,24 @@ mod tests {
         for (line, col) in [(1, 1), (2, 3), (3, 1)] {
             assert_eq!(line_col(text, offset_of(text, line, col)), (line, col));
         }
+    }
+
+    #[test]
+    fn yaml_positions_count_lines_at_newlines_only() {
+        // Without other breaks, libyaml's positions are this crate's.
+        let text = "ab\r\ncdé\nf";
+        for (line, col) in [(1, 1), (1, 3), (2, 3), (3, 1), (3, 2)] {
+            assert_eq!(yaml_position(text, line, col), (line, col));
+        }
+        // A lone `\r`, NEL, LS and PS break libyaml's lines, not these.
+        let text = "a\rb\u{85}c\u{2028}d\u{2029}e\nf";
+        assert_eq!(yaml_position(text, 2, 1), (1, 3));
+        assert_eq!(yaml_position(text, 3, 1), (1, 5));
+        assert_eq!(yaml_position(text, 5, 1), (1, 9));
+        assert_eq!(yaml_position(text, 6, 1), (2, 1));
+        // Past the end of a line: its end; past the last line: the text's end.
+        assert_eq!(yaml_position(text, 1, 40), (1, 2));
+        assert_eq!(yaml_position(text, 9, 1), (2, 2));
     }
 
     #[test]

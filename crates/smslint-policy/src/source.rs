@@ -73,7 +73,9 @@ impl Source {
             Err(message) => {
                 // libyaml says "<problem> at line L column C, while scanning <what> at line L2
                 // column C2": the token that is wrong starts at the second position.
-                let position = scanning_position(&message).or(position);
+                let position = scanning_position(&message)
+                    .map(|(line, column)| locate::yaml_position(&self.text, line, column))
+                    .or(position);
                 let message = strip_positions(&message);
                 let (code, detail, help) = classify(&message, detail);
                 let mut d = PolicyDiagnostic::error(code, &self.name, message);
@@ -109,7 +111,9 @@ impl Source {
                 match serde_yaml::from_str::<RawPolicy>(&self.text) {
                     Ok(raw) => (Ok(raw), None),
                     Err(e) => {
-                        let position = e.location().map(|l| (l.line(), l.column()));
+                        let position = e
+                            .location()
+                            .map(|l| locate::yaml_position(&self.text, l.line(), l.column()));
                         (Err(e.to_string()), position)
                     }
                 }
