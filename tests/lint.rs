@@ -4,7 +4,7 @@
 #![forbid(unsafe_code)]
 
 use serde_json::Value;
-use smslint_tests::{root, run, Run};
+use smslint_tests::{root, run, Run, TempDir};
 
 const FOLDER: &str = "tests/fixtures/templates";
 const POLICY: &str = "tests/fixtures/templates/lint-policy.yaml";
@@ -231,4 +231,35 @@ fn a_declared_use_case_is_checked_against_the_content() {
         "{}",
         r.stdout
     );
+}
+
+#[test]
+fn catalog_values_that_open_with_a_wide_character_are_located() {
+    // A map catalog whose values open with a character wider than a byte: the search for the
+    // next entry started one byte past the value's start, inside the character, and panicked.
+    let dir = TempDir::new("lint-wide");
+    let yaml = dir.join("fr.yaml");
+    let json = dir.join("de.json");
+    let write = |path: &std::path::Path, text: &str| {
+        std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    };
+    write(
+        &yaml,
+        "promo: é FREE offer, click bit.ly/abc now\nrappel: \"ü FREE cash at bit.ly/x\"\n",
+    );
+    write(
+        &json,
+        r#"{"ä": "Ä FREE cash at bit.ly/x", "ö": {"text": "ö bit.ly/y"}}"#,
+    );
+    for (path, want) in [
+        (&yaml, ["fr.yaml:1:28:", "fr.yaml:2:25:"]),
+        (&json, ["de.json:1:23:", "de.json:1:51:"]),
+    ] {
+        let shown = path.display().to_string();
+        let r = run(&["lint", &shown]);
+        assert_eq!(r.code, 1, "{r:?}");
+        for at in want {
+            assert!(r.stdout.contains(at), "{at}: {}", r.stdout);
+        }
+    }
 }

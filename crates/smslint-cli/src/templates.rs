@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use smslint_policy::locate::{find_key, inside_value, line_col, value_start};
+use smslint_policy::locate::{ceil_boundary, find_key, inside_value, line_col, value_start};
 
 /// The largest template file read; a longer one is refused after this many bytes.
 const MAX_TEMPLATE_FILE: u64 = 64 << 20;
@@ -60,7 +60,11 @@ impl Template {
             Locator::Direct(base) => base + offset,
             Locator::Quoted(start) => inside_value(file, *start, offset),
             Locator::Lines { starts, fallback } => {
-                let before = &self.text[..offset.min(self.text.len())];
+                let mut end = offset.min(self.text.len());
+                while !self.text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let before = &self.text[..end];
                 let line = before.matches('\n').count();
                 let line_start = before.rfind('\n').map_or(0, |i| i + 1);
                 starts
@@ -209,9 +213,11 @@ fn catalog(file: usize, shown: &str, path: &Path, text: &str) -> Result<Vec<Temp
             bail!("{shown}:{line}:{column}: {}", refusal.message());
         }
         let v: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
-            let at = e
-                .location()
-                .map_or_else(String::new, |l| format!("{}:{}:", l.line(), l.column()));
+            let at = e.location().map_or_else(String::new, |l| {
+                let (line, column) =
+                    smslint_policy::locate::yaml_position(text, l.line(), l.column());
+                format!("{line}:{column}:")
+            });
             anyhow!("{shown}:{at} {e}")
         })?;
         serde_json::to_value(v).map_err(|e| anyhow!("{shown}: {e}"))?
@@ -251,7 +257,8 @@ fn catalog(file: usize, shown: &str, path: &Path, text: &str) -> Result<Vec<Temp
         };
         let start = start.unwrap_or(cursor);
         let locator = locator(text, start, &e.text);
-        cursor = start + 1;
+        // Past the value's first character, which may be wider than a byte.
+        cursor = ceil_boundary(text, start + 1);
         out.push(Template {
             file,
             id: e.id.unwrap_or_else(|| format!("{stem}#{}", n + 1)),
@@ -296,6 +303,7 @@ fn entry(value: serde_json::Value, shown: &str, which: &str) -> Result<Entry> {
 
 /// Where a scalar's text lives in the file, from where its value starts.
 fn locator(file: &str, start: usize, text: &str) -> Locator {
+    let start = ceil_boundary(file, start);
     if matches!(file[start..].chars().next(), Some('"' | '\'')) {
         Locator::Quoted(start)
     } else {
@@ -353,4 +361,84 @@ fn jsonl(file: usize, shown: &str, text: &str) -> Result<Vec<Template>> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::fmt::Write as _;
+
+    /// A catalog entry's text as YAML or JSON writes it, in one of the styles authors use.
+    fn scalar(text: &str, style: u8, eol: &str) -> String {
+        match style % 4 {
+            0 => text.to_owned(),
+            1 => serde_json::to_string(text).unwrap_or_default(),
+            2 => format!("'{}'", text.replace('\'', "''")),
+            _ => {
+                let mut block = String::from("|");
+                for line in text.split('\n') {
+                    block.push_str(eol);
+                    block.push_str("  ");
+                    block.push_str(line);
+                }
+                block
+            }
+        }
+    }
+
+    /// Every template of a catalog has a position for every offset of its text.
+    fn positions_hold(file: &str, templates: &[Template]) -> Result<(), TestCaseError> {
+        let lines = file.split('\n').count();
+        for t in templates {
+            for offset in 0..=t.text.len() + 2 {
+                let (line, column) = t.position(file, offset);
+                prop_assert!(
+                    line >= 1 && line <= lines && column >= 1,
+                    "{file:?} {offset}"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn every_offset_of_every_template_has_a_position(
+            entries in proptest::collection::vec(
+                ("[a-zé]{1,3}", "[a-zé☕ü\"'\\\\:#, -]{0,10}(\n[a-zé ]{1,6})?", 0u8..4),
+                1..4,
+            ),
+            eol in prop_oneof![Just("\n"), Just("\r\n"), Just("\r")],
+            listed in any::<bool>(),
+        ) {
+            let mut yaml = String::new();
+            let mut jsonl = String::new();
+            for (key, text, style) in &entries {
+                // A block scalar (style 3) only as a map's value: in a flow mapping it is not.
+                let _ = if listed {
+                    let value = scalar(text, *style % 3, eol);
+                    write!(yaml, "- {{ id: {key}, text: {value} }}{eol}")
+                } else {
+                    write!(yaml, "{key}: {}{eol}", scalar(text, *style, eol))
+                };
+                let line = serde_json::json!({ "id": key, "text": text });
+                let _ = write!(jsonl, "{line}{eol}");
+            }
+            let map: std::collections::BTreeMap<_, _> =
+                entries.iter().map(|(k, t, _)| (k, t)).collect();
+            let json = serde_json::to_string_pretty(&map).unwrap_or_default();
+            for (name, file) in [("t.yaml", &yaml), ("t.json", &json)] {
+                if let Ok(templates) = catalog(0, name, Path::new(name), file) {
+                    positions_hold(file, &templates)?;
+                }
+            }
+            if let Ok(templates) = super::jsonl(0, "t.jsonl", &jsonl) {
+                positions_hold(&jsonl, &templates)?;
+            }
+            let text = text_template(0, Path::new("t.txt"), &yaml);
+            positions_hold(&yaml, std::slice::from_ref(&text))?;
+        }
+    }
 }

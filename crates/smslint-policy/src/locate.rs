@@ -159,13 +159,34 @@ pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
     text.len()
 }
 
-/// 1-based line and column (characters) of byte `offset` in `text`.
+/// 1-based line and column (characters) of byte `offset` in `text` (of the character it falls
+/// in, when it falls inside one).
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
+    let offset = floor_boundary(text, offset);
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     (line, text[line_start..offset].chars().count() + 1)
+}
+
+/// The last character boundary of `text` at or before `at` (its end when `at` is past it).
+fn floor_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// The first character boundary of `text` at or after `at` (its end when `at` is past it): the
+/// searches below take offsets that callers work out by arithmetic, one byte past a character
+/// that may be wider.
+pub fn ceil_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
 }
 
 /// libyaml's 1-based `line` and `column` (characters) as this crate counts them. libyaml also
@@ -260,7 +281,7 @@ pub fn find_key(text: &str, from: usize, key: &str, skip: usize) -> Option<usize
         return None;
     }
     let mut seen = 0;
-    let mut at = from;
+    let mut at = ceil_boundary(text, from);
     while let Some(i) = text[at..].find(key).map(|i| i + at) {
         let before = text[..i].chars().next_back();
         let after = &text[i + key.len()..];
@@ -280,6 +301,7 @@ pub fn find_key(text: &str, from: usize, key: &str, skip: usize) -> Option<usize
 
 /// Where the value after the key at `key_at` starts.
 pub fn value_start(text: &str, key_at: usize) -> usize {
+    let key_at = ceil_boundary(text, key_at);
     let colon = text[key_at..].find(':').map_or(key_at, |i| key_at + i + 1);
     let rest = &text[colon..];
     colon + (rest.len() - rest.trim_start_matches([' ', '\t']).len())
@@ -292,7 +314,7 @@ fn find_token(text: &str, from: usize, token: &str, skip: usize) -> Option<usize
         return None;
     }
     let mut seen = 0;
-    let mut at = from;
+    let mut at = ceil_boundary(text, from);
     while let Some(i) = text[at..].find(token).map(|i| i + at) {
         let before = text[..i].chars().next_back();
         let after = text[i + token.len()..].chars().next();
@@ -315,6 +337,7 @@ fn find_token(text: &str, from: usize, token: &str, skip: usize) -> Option<usize
 /// The source offset of byte `offset` of the decoded scalar that starts at `at`, following its
 /// quoting (`'...'` with `''`, `"..."` with backslash escapes, or plain).
 pub fn inside_value(text: &str, at: usize, offset: usize) -> usize {
+    let at = ceil_boundary(text, at);
     let rest = &text[at..];
     let quote = rest.chars().next().filter(|c| matches!(c, '"' | '\''));
     let mut decoded = 0usize;
