@@ -446,3 +446,19 @@ fn two_inputs_from_stdin_are_refused() {
     let r = run_with_stdin(&["check", "--config", "-", "--text", SHIPPED], &seed);
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+#[test]
+fn the_message_shown_keeps_its_carets_under_control_characters_and_tabs() {
+    let text = "FREE\tcash!\rWin now, limited offer sale";
+    let r = run(&["classify", "--text", text, "--color", "never"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stdout.contains('\r'), "{:?}", r.stdout);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == "  | FREE\tcash!\u{240d}Win now, limited offer sale")
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    // Under the tab a tab, so that "cash" and "Win" are marked where they are shown.
+    let carets = lines[at + 1];
+    assert!(carets.starts_with("  | ^^^^\t^^^^  ^^^ "), "{carets:?}");
+}

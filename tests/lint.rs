@@ -263,3 +263,32 @@ fn catalog_values_that_open_with_a_wide_character_are_located() {
         }
     }
 }
+
+#[test]
+fn control_characters_in_template_lines_are_shown_as_pictures() {
+    // A lone CR printed as it is sends the terminal's cursor back to the start of the line, so
+    // the line shown and its carets no longer match.
+    let dir = TempDir::new("lint-control");
+    let path = dir.join("cr.txt");
+    std::fs::write(&path, "FREE cash!\rWin now at bit.ly/x\tok\n")
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let r = run(&["lint", &path.display().to_string(), "--color", "never"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(!r.stdout.contains('\r'), "{:?}", r.stdout);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let shown = lines
+        .iter()
+        .position(|l| l.contains("cash!\u{240d}Win now at bit.ly/x\tok"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    let carets = lines
+        .iter()
+        .skip(shown + 1)
+        .find(|l| l.contains("^^^^^^"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert_eq!(
+        lines[shown].chars().position(|c| c == 'b'),
+        carets.chars().position(|c| c == '^'),
+        "{}",
+        r.stdout
+    );
+}

@@ -184,43 +184,47 @@ impl fmt::Display for PolicyDiagnostic {
     }
 }
 
+/// `c` as a one-line excerpt with a caret under it shows it: a control character other than tab
+/// as its Unicode picture (`\r` as `␍`), which takes one column as it does. Printed as it is, it
+/// would move the terminal's cursor, and the caret would point elsewhere.
+pub fn shown(c: char) -> char {
+    match c {
+        '\0'..='\x08' | '\x0a'..='\x1f' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+        '\x7f' => '\u{2421}',
+        _ => c,
+    }
+}
+
 /// Characters of a source line shown on each side of the caret.
 const EXCERPT_HALF: usize = 60;
 
 /// The part of a long source line around `column` (1-based, in characters), elided with `…`,
-/// and the column within it; a short line is returned whole. Control characters other than tab
-/// are shown as their Unicode pictures (`\r` as `␍`), one character each: printed as they are,
-/// they would move the terminal's cursor and the caret would point elsewhere.
+/// and the column within it; a short line is returned whole. Control characters are [`shown`]
+/// as pictures.
 fn excerpt(src: &str, column: usize) -> (std::borrow::Cow<'_, str>, usize) {
     let len = src.chars().count();
     // A column past the line's end (the end of the file, a position a parser counted
     // differently) is shown just after it.
     let column = column.clamp(1, len + 1);
-    let visible = |c: char| match c {
-        '\t' => c,
-        '\0'..='\x1f' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
-        '\x7f' => '\u{2421}',
-        _ => c,
-    };
     if len <= 2 * EXCERPT_HALF {
         if !src.chars().any(|c| c != '\t' && c.is_ascii_control()) {
             return (src.into(), column);
         }
-        return (src.chars().map(visible).collect::<String>().into(), column);
+        return (src.chars().map(shown).collect::<String>().into(), column);
     }
     let first = (column - 1).saturating_sub(EXCERPT_HALF);
     let last = (first + 2 * EXCERPT_HALF).min(len);
     let mut out = String::new();
-    let mut shown = column - first;
+    let mut caret = column - first;
     if first > 0 {
         out.push('…');
-        shown += 1;
+        caret += 1;
     }
-    out.extend(src.chars().skip(first).take(last - first).map(visible));
+    out.extend(src.chars().skip(first).take(last - first).map(shown));
     if last < len {
         out.push('…');
     }
-    (out.into(), shown)
+    (out.into(), caret)
 }
 
 /// A policy that cannot be used, with every problem found.

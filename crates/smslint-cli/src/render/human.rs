@@ -7,6 +7,7 @@ use smslint_core::{
     fmt_score, Classification, Encoding, NumberProfile, Policy, Reason, SegmentInfo, Severity,
     Span, UseCaseScore, Verdict,
 };
+use smslint_policy::diagnostic::shown;
 
 use super::Painter;
 
@@ -282,7 +283,11 @@ fn message(out: &mut String, p: Painter, c: &Classification, extra: &[Span], tex
             .collect();
         let _ = writeln!(out, "  | {}", highlight(p, line, &on_line));
         if !on_line.is_empty() {
-            let mut marks = vec![' '; line.chars().count()];
+            // A tab under a tab keeps the carets under their characters.
+            let mut marks: Vec<char> = line
+                .chars()
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
             for s in &on_line {
                 let s = s.snap_to_chars(line);
                 let from = line[..s.start as usize].chars().count();
@@ -315,10 +320,10 @@ fn highlight(p: Painter, line: &str, spans: &[Span]) -> String {
         if a < at {
             continue;
         }
-        out.push_str(&line[at..a]);
-        out.push_str(&p.hit(&line[a..b]));
+        out.extend(line[at..a].chars().map(shown));
+        out.push_str(&p.hit(&line[a..b].chars().map(shown).collect::<String>()));
         at = b;
     }
-    out.push_str(&line[at..]);
+    out.extend(line[at..].chars().map(shown));
     out
 }

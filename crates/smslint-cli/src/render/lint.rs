@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use anyhow::Result;
 use serde_json::{json, Value};
 use smslint_core::{fmt_score, Policy, Severity};
+use smslint_policy::diagnostic::shown;
 
 use super::Painter;
 use crate::commands::lint::{LintFinding, Linted, Report, LINT_CODES};
@@ -136,6 +137,7 @@ fn snippet(out: &mut String, p: Painter, file: &str, f: &LintFinding) {
         .take(col - 1)
         .map(|c| if c == '\t' { '\t' } else { ' ' })
         .collect();
+    let src: String = src.chars().map(shown).collect();
     let _ = writeln!(out, "{:gutter$} |", "");
     let _ = writeln!(out, "{line} | {src}");
     let _ = writeln!(out, "{:gutter$} | {pad}{}", "", p.yellow(&"^".repeat(len)));
