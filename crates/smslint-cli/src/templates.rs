@@ -10,7 +10,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use smslint_policy::locate::{ceil_boundary, find_key, inside_value, line_col, value_start};
+use smslint_policy::locate::{
+    ceil_boundary, find_key, floor_boundary, inside_value, line_col, value_start,
+};
 
 /// The largest template file read; a longer one is refused after this many bytes.
 const MAX_TEMPLATE_FILE: u64 = 64 << 20;
@@ -60,11 +62,7 @@ impl Template {
             Locator::Direct(base) => base + offset,
             Locator::Quoted(start) => inside_value(file, *start, offset),
             Locator::Lines { starts, fallback } => {
-                let mut end = offset.min(self.text.len());
-                while !self.text.is_char_boundary(end) {
-                    end -= 1;
-                }
-                let before = &self.text[..end];
+                let before = &self.text[..floor_boundary(&self.text, offset)];
                 let line = before.matches('\n').count();
                 let line_start = before.rfind('\n').map_or(0, |i| i + 1);
                 starts
