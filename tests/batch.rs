@@ -178,6 +178,23 @@ fn parallel_workers_keep_input_order() {
 }
 
 #[test]
+fn jobs_past_the_blocks_or_the_bound_change_nothing_or_are_refused() {
+    // 3,000 lines are 47 blocks of 64: workers past that find no work and are not started.
+    let input = many(3000);
+    let one = check(&input, &["--jobs", "1"]);
+    let most = check(&input, &["--jobs", "1024"]);
+    assert!(one.stdout == most.stdout, "--jobs 1024 output differs");
+    assert_eq!(one.code, most.code);
+    // Many thousands of threads killed the process instead of failing; 0 did one's work.
+    for n in ["1025", "100000", "0"] {
+        let r = check(&input, &["--jobs", n]);
+        assert_eq!(r.code, 2, "--jobs {n}: {r:?}");
+        assert!(r.stdout.is_empty(), "--jobs {n}: {}", r.stdout);
+        assert!(r.stderr.contains("1..=1024"), "--jobs {n}: {}", r.stderr);
+    }
+}
+
+#[test]
 fn the_volume_counter_counts_this_batchs_approvals() {
     let shipped = "{\"text\":\"Your order #48213 has shipped!\"}\n";
     let sale = "{\"text\":\"40% off today only\"}\n";

@@ -245,9 +245,13 @@ pub struct TextSource {
 /// Options of batch runs.
 #[derive(Debug, Args)]
 pub struct BatchArgs {
-    /// Worker threads for a batch (default: the machine's cores); output stays in input order.
-    #[arg(long, value_name = "N")]
-    pub jobs: Option<usize>,
+    /// Worker threads for a batch, 1 to 1024 (default: the machine's cores); output stays in
+    /// input order.
+    // Bounded: each worker keeps buffers of its own, and a machine asked for many thousands of
+    // threads fails to start them (a process killed, not an error); past the cores, more only
+    // cost.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
     /// Longest batch line accepted, in bytes; a longer line becomes an error record.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     pub max_line_bytes: usize,

@@ -252,12 +252,22 @@ pub fn run<R: Read, P: Processor, W: Write>(
             let (main_spare, other_spares) = spare.split_at_mut(1);
             let mut results = std::thread::scope(|scope| {
                 let work = &work;
-                let handles: Vec<_> = others
+                let mut handles = Vec::new();
+                // No more threads than blocks: the others would find no work.
+                let helpers = others
                     .iter_mut()
                     .zip(other_spares.iter_mut())
-                    .enumerate()
-                    .map(|(i, (s, spare))| scope.spawn(move || work(i + 1, s, spare)))
-                    .collect();
+                    .take(blocks - 1);
+                for (i, (s, spare)) in helpers.enumerate() {
+                    let thread = std::thread::Builder::new()
+                        .spawn_scoped(scope, move || work(i + 1, s, spare));
+                    match thread {
+                        Ok(handle) => handles.push(handle),
+                        // A thread the system will not start (a limit on threads or memory)
+                        // leaves its blocks to the others: the same output, later.
+                        Err(_) => break,
+                    }
+                }
                 let mut all = work(0, &mut main_scratch[0], &mut main_spare[0]);
                 for h in handles {
                     all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));

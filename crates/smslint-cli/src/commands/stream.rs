@@ -37,8 +37,10 @@ fn open(path: &Path) -> Result<(Box<dyn Read + Send>, bool)> {
 }
 
 fn jobs(args: &BatchArgs) -> usize {
-    args.jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+    args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        usize::from,
+    )
 }
 
 /// Reusable buffers of one worker.
