@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use smslint_policy::locate::{
-    ceil_boundary, find_key, floor_boundary, inside_value, line_col, value_start,
+    ceil_boundary, find_key, floor_boundary, inside_value, value_start, LineIndex,
 };
 
 /// The largest template file read; a longer one is refused after this many bytes.
@@ -24,6 +24,16 @@ pub struct TemplateFile {
     pub path: String,
     /// The file's text.
     pub text: String,
+    /// Where its lines start, for the positions of its templates' findings.
+    pub lines: LineIndex,
+}
+
+impl TemplateFile {
+    /// The file at `path` (as shown), read as `text`.
+    pub fn new(path: String, text: String) -> TemplateFile {
+        let lines = LineIndex::new(&text);
+        TemplateFile { path, text, lines }
+    }
 }
 
 /// How a template's text maps onto its file.
@@ -56,8 +66,9 @@ pub struct Template {
 }
 
 impl Template {
-    /// 1-based line and column (characters) in the file of byte `offset` of the text.
-    pub fn position(&self, file: &str, offset: usize) -> (usize, usize) {
+    /// 1-based line and column (characters) in its file of byte `offset` of the text.
+    pub fn position(&self, file: &TemplateFile, offset: usize) -> (usize, usize) {
+        let (lines, file) = (&file.lines, file.text.as_str());
         let at = match &self.locator {
             Locator::Direct(base) => base + offset,
             Locator::Quoted(start) => inside_value(file, *start, offset),
@@ -72,7 +83,7 @@ impl Template {
                     .map_or(*fallback, |s| s + (offset - line_start))
             }
         };
-        line_col(file, at.min(file.len()))
+        lines.line_col(file, at)
     }
 }
 
@@ -114,7 +125,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<(Vec<TemplateFile>, Vec<Template>)> 
             None => continue,
         };
         templates.extend(found);
-        read.push(TemplateFile { path: shown, text });
+        read.push(TemplateFile::new(shown, text));
     }
     Ok((read, templates))
 }
@@ -386,11 +397,12 @@ mod tests {
     }
 
     /// Every template of a catalog has a position for every offset of its text.
-    fn positions_hold(file: &str, templates: &[Template]) -> Result<(), TestCaseError> {
-        let lines = file.split('\n').count();
+    fn positions_hold(text: &str, templates: &[Template]) -> Result<(), TestCaseError> {
+        let lines = text.split('\n').count();
+        let file = TemplateFile::new("t".into(), text.to_owned());
         for t in templates {
             for offset in 0..=t.text.len() + 2 {
-                let (line, column) = t.position(file, offset);
+                let (line, column) = t.position(&file, offset);
                 prop_assert!(
                     line >= 1 && line <= lines && column >= 1,
                     "{file:?} {offset}"

@@ -162,8 +162,8 @@ pub fn run(args: &LintArgs, painter: Painter, out: &mut dyn Write) -> Result<Exi
                 });
                 let (s, e) = span.map_or((0, 0), |s| (s.start as usize, s.end as usize));
                 Some(LintFinding {
-                    start: template.position(&file.text, s),
-                    end: template.position(&file.text, e),
+                    start: template.position(file, s),
+                    end: template.position(file, e),
                     code,
                     severity,
                     message,

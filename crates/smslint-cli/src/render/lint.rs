@@ -10,6 +10,7 @@ use smslint_policy::diagnostic::shown;
 
 use super::Painter;
 use crate::commands::lint::{LintFinding, Linted, Report, LINT_CODES};
+use crate::templates::TemplateFile;
 
 /// Findings by severity, and those an allow entry accepted.
 #[derive(Default)]
@@ -73,7 +74,7 @@ pub fn human(p: Painter, report: &Report<'_>) -> String {
                 p.bold(&f.code),
                 f.message
             );
-            snippet(&mut out, p, &file.text, f);
+            snippet(&mut out, p, file, f);
             let _ = writeln!(
                 out,
                 "  = note: template `{}` {}\n",
@@ -115,9 +116,9 @@ pub fn human(p: Painter, report: &Report<'_>) -> String {
 }
 
 /// The file line of a finding with carets under its span (first line of a multi-line span).
-fn snippet(out: &mut String, p: Painter, file: &str, f: &LintFinding) {
+fn snippet(out: &mut String, p: Painter, file: &TemplateFile, f: &LintFinding) {
     let (line, col) = f.start;
-    let Some(src) = file.split('\n').nth(line - 1) else {
+    let Some(src) = file.lines.line(&file.text, line) else {
         return;
     };
     let src = src.trim_end_matches('\r');
