@@ -5,7 +5,7 @@
 
 use smslint_core::{NormalizedText, UseCase};
 use smslint_policy::{load_path, DiagnosticCode};
-use smslint_tests::{fixture, root, run};
+use smslint_tests::{fixture, root, run, TempDir};
 
 #[test]
 fn every_invalid_policy_is_refused_with_a_located_diagnostic() {
@@ -192,6 +192,33 @@ fn policy_test_runs_examples_and_test_files() {
     ]);
     assert_eq!(r.code, 1);
     insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn failing_cases_of_the_same_text_are_each_on_their_own_line() {
+    // Each failing case was found by its text from the start of the file: two cases of one
+    // text were both put on the first's line.
+    let dir = TempDir::new("cases-same-text");
+    let path = dir.join("same.tests.yaml");
+    let cases = "- text: \"same\"\n  expect: { top: Marketing }\n\
+                 - name: again\n  text: \"same\"\n  expect: { top: Marketing }\n\
+                 - text: \"sa\\u006De\"\n  expect: { top: Marketing }\n";
+    std::fs::write(&path, cases).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let shown = path.display().to_string();
+    let r = run(&["policy", "test", &shown, "--color", "never"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let fails: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert_eq!(
+        fails,
+        [
+            format!("FAIL {shown}:1: \"same\""),
+            format!("FAIL {shown}:4: \"again\""),
+            // Written with an escape, its text is not in the file as it reads.
+            format!("FAIL {shown}[2]: \"same\""),
+        ],
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

@@ -255,7 +255,24 @@ pub fn run_cases(
         .chain(policy.content_rules().iter().map(|r| r.id.as_str()))
         .collect();
     let mut failures = Vec::new();
+    // Where the last case was found, and its line: cases come in file order, so each is looked
+    // for from there on, which also tells two cases of the same text apart. Counting the lines
+    // from the start of the file for every failure took 6 s for 20,000 failing cases.
+    let (mut cursor, mut cursor_line) = (0usize, 1usize);
     for (index, case) in cases.iter().enumerate() {
+        let first_line = case.text.lines().next().unwrap_or_default();
+        // A text written with escapes is not found as it reads: no line, rather than a search
+        // of the whole file for every such case.
+        let found = Some(first_line)
+            .filter(|l| !l.is_empty())
+            .and_then(|l| source.get(cursor..)?.find(l));
+        let line = found.map(|i| {
+            let at = cursor + i;
+            cursor_line += source[cursor..at].matches('\n').count();
+            // Past the text (a line of its own, no `\n` in it): the next case is after it.
+            cursor = at + first_line.len();
+            cursor_line
+        });
         let c = policy.classify(&NormalizedText::new(&case.text));
         let mut problems = Vec::new();
         let top = c.top().map_or("Unknown", |s| s.use_case.as_str());
@@ -311,11 +328,6 @@ pub fn run_cases(
             }
         }
         if !problems.is_empty() {
-            let first_line = case.text.lines().next().unwrap_or_default();
-            let line = source
-                .find(first_line)
-                .filter(|_| !first_line.is_empty())
-                .map(|at| source[..at].matches('\n').count() + 1);
             failures.push(CaseFailure {
                 file: file.to_owned(),
                 index,
