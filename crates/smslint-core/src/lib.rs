@@ -116,7 +116,8 @@ pub use rules::{Finding, LintContext};
 pub use segments::{Encoding, SegmentInfo};
 pub use severity::Severity;
 pub use snapshot::{
-    is_e164, parse_snapshot, select_profile, NumberProfile, SelectError, SmsConfiguration,
+    is_e164, parse_snapshot, select_profile, NumberProfile, SelectError, SenderIndex,
+    SmsConfiguration, NUMBERS_SHOWN,
 };
 pub use span::{LineIndex, Span};
 pub use use_case::UseCase;

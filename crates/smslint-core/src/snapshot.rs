@@ -511,18 +511,22 @@ impl NumberProfile {
 #[non_exhaustive]
 pub enum SelectError {
     /// The file holds several numbers and no `--from` says which.
-    #[error("the snapshot holds {} numbers ({}); say which with --from", .numbers.len(), .numbers.join(", "))]
+    #[error("the snapshot holds {total} numbers ({}); say which with --from", listed(.numbers, *.total))]
     Ambiguous {
-        /// The numbers the file holds.
+        /// The first numbers the file holds, at most [`NUMBERS_SHOWN`].
         numbers: Vec<String>,
+        /// How many numbers it holds.
+        total: usize,
     },
     /// No number of the file is `from`.
-    #[error("{from} is not in the snapshot, which holds {}", .numbers.join(", "))]
+    #[error("{from} is not in the snapshot, which holds {}", listed(.numbers, *.total))]
     NotFound {
         /// The number asked for.
         from: String,
-        /// The numbers the file holds.
+        /// The first numbers the file holds, at most [`NUMBERS_SHOWN`].
         numbers: Vec<String>,
+        /// How many numbers it holds.
+        total: usize,
     },
     /// Several records of the file are `from`.
     #[error("{from} appears {count} times in the snapshot")]
@@ -534,40 +538,109 @@ pub enum SelectError {
     },
 }
 
+/// How many of a snapshot's numbers a [`SelectError`] names: an account's snapshot may hold
+/// thousands, and each batch line from an unknown sender repeated all of them.
+pub const NUMBERS_SHOWN: usize = 10;
+
+/// `numbers` joined, and how many more of `total` there are.
+fn listed(numbers: &[String], total: usize) -> String {
+    let mut out = numbers.join(", ");
+    if total > numbers.len() {
+        // Writing to a String cannot fail.
+        let _ = fmt::Write::write_fmt(
+            &mut out,
+            format_args!(" and {} more", total - numbers.len()),
+        );
+    }
+    out
+}
+
+/// A snapshot's numbers by phone number, to pick each message's sender without looking through
+/// every number: a batch from a snapshot of 20,000 numbers spent 115 µs a message doing that.
+#[derive(Clone, Debug)]
+pub struct SenderIndex {
+    /// Each phone number's first profile and how many profiles have it.
+    by_number: std::collections::HashMap<String, (usize, usize)>,
+    /// The first numbers, for errors (`(no phoneNumber)` for a profile without one).
+    shown: Vec<String>,
+    /// How many profiles there are.
+    total: usize,
+}
+
+impl SenderIndex {
+    /// The index of `profiles`.
+    pub fn new(profiles: &[NumberProfile]) -> SenderIndex {
+        let mut by_number = std::collections::HashMap::with_capacity(profiles.len());
+        for (i, p) in profiles.iter().enumerate() {
+            if let Some(number) = p.phone_number() {
+                by_number
+                    .entry(number.to_owned())
+                    .and_modify(|(_, count): &mut (usize, usize)| *count += 1)
+                    .or_insert((i, 1));
+            }
+        }
+        let shown = profiles
+            .iter()
+            .take(NUMBERS_SHOWN)
+            .map(|p| p.phone_number().unwrap_or("(no phoneNumber)").to_owned())
+            .collect();
+        SenderIndex {
+            by_number,
+            shown,
+            total: profiles.len(),
+        }
+    }
+
+    /// The sending number's profile and its index in `profiles`, the profiles this index was
+    /// made from: the only one, or the one whose number is `from`.
+    pub fn select<'p>(
+        &self,
+        profiles: &'p [NumberProfile],
+        from: Option<&str>,
+    ) -> Result<(usize, &'p NumberProfile), SelectError> {
+        let i = self.position(from)?;
+        match profiles.get(i) {
+            Some(p) => Ok((i, p)),
+            // Other profiles than the index's: none of them is known to be the sender.
+            None => Err(SelectError::NotFound {
+                from: from.unwrap_or_default().to_owned(),
+                numbers: self.shown.clone(),
+                total: self.total,
+            }),
+        }
+    }
+
+    fn position(&self, from: Option<&str>) -> Result<usize, SelectError> {
+        match from {
+            None if self.total == 1 => Ok(0),
+            None => Err(SelectError::Ambiguous {
+                numbers: self.shown.clone(),
+                total: self.total,
+            }),
+            Some(from) => match self.by_number.get(from) {
+                Some(&(i, 1)) => Ok(i),
+                Some(&(_, count)) => Err(SelectError::Duplicate {
+                    from: from.to_owned(),
+                    count,
+                }),
+                None => Err(SelectError::NotFound {
+                    from: from.to_owned(),
+                    numbers: self.shown.clone(),
+                    total: self.total,
+                }),
+            },
+        }
+    }
+}
+
 /// The profile of the sending number: the only one, or the one whose number is `from`.
 pub fn select_profile<'p>(
     profiles: &'p [NumberProfile],
     from: Option<&str>,
 ) -> Result<&'p NumberProfile, SelectError> {
-    let numbers = || {
-        profiles
-            .iter()
-            .map(|p| p.phone_number().unwrap_or("(no phoneNumber)").to_owned())
-            .collect::<Vec<_>>()
-    };
-    match from {
-        None => match profiles {
-            [one] => Ok(one),
-            _ => Err(SelectError::Ambiguous { numbers: numbers() }),
-        },
-        Some(from) => {
-            let matching: Vec<&NumberProfile> = profiles
-                .iter()
-                .filter(|p| p.phone_number() == Some(from))
-                .collect();
-            match matching.as_slice() {
-                [one] => Ok(one),
-                [] => Err(SelectError::NotFound {
-                    from: from.to_owned(),
-                    numbers: numbers(),
-                }),
-                many => Err(SelectError::Duplicate {
-                    from: from.to_owned(),
-                    count: many.len(),
-                }),
-            }
-        }
-    }
+    SenderIndex::new(profiles)
+        .select(profiles, from)
+        .map(|(_, p)| p)
 }
 
 /// Whether `s` is an E.164 number: `+`, a non-zero digit, then 1 to 14 digits.
@@ -894,6 +967,56 @@ mod tests {
         let one = parse_snapshot(r#"{"phoneNumber": "+16505550100"}"#).unwrap();
         assert!(select_profile(&one, None).is_ok());
         assert!(select_profile(&one, Some("+16505550101")).is_err());
+    }
+
+    #[test]
+    fn the_sender_index_picks_as_a_search_would_and_names_few_numbers() {
+        // 25 numbers, +16505550100 twice, one record without a number.
+        let mut records: Vec<String> = (0..23)
+            .map(|i| format!(r#"{{"phoneNumber": "+165055501{i:02}"}}"#))
+            .collect();
+        records.push(r#"{"phoneNumber": "+16505550100"}"#.into());
+        records.push("{}".into());
+        let profiles = parse_snapshot(&format!("[{}]", records.join(","))).unwrap();
+        let index = SenderIndex::new(&profiles);
+        let (i, p) = index.select(&profiles, Some("+16505550107")).unwrap();
+        assert_eq!((i, p.phone_number()), (7, Some("+16505550107")));
+        assert_eq!(
+            index.select(&profiles, Some("+16505550100")).unwrap_err(),
+            SelectError::Duplicate {
+                from: "+16505550100".into(),
+                count: 2
+            }
+        );
+        let unknown = index
+            .select(&profiles, Some("+1999"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            unknown.starts_with("+1999 is not in the snapshot, which holds +16505550100, ")
+                && unknown.ends_with(", +16505550109 and 15 more"),
+            "{unknown}"
+        );
+        let ambiguous = index.select(&profiles, None).unwrap_err().to_string();
+        assert!(
+            ambiguous.starts_with("the snapshot holds 25 numbers (+16505550100, ")
+                && ambiguous.ends_with(" and 15 more); say which with --from"),
+            "{ambiguous}"
+        );
+        // Every number the same as a search of the records.
+        for p in &profiles {
+            let from = p.phone_number();
+            let searched: Vec<usize> = (0..profiles.len())
+                .filter(|&j| profiles[j].phone_number() == from)
+                .collect();
+            let picked = index.select(&profiles, from).map(|(j, _)| j);
+            match (from, searched.as_slice()) {
+                (Some(_), [only]) => assert_eq!(picked, Ok(*only)),
+                _ => assert!(picked.is_err(), "{from:?}"),
+            }
+        }
+        // Empty: nothing to pick.
+        assert!(SenderIndex::new(&[]).select(&[], None).is_err());
     }
 
     #[test]

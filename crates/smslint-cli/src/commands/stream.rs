@@ -10,10 +10,10 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use smslint_core::{
-    daily_cap, decide_reusing, even_out_pools, is_e164, segments, select_profile, volume_key,
-    BrandMatcher, Classification, Code, ConsentRecords, DailyCap, DecisionScratch, Detail,
-    Evidence, Finding, LintContext, Message, NormalizedText, NumberAssessment, NumberProfile,
-    Policy, SegmentInfo, SendContext, Verdict,
+    daily_cap, decide_reusing, even_out_pools, is_e164, segments, volume_key, BrandMatcher,
+    Classification, Code, ConsentRecords, DailyCap, DecisionScratch, Detail, Evidence, Finding,
+    LintContext, Message, NormalizedText, NumberAssessment, NumberProfile, Policy, SegmentInfo,
+    SendContext, SenderIndex, Verdict,
 };
 
 use crate::args::{BatchArgs, Format};
@@ -100,6 +100,8 @@ pub struct CheckDefaults<'a> {
 struct CheckBatch<'p> {
     policy: &'p Policy,
     profiles: &'p [NumberProfile],
+    /// The profiles by phone number, for each line's `from`.
+    senders: SenderIndex,
     assessments: Vec<NumberAssessment>,
     defaults: &'p CheckDefaults<'p>,
     max_line: usize,
@@ -213,15 +215,10 @@ impl Processor for CheckBatch<'_> {
                 );
             }
         }
-        let profile = match select_profile(self.profiles, from) {
-            Ok(p) => p,
+        let (index, profile) = match self.senders.select(self.profiles, from) {
+            Ok(found) => found,
             Err(e) => return err("input.unknown_sender", e.to_string()),
         };
-        let index = self
-            .profiles
-            .iter()
-            .position(|p| std::ptr::eq(p, profile))
-            .unwrap_or(0);
         let text = record.text.as_deref().unwrap_or_default();
         let normalized = NormalizedText::with_buffers(
             text,
@@ -423,6 +420,7 @@ pub fn check(
     let processor = CheckBatch {
         policy,
         profiles,
+        senders: SenderIndex::new(profiles),
         assessments: profiles
             .iter()
             .map(|p| NumberAssessment::new(policy, p))
