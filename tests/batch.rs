@@ -349,11 +349,7 @@ fn ids_with_unpaired_surrogate_escapes_are_refused_and_pairs_echoed() {
         }
         let r = run_with_stdin(&args, input);
         assert_eq!(r.code, 2, "{r:?}");
-        let recs: Vec<Value> = r
-            .stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
-            .collect();
+        let recs = records(&r);
         assert_eq!(recs.len(), 5, "{command}");
         for rec in &recs[..3] {
             assert_eq!(

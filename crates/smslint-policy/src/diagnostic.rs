@@ -207,7 +207,7 @@ fn excerpt(src: &str, column: usize) -> (std::borrow::Cow<'_, str>, usize) {
     // differently) is shown just after it.
     let column = column.clamp(1, len + 1);
     if len <= 2 * EXCERPT_HALF {
-        if !src.chars().any(|c| c != '\t' && c.is_ascii_control()) {
+        if src.chars().all(|c| shown(c) == c) {
             return (src.into(), column);
         }
         return (src.chars().map(shown).collect::<String>().into(), column);
