@@ -292,3 +292,33 @@ fn control_characters_in_template_lines_are_shown_as_pictures() {
         r.stdout
     );
 }
+
+#[test]
+fn reports_without_templates_or_findings_are_whole_documents() {
+    // The JSON and SARIF reports are written a template at a time; their empty lists must
+    // still close into documents a reader can parse.
+    let dir = TempDir::new("lint-empty");
+    let empty = dir.join("none.jsonl");
+    let clean = dir.join("clean.jsonl");
+    for (path, text) in [
+        (&empty, ""),
+        (&clean, "{\"id\": \"ok\", \"text\": \"Acme: your order #12 has shipped. Reply STOP to opt out.\"}\n"),
+    ] {
+        std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+    for (path, templates) in [(&empty, 0), (&clean, 1)] {
+        let shown = path.display().to_string();
+        let r = run(&["lint", &shown, "--format", "json"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {r:?}"));
+        assert_eq!(v["summary"]["templates"], templates, "{r:?}");
+        assert_eq!(v["templates"].as_array().map(Vec::len), Some(templates));
+        let r = run(&["lint", &shown, "--format", "sarif"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {r:?}"));
+        assert_eq!(v["runs"][0]["results"], serde_json::json!([]), "{r:?}");
+        assert!(v["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()));
+    }
+}

@@ -1,6 +1,6 @@
 //! `smslint lint`: every template's use case, registration fit and content-rule findings.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 
 use anyhow::{bail, Result};
 use smslint_core::{
@@ -10,11 +10,11 @@ use smslint_core::{
 use smslint_policy::allow::{allows, rule_applies, DEFAULT_PLACEHOLDER_LENGTH};
 use smslint_policy::raw::RawAllow;
 
-use crate::args::{FailOn, LintArgs, LintFormat};
+use crate::args::{FailOn, LintArgs};
 use crate::exit::ExitStatus;
 use crate::input;
 use crate::render::{lint as render, Painter};
-use crate::templates::{self, Template, TemplateFile};
+use crate::templates::{self, Template};
 
 /// Codes `lint` gives besides content rules: (code, default severity, description).
 pub const LINT_CODES: &[(&str, Severity, &str)] = &[
@@ -75,17 +75,6 @@ pub struct Linted<'a> {
     pub findings: Vec<LintFinding>,
 }
 
-/// Everything a run found, for the renderers.
-#[derive(Debug)]
-pub struct Report<'a> {
-    /// The files read.
-    pub files: &'a [TemplateFile],
-    /// The templates and their findings.
-    pub linted: Vec<Linted<'a>>,
-    /// `lint.allow` entries that accepted nothing.
-    pub unused_allows: Vec<RawAllow>,
-}
-
 /// Run `lint`.
 pub fn run(args: &LintArgs, painter: Painter, out: &mut dyn Write) -> Result<ExitStatus> {
     input::one_stdin(
@@ -108,8 +97,15 @@ pub fn run(args: &LintArgs, painter: Painter, out: &mut dyn Write) -> Result<Exi
         .unwrap_or(DEFAULT_PLACEHOLDER_LENGTH) as usize;
     let allow = lint_settings.allow;
     let mut used = vec![false; allow.len()];
+    let floor = match args.fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Info => Severity::Info,
+    };
+    let mut failed = false;
 
-    let mut linted = Vec::with_capacity(templates.len());
+    let mut out = BufWriter::new(out);
+    let mut writer = render::LintWriter::new(&mut out, args.format, painter, policy)?;
     for template in &templates {
         let file = &files[template.file];
         let slots = policy.placeholder_spans(&template.text);
@@ -173,40 +169,27 @@ pub fn run(args: &LintArgs, painter: Painter, out: &mut dyn Write) -> Result<Exi
             })
             .collect();
         findings.sort_by_key(|f| (f.span.map_or(0, |s| s.start), f.code.clone()));
-        linted.push(Linted {
-            template,
-            classification,
-            findings,
-        });
+        failed |= findings
+            .iter()
+            .any(|f| f.allowed.is_none() && f.severity >= floor);
+        // Written and dropped here: a report of any number of templates holds one at a time.
+        writer.template(
+            file,
+            &Linted {
+                template,
+                classification,
+                findings,
+            },
+        )?;
     }
-    let unused_allows = allow
+    let unused_allows: Vec<RawAllow> = allow
         .iter()
         .zip(&used)
         .filter(|(_, u)| !**u)
         .map(|(a, _)| a.clone())
         .collect();
-    let report = Report {
-        files: &files,
-        linted,
-        unused_allows,
-    };
-    let text = match args.format {
-        LintFormat::Human => render::human(painter, &report),
-        LintFormat::Json => render::json(&report)?,
-        LintFormat::Sarif => render::sarif(&report, policy)?,
-        LintFormat::Github => render::github(&report),
-    };
-    out.write_all(text.as_bytes())?;
-    let floor = match args.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
-    };
-    let failed = report
-        .linted
-        .iter()
-        .flat_map(|l| &l.findings)
-        .any(|f| f.allowed.is_none() && f.severity >= floor);
+    writer.finish(files.len(), &unused_allows)?;
+    out.flush()?;
     Ok(if failed {
         ExitStatus::Failure
     } else {

@@ -1,19 +1,24 @@
 //! Renderers of `smslint lint`: human (rustc/Ruff style), JSON, SARIF 2.1.0 and GitHub
 //! annotations.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::io::Write;
 
 use anyhow::Result;
 use serde_json::{json, Value};
 use smslint_core::{fmt_score, Policy, Severity};
 use smslint_policy::diagnostic::shown;
+use smslint_policy::raw::RawAllow;
 
+use super::pretty::Pretty;
 use super::Painter;
-use crate::commands::lint::{LintFinding, Linted, Report, LINT_CODES};
+use crate::args::LintFormat;
+use crate::commands::lint::{LintFinding, Linted, LINT_CODES};
 use crate::templates::TemplateFile;
 
 /// Findings by severity, and those an allow entry accepted.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Counts {
     errors: usize,
     warnings: usize,
@@ -21,20 +26,18 @@ struct Counts {
     allowed: usize,
 }
 
-fn counts(report: &Report<'_>) -> Counts {
-    let mut c = Counts::default();
-    for f in report.linted.iter().flat_map(|l| &l.findings) {
+impl Counts {
+    fn add(&mut self, f: &LintFinding) {
         if f.allowed.is_some() {
-            c.allowed += 1;
-            continue;
+            self.allowed += 1;
+            return;
         }
         match f.severity {
-            Severity::Error => c.errors += 1,
-            Severity::Warning => c.warnings += 1,
-            Severity::Info => c.infos += 1,
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
+            Severity::Info => self.infos += 1,
         }
     }
-    c
 }
 
 fn plural(n: usize, what: &str) -> String {
@@ -55,64 +58,227 @@ fn reads_as(l: &Linted<'_>) -> String {
     )
 }
 
-/// `path:line:col: severity[code]: message`, the source line with carets, and a summary.
-pub fn human(p: Painter, report: &Report<'_>) -> String {
-    let mut out = String::new();
-    for l in &report.linted {
-        let file = &report.files[l.template.file];
-        for f in l.findings.iter().filter(|f| f.allowed.is_none()) {
-            let level = match f.severity {
-                Severity::Error => p.red("error"),
-                Severity::Warning => p.yellow("warning"),
-                Severity::Info => p.cyan("info"),
-            };
-            let (line, col) = f.start;
-            let _ = writeln!(
-                out,
-                "{}:{line}:{col}: {level}[{}]: {}",
-                p.bold(&file.path),
-                p.bold(&f.code),
-                f.message
-            );
-            snippet(&mut out, p, file, f);
-            let _ = writeln!(
-                out,
-                "  = note: template `{}` {}\n",
-                l.template.id,
-                reads_as(l)
-            );
-        }
-    }
-    let c = counts(report);
-    for u in &report.unused_allows {
-        let _ = writeln!(
+/// Writes `lint`'s report in one format as each template is linted: memory holds one
+/// template's findings, not the whole report, whatever the number of templates.
+pub struct LintWriter<'w> {
+    out: &'w mut dyn Write,
+    format: LintFormat,
+    painter: Painter,
+    pretty: Pretty,
+    /// SARIF: each rule's index in `tool.driver.rules`.
+    rule_index: HashMap<String, usize>,
+    counts: Counts,
+    templates: usize,
+}
+
+impl<'w> LintWriter<'w> {
+    /// Starts the report: for JSON and SARIF, what comes before the first template.
+    pub fn new(
+        out: &'w mut dyn Write,
+        format: LintFormat,
+        painter: Painter,
+        policy: &Policy,
+    ) -> Result<LintWriter<'w>> {
+        let mut w = LintWriter {
             out,
-            "{}[lint.unused_allow]: the lint.allow entry for `{}` ({}) matched no finding\n",
-            p.yellow("warning"),
-            u.rule,
-            u.reason
+            format,
+            painter,
+            pretty: Pretty::default(),
+            rule_index: HashMap::new(),
+            counts: Counts::default(),
+            templates: 0,
+        };
+        match format {
+            LintFormat::Json => {
+                w.pretty.open(w.out, None, b'{')?;
+                w.pretty.open(w.out, Some("templates"), b'[')?;
+            }
+            LintFormat::Sarif => w.sarif_head(policy)?,
+            LintFormat::Human | LintFormat::Github => {}
+        }
+        Ok(w)
+    }
+
+    /// Writes one template's part of the report.
+    pub fn template(&mut self, file: &TemplateFile, l: &Linted<'_>) -> Result<()> {
+        self.templates += 1;
+        for f in &l.findings {
+            self.counts.add(f);
+        }
+        match self.format {
+            LintFormat::Human => human(self.out, self.painter, file, l)?,
+            LintFormat::Json => self.pretty.value(self.out, None, &template_json(file, l))?,
+            LintFormat::Sarif => {
+                for f in &l.findings {
+                    let result = sarif_result(file, l, f, &self.rule_index);
+                    self.pretty.value(self.out, None, &result)?;
+                }
+            }
+            LintFormat::Github => github(self.out, file, l)?,
+        }
+        Ok(())
+    }
+
+    /// Ends the report with the unused allow entries and the summary.
+    pub fn finish(mut self, files: usize, unused_allows: &[RawAllow]) -> Result<()> {
+        match self.format {
+            LintFormat::Human => self.human_summary(files, unused_allows)?,
+            LintFormat::Json => {
+                let c = &self.counts;
+                let summary = json!({
+                    "files": files,
+                    "templates": self.templates,
+                    "errors": c.errors,
+                    "warnings": c.warnings,
+                    "infos": c.infos,
+                    "allowed": c.allowed,
+                });
+                let unused: Vec<Value> = unused_allows
+                    .iter()
+                    .map(|u| {
+                        json!({
+                            "rule": u.rule,
+                            "templates": u.templates,
+                            "paths": u.paths,
+                            "reason": u.reason,
+                        })
+                    })
+                    .collect();
+                self.pretty.close(self.out, b']')?;
+                self.pretty.value(self.out, Some("summary"), &summary)?;
+                self.pretty.value(self.out, Some("unusedAllows"), &unused)?;
+                self.pretty.close(self.out, b'}')?;
+                self.out.write_all(b"\n")?;
+            }
+            LintFormat::Sarif => {
+                // results, the run, runs, the document.
+                self.pretty.close(self.out, b']')?;
+                self.pretty.close(self.out, b'}')?;
+                self.pretty.close(self.out, b']')?;
+                self.pretty.close(self.out, b'}')?;
+                self.out.write_all(b"\n")?;
+            }
+            LintFormat::Github => {}
+        }
+        Ok(())
+    }
+
+    fn human_summary(&mut self, files: usize, unused_allows: &[RawAllow]) -> Result<()> {
+        let p = self.painter;
+        for u in unused_allows {
+            writeln!(
+                self.out,
+                "{}[lint.unused_allow]: the lint.allow entry for `{}` ({}) matched no finding\n",
+                p.yellow("warning"),
+                u.rule,
+                u.reason
+            )?;
+        }
+        let c = &self.counts;
+        let summary = format!(
+            "Checked {} in {}: {}, {}, {}{}.",
+            plural(self.templates, "template"),
+            plural(files, "file"),
+            plural(c.errors, "error"),
+            plural(c.warnings, "warning"),
+            plural(c.infos, "info"),
+            if c.allowed > 0 {
+                format!(" ({} allowed)", c.allowed)
+            } else {
+                String::new()
+            }
+        );
+        let styled = if c.errors > 0 {
+            p.red(&summary)
+        } else {
+            p.green(&summary)
+        };
+        writeln!(self.out, "{styled}")?;
+        Ok(())
+    }
+
+    /// The SARIF document up to its results: every rule the policy can report.
+    fn sarif_head(&mut self, policy: &Policy) -> Result<()> {
+        let mut rules: Vec<Value> = Vec::new();
+        for r in policy.content_rules() {
+            self.rule_index.entry(r.code.clone()).or_insert(rules.len());
+            let mut rule = json!({
+                "id": r.code,
+                "name": r.id,
+                "shortDescription": {"text": r.description.clone().unwrap_or_else(|| r.message.clone())},
+                "fullDescription": {"text": r.message},
+                "help": {"text": r.message},
+                "defaultConfiguration": {
+                    "enabled": r.severity.is_some(),
+                    "level": sarif_level(r.severity.unwrap_or(r.default_severity)),
+                },
+            });
+            if let Some(link) = &r.link {
+                rule["helpUri"] = json!(link);
+            }
+            rules.push(rule);
+        }
+        for (code, severity, description) in LINT_CODES {
+            self.rule_index
+                .entry((*code).to_owned())
+                .or_insert(rules.len());
+            rules.push(json!({
+                "id": code,
+                "shortDescription": {"text": description},
+                "help": {"text": description},
+                "defaultConfiguration": {"level": sarif_level(*severity)},
+            }));
+        }
+        let tool = json!({"driver": {
+            "name": "smslint",
+            "version": env!("CARGO_PKG_VERSION"),
+            "informationUri": "https://example.invalid/smslint",
+            "rules": rules,
+        }});
+        let (out, pretty) = (&mut *self.out, &mut self.pretty);
+        pretty.open(out, None, b'{')?;
+        pretty.value(
+            out,
+            Some("$schema"),
+            "https://json.schemastore.org/sarif-2.1.0.json",
+        )?;
+        pretty.value(out, Some("version"), "2.1.0")?;
+        pretty.open(out, Some("runs"), b'[')?;
+        pretty.open(out, None, b'{')?;
+        pretty.value(out, Some("tool"), &tool)?;
+        pretty.value(out, Some("columnKind"), "unicodeCodePoints")?;
+        pretty.open(out, Some("results"), b'[')?;
+        Ok(())
+    }
+}
+
+/// `path:line:col: severity[code]: message` and the source line with carets, per finding.
+fn human(out: &mut dyn Write, p: Painter, file: &TemplateFile, l: &Linted<'_>) -> Result<()> {
+    let mut text = String::new();
+    for f in l.findings.iter().filter(|f| f.allowed.is_none()) {
+        let level = match f.severity {
+            Severity::Error => p.red("error"),
+            Severity::Warning => p.yellow("warning"),
+            Severity::Info => p.cyan("info"),
+        };
+        let (line, col) = f.start;
+        let _ = writeln!(
+            text,
+            "{}:{line}:{col}: {level}[{}]: {}",
+            p.bold(&file.path),
+            p.bold(&f.code),
+            f.message
+        );
+        snippet(&mut text, p, file, f);
+        let _ = writeln!(
+            text,
+            "  = note: template `{}` {}\n",
+            l.template.id,
+            reads_as(l)
         );
     }
-    let summary = format!(
-        "Checked {} in {}: {}, {}, {}{}.",
-        plural(report.linted.len(), "template"),
-        plural(report.files.len(), "file"),
-        plural(c.errors, "error"),
-        plural(c.warnings, "warning"),
-        plural(c.infos, "info"),
-        if c.allowed > 0 {
-            format!(" ({} allowed)", c.allowed)
-        } else {
-            String::new()
-        }
-    );
-    let styled = if c.errors > 0 {
-        p.red(&summary)
-    } else {
-        p.green(&summary)
-    };
-    let _ = writeln!(out, "{styled}");
-    out
+    out.write_all(text.as_bytes())?;
+    Ok(())
 }
 
 /// The file line of a finding with carets under its span (first line of a multi-line span).
@@ -158,44 +324,19 @@ fn finding_json(f: &LintFinding) -> Value {
     })
 }
 
-/// One JSON object: every template with its scores and findings, a summary, unused allows.
-pub fn json(report: &Report<'_>) -> Result<String> {
-    let templates: Vec<Value> = report
-        .linted
-        .iter()
-        .map(|l| {
-            json!({
-                "path": report.files[l.template.file].path,
-                "id": l.template.id,
-                "declaredUseCase": l.template.declared,
-                "top": l.classification.top().map_or("Unknown", |s| s.use_case.as_str()),
-                "categories": l.classification.detected().map(|s| json!({
-                    "useCase": s.use_case.as_str(),
-                    "score": s.score,
-                })).collect::<Vec<_>>(),
-                "findings": l.findings.iter().map(finding_json).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let c = counts(report);
-    let value = json!({
-        "templates": templates,
-        "summary": {
-            "files": report.files.len(),
-            "templates": report.linted.len(),
-            "errors": c.errors,
-            "warnings": c.warnings,
-            "infos": c.infos,
-            "allowed": c.allowed,
-        },
-        "unusedAllows": report.unused_allows.iter().map(|u| json!({
-            "rule": u.rule,
-            "templates": u.templates,
-            "paths": u.paths,
-            "reason": u.reason,
+/// One template of the JSON report: its scores and findings.
+fn template_json(file: &TemplateFile, l: &Linted<'_>) -> Value {
+    json!({
+        "path": file.path,
+        "id": l.template.id,
+        "declaredUseCase": l.template.declared,
+        "top": l.classification.top().map_or("Unknown", |s| s.use_case.as_str()),
+        "categories": l.classification.detected().map(|s| json!({
+            "useCase": s.use_case.as_str(),
+            "score": s.score,
         })).collect::<Vec<_>>(),
-    });
-    Ok(serde_json::to_string_pretty(&value)? + "\n")
+        "findings": l.findings.iter().map(finding_json).collect::<Vec<_>>(),
+    })
 }
 
 fn sarif_level(s: Severity) -> &'static str {
@@ -206,114 +347,64 @@ fn sarif_level(s: Severity) -> &'static str {
     }
 }
 
-/// SARIF 2.1.0: every rule the policy can report in `tool.driver.rules`, one result per
-/// finding; accepted findings carry a suppression with the allow entry's reason.
-pub fn sarif(report: &Report<'_>, policy: &Policy) -> Result<String> {
-    let mut rules: Vec<Value> = Vec::new();
-    let mut ids: Vec<String> = Vec::new();
-    for r in policy.content_rules() {
-        ids.push(r.code.clone());
-        let mut rule = json!({
-            "id": r.code,
-            "name": r.id,
-            "shortDescription": {"text": r.description.clone().unwrap_or_else(|| r.message.clone())},
-            "fullDescription": {"text": r.message},
-            "help": {"text": r.message},
-            "defaultConfiguration": {
-                "enabled": r.severity.is_some(),
-                "level": sarif_level(r.severity.unwrap_or(r.default_severity)),
+/// One SARIF result; an accepted finding carries a suppression with the allow entry's reason.
+fn sarif_result(
+    file: &TemplateFile,
+    l: &Linted<'_>,
+    f: &LintFinding,
+    rule_index: &HashMap<String, usize>,
+) -> Value {
+    let mut region = json!({"startLine": f.start.0, "startColumn": f.start.1});
+    if f.span.is_some_and(|s| !s.is_empty()) {
+        region["endLine"] = json!(f.end.0);
+        region["endColumn"] = json!(f.end.1);
+    }
+    let mut result = json!({
+        "ruleId": f.code,
+        "level": sarif_level(f.severity),
+        "message": {"text": format!("{} (template `{}` {})", f.message, l.template.id, reads_as(l))},
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": {"uri": file.path},
+                "region": region,
             },
-        });
-        if let Some(link) = &r.link {
-            rule["helpUri"] = json!(link);
-        }
-        rules.push(rule);
-    }
-    for (code, severity, description) in LINT_CODES {
-        ids.push((*code).to_owned());
-        rules.push(json!({
-            "id": code,
-            "shortDescription": {"text": description},
-            "help": {"text": description},
-            "defaultConfiguration": {"level": sarif_level(*severity)},
-        }));
-    }
-    let mut results = Vec::new();
-    for l in &report.linted {
-        let path = &report.files[l.template.file].path;
-        for f in &l.findings {
-            let mut region = json!({"startLine": f.start.0, "startColumn": f.start.1});
-            if f.span.is_some_and(|s| !s.is_empty()) {
-                region["endLine"] = json!(f.end.0);
-                region["endColumn"] = json!(f.end.1);
-            }
-            let mut result = json!({
-                "ruleId": f.code,
-                "level": sarif_level(f.severity),
-                "message": {"text": format!("{} (template `{}` {})", f.message, l.template.id, reads_as(l))},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": path},
-                        "region": region,
-                    },
-                    "logicalLocations": [{"name": l.template.id, "kind": "object"}],
-                }],
-            });
-            if let Some(i) = ids.iter().position(|id| *id == f.code) {
-                result["ruleIndex"] = json!(i);
-            }
-            if let Some(reason) = &f.allowed {
-                result["suppressions"] = json!([{"kind": "external", "justification": reason}]);
-            }
-            results.push(result);
-        }
-    }
-    let value = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "smslint",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://example.invalid/smslint",
-                "rules": rules,
-            }},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
+            "logicalLocations": [{"name": l.template.id, "kind": "object"}],
         }],
     });
-    Ok(serde_json::to_string_pretty(&value)? + "\n")
+    if let Some(i) = rule_index.get(&f.code) {
+        result["ruleIndex"] = json!(i);
+    }
+    if let Some(reason) = &f.allowed {
+        result["suppressions"] = json!([{"kind": "external", "justification": reason}]);
+    }
+    result
 }
 
 /// GitHub Actions workflow commands: one `::error`/`::warning`/`::notice` per finding.
-pub fn github(report: &Report<'_>) -> String {
+fn github(out: &mut dyn Write, file: &TemplateFile, l: &Linted<'_>) -> Result<()> {
     let escape = |s: &str| {
         s.replace('%', "%25")
             .replace('\r', "%0D")
             .replace('\n', "%0A")
     };
     let prop = |s: &str| escape(s).replace(':', "%3A").replace(',', "%2C");
-    let mut out = String::new();
-    for l in &report.linted {
-        let path = &report.files[l.template.file].path;
-        for f in l.findings.iter().filter(|f| f.allowed.is_none()) {
-            let level = match f.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-                Severity::Info => "notice",
-            };
-            let _ = writeln!(
-                out,
-                "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}",
-                prop(path),
-                f.start.0,
-                f.start.1,
-                f.end.0,
-                f.end.1,
-                prop(&f.code),
-                escape(&format!("{} (template `{}`)", f.message, l.template.id))
-            );
-        }
+    for f in l.findings.iter().filter(|f| f.allowed.is_none()) {
+        let level = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        writeln!(
+            out,
+            "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}",
+            prop(&file.path),
+            f.start.0,
+            f.start.1,
+            f.end.0,
+            f.end.1,
+            prop(&f.code),
+            escape(&format!("{} (template `{}`)", f.message, l.template.id))
+        )?;
     }
-    out
+    Ok(())
 }

@@ -3,6 +3,7 @@
 pub mod human;
 pub mod json;
 pub mod lint;
+pub mod pretty;
 
 use std::io::IsTerminal;
 
