@@ -322,3 +322,43 @@ fn reports_without_templates_or_findings_are_whole_documents() {
             .is_some_and(|r| !r.is_empty()));
     }
 }
+
+#[test]
+fn catalog_entries_without_a_text_are_refused_at_their_line() {
+    // A reviewer with a catalog of hundreds of entries needs the line of the one that is wrong.
+    let dir = TempDir::new("lint-entries");
+    let cases = [
+        (
+            "map.yaml",
+            "a: FREE cash\nb:\n  id: b\n  txt: oops\n",
+            "map.yaml:2:1: `b` has no \"text\" or \"body\" string",
+        ),
+        (
+            "scalar.yaml",
+            "a: FREE cash\nb: 12\n",
+            "scalar.yaml:2:1: `b` is neither a text nor an entry with \"text\"",
+        ),
+        (
+            "list.yaml",
+            "- id: a\n  text: FREE cash\n- id: b\n  txt: oops\n",
+            "list.yaml:3:3: item 2 has no \"text\" or \"body\" string",
+        ),
+        (
+            "list.json",
+            "[{\"id\": \"a\", \"text\": \"x\"},\n {\"id\": \"b\", \"body\": 3}]",
+            "list.json:2:3: item 2 has no \"text\" or \"body\" string",
+        ),
+        (
+            "lines.jsonl",
+            "{\"id\": \"a\", \"text\": \"x\"}\n{\"id\": \"b\"}\n",
+            "lines.jsonl:2:1: the line has no \"text\" or \"body\" string",
+        ),
+    ];
+    for (name, text, want) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let r = run(&["lint", &path.display().to_string()]);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains(want), "{want}: {}", r.stderr);
+    }
+}

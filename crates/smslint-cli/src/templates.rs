@@ -231,34 +231,46 @@ fn catalog(file: usize, shown: &str, path: &Path, text: &str) -> Result<Vec<Temp
         })?;
         serde_json::to_value(v).map_err(|e| anyhow!("{shown}: {e}"))?
     };
-    let mut entries: Vec<(Option<String>, Entry)> = Vec::new();
-    match value {
-        serde_json::Value::Array(items) => {
-            for (i, item) in items.into_iter().enumerate() {
-                entries.push((None, entry(item, shown, &format!("item {}", i + 1))?));
-            }
-        }
-        serde_json::Value::Object(map) => {
-            for (k, v) in map {
-                let mut e = entry(v, shown, &format!("`{k}`"))?;
-                e.id.get_or_insert_with(|| k.clone());
-                entries.push((Some(k), e));
-            }
-        }
-        serde_json::Value::Null => {}
+    let items: Vec<(Option<String>, serde_json::Value)> = match value {
+        serde_json::Value::Array(items) => items.into_iter().map(|v| (None, v)).collect(),
+        serde_json::Value::Object(map) => map.into_iter().map(|(k, v)| (Some(k), v)).collect(),
+        serde_json::Value::Null => Vec::new(),
         _ => bail!("{shown}: a template catalog is a list of entries or a map from id to entry"),
-    }
+    };
     let mut cursor = 0;
     let mut out = Vec::new();
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or_default();
-    for (n, (map_key, e)) in entries.into_iter().enumerate() {
+    for (n, (map_key, value)) in items.into_iter().enumerate() {
+        let mut key_at = None;
         if let Some(k) = &map_key {
-            if let Some(at) = find_key(text, cursor, k, 0) {
+            key_at = find_key(text, cursor, k, 0);
+            if let Some(at) = key_at {
                 cursor = at + k.len();
             }
+        }
+        let mut e = entry(&value).map_err(|problem| {
+            // Where the entry is: its key in a map; in a list, the first key of an entry
+            // object (an item of another kind cannot be told from the text around it).
+            let at = key_at.or_else(|| {
+                let first = value.as_object()?.keys().next()?;
+                find_key(text, cursor, first, 0)
+            });
+            let which = map_key
+                .as_ref()
+                .map_or_else(|| format!("item {}", n + 1), |k| format!("`{k}`"));
+            match at {
+                Some(at) => {
+                    let (line, column) = LineIndex::new(text).line_col(text, at);
+                    anyhow!("{shown}:{line}:{column}: {which} {problem}")
+                }
+                None => anyhow!("{shown}: {which} {problem}"),
+            }
+        })?;
+        if let Some(k) = &map_key {
+            e.id.get_or_insert_with(|| k.clone());
         }
         let start = match e.key {
             Some(key) => find_key(text, cursor, key, 0).map(|k| value_start(text, k)),
@@ -279,12 +291,13 @@ fn catalog(file: usize, shown: &str, path: &Path, text: &str) -> Result<Vec<Temp
     Ok(out)
 }
 
-fn entry(value: serde_json::Value, shown: &str, which: &str) -> Result<Entry> {
+/// One entry of a catalog or a JSON Lines file, or what is wrong with it.
+fn entry(value: &serde_json::Value) -> Result<Entry, &'static str> {
     match value {
         serde_json::Value::String(text) => Ok(Entry {
             id: None,
             key: None,
-            text,
+            text: text.clone(),
             declared: None,
         }),
         serde_json::Value::Object(map) => {
@@ -292,7 +305,7 @@ fn entry(value: serde_json::Value, shown: &str, which: &str) -> Result<Entry> {
             let (key, text) = match (get("text"), get("body")) {
                 (Some(t), _) => ("text", t),
                 (None, Some(b)) => ("body", b),
-                (None, None) => bail!("{shown}: {which} has no \"text\" or \"body\""),
+                (None, None) => return Err("has no \"text\" or \"body\" string"),
             };
             let id = get("id").or_else(|| get("name")).or_else(|| {
                 map.get("id")
@@ -306,7 +319,7 @@ fn entry(value: serde_json::Value, shown: &str, which: &str) -> Result<Entry> {
                 declared: get("useCase").or_else(|| get("use_case")),
             })
         }
-        _ => bail!("{shown}: {which} is neither a text nor an entry with \"text\""),
+        _ => Err("is neither a text nor an entry with \"text\""),
     }
 }
 
@@ -356,7 +369,8 @@ fn jsonl(file: usize, shown: &str, text: &str) -> Result<Vec<Template>> {
             let message = smslint_core::snapshot::strip_position(&e.to_string());
             anyhow!("{shown}:{line_no}:{}: {message}", e.column().max(1))
         })?;
-        let e = entry(value, shown, &format!("line {line_no}"))?;
+        let e =
+            entry(&value).map_err(|problem| anyhow!("{shown}:{line_no}:1: the line {problem}"))?;
         let start = e
             .key
             .and_then(|k| find_key(text, base, k, 0))
