@@ -362,3 +362,24 @@ fn catalog_entries_without_a_text_are_refused_at_their_line() {
         assert!(r.stderr.contains(want), "{want}: {}", r.stderr);
     }
 }
+
+#[test]
+fn findings_in_folded_scalars_point_at_their_file_line() {
+    // YAML folds a plain scalar's line breaks (and a `>` block's) into spaces; a finding on a
+    // later line of the value pointed at the value's first line.
+    let dir = TempDir::new("lint-folded");
+    let path = dir.join("fold.yaml");
+    std::fs::write(
+        &path,
+        "promo: Your order shipped and more text here\n  and your link is bit.ly/x now\nnote: >-\n  Thanks for waiting.\n  Your link is bit.ly/y today\n",
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let r = run(&["lint", &path.display().to_string(), "--color", "never"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    for at in [
+        "fold.yaml:2:20: error[rule.link.public_shortener]",
+        "fold.yaml:5:16: error[rule.link.public_shortener]",
+    ] {
+        assert!(r.stdout.contains(at), "{at}: {}", r.stdout);
+    }
+}

@@ -10,9 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use smslint_policy::locate::{
-    ceil_boundary, find_key, floor_boundary, inside_value, value_start, LineIndex,
-};
+use smslint_policy::locate::{ceil_boundary, find_key, inside_value, value_start, LineIndex};
 
 /// The largest template file read; a longer one is refused after this many bytes.
 const MAX_TEMPLATE_FILE: u64 = 64 << 20;
@@ -43,12 +41,10 @@ enum Locator {
     Direct(usize),
     /// The text is a quoted scalar starting (at its quote) at this offset.
     Quoted(usize),
-    /// Each line of the text starts at this file offset (a block or plain scalar); `None` when
-    /// the line could not be found, in which case `fallback` is used.
-    Lines {
-        starts: Vec<Option<usize>>,
-        fallback: usize,
-    },
+    /// A plain or block scalar: (text offset, file offset) where each run of the text that
+    /// the file holds as it is starts, in order; between runs YAML folded line breaks and
+    /// indentation into the text's whitespace.
+    Runs(Vec<(usize, usize)>),
 }
 
 /// One message template.
@@ -72,15 +68,10 @@ impl Template {
         let at = match &self.locator {
             Locator::Direct(base) => base + offset,
             Locator::Quoted(start) => inside_value(file, *start, offset),
-            Locator::Lines { starts, fallback } => {
-                let before = &self.text[..floor_boundary(&self.text, offset)];
-                let line = before.matches('\n').count();
-                let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-                starts
-                    .get(line)
-                    .copied()
-                    .flatten()
-                    .map_or(*fallback, |s| s + (offset - line_start))
+            Locator::Runs(runs) => {
+                let run = runs.partition_point(|&(text_at, _)| text_at <= offset);
+                let (text_at, file_at) = runs.get(run.wrapping_sub(1)).copied().unwrap_or((0, 0));
+                file_at + (offset - text_at)
             }
         };
         lines.line_col(file, at)
@@ -329,29 +320,51 @@ fn locator(file: &str, start: usize, text: &str) -> Locator {
     if matches!(file[start..].chars().next(), Some('"' | '\'')) {
         Locator::Quoted(start)
     } else {
-        {
-            // Plain and block scalars (`|`, `>`): find each line of the text, in order.
-            let mut cursor = start;
-            let starts = text
-                .split('\n')
-                .map(|line| {
-                    let line = line.trim_end_matches('\r');
-                    if line.is_empty() {
-                        return None;
-                    }
-                    let found = file[cursor..].find(line).map(|i| i + cursor);
-                    if let Some(f) = found {
-                        cursor = f + line.len();
-                    }
-                    found
-                })
-                .collect();
-            Locator::Lines {
-                starts,
-                fallback: start,
-            }
-        }
+        // A block scalar's text starts on the line after its header (`|`, `>-`, a comment).
+        let start = if file[start..].starts_with(['|', '>']) {
+            file[start..]
+                .find(['\n', '\r'])
+                .map_or(file.len(), |i| start + i + 1)
+        } else {
+            start
+        };
+        Locator::Runs(runs(file, start, text))
     }
+}
+
+/// The runs of a plain or block scalar's `text` as the file holds it from `start`: each
+/// character where the file has it next; whitespace of the text where the file has other
+/// whitespace (a line break and indent folded into a space, a block's indent dropped); and a
+/// character the file does not have next looked for further on.
+fn runs(file: &str, start: usize, text: &str) -> Vec<(usize, usize)> {
+    let is_space = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
+    let mut runs = vec![(0, start)];
+    let mut at = start;
+    for (offset, c) in text.char_indices() {
+        let rest = &file[at..];
+        if rest.starts_with(c) {
+            at += c.len_utf8();
+            continue;
+        }
+        let skipped = rest.len() - rest.trim_start_matches(is_space).len();
+        if is_space(c) {
+            // The file's whitespace here, however long, is this character's.
+            at += skipped;
+            runs.push((offset + c.len_utf8(), at));
+            continue;
+        }
+        let Some(found) = (if rest[skipped..].starts_with(c) {
+            Some(skipped)
+        } else {
+            rest.find(c)
+        }) else {
+            // Not in the file (a value the locator cannot follow): the rest stays where it is.
+            break;
+        };
+        runs.push((offset, at + found));
+        at += found + c.len_utf8();
+    }
+    runs
 }
 
 fn jsonl(file: usize, shown: &str, text: &str) -> Result<Vec<Template>> {
@@ -410,6 +423,24 @@ mod tests {
         }
     }
 
+    /// `text` with each space between two letters or digits written as `brk`, a line break
+    /// and indent that YAML folds back into the space.
+    fn folded(text: &str, brk: &str) -> String {
+        let chars: Vec<char> = text.chars().collect();
+        let mut out = String::new();
+        for (i, &c) in chars.iter().enumerate() {
+            let between = i > 0
+                && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric())
+                && chars[i - 1].is_alphanumeric();
+            if c == ' ' && between {
+                out.push_str(brk);
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
     /// Every template of a catalog has a position for every offset of its text.
     fn positions_hold(text: &str, templates: &[Template]) -> Result<(), TestCaseError> {
         let lines = text.split('\n').count();
@@ -463,6 +494,84 @@ mod tests {
             }
             let text = text_template(0, Path::new("t.txt"), &yaml);
             positions_hold(&yaml, std::slice::from_ref(&text))?;
+        }
+
+        #[test]
+        fn each_character_of_a_template_is_found_where_its_position_says(
+            entries in proptest::collection::vec(
+                ("[a-z]{1,3}", "[A-Za-zé☕][A-Za-z0-9é☕.!?$%&()/\"'\\\\ -]{0,14}[A-Za-z0-9é☕.!?]", 0u8..6),
+                1..5,
+            ),
+            eol in prop_oneof![Just("\n"), Just("\r\n"), Just("\r")],
+            shape in 0u8..4,
+        ) {
+            // Texts without quotes, backslashes or line breaks: each character of the text is
+            // written as itself, so the file must hold it at its position.
+            let mut entries = entries;
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            entries.dedup_by(|a, b| a.0 == b.0);
+            let mut file = String::new();
+            let name = match shape {
+                0 => {
+                    for (key, text, style) in &entries {
+                        let value = match style % 6 {
+                            // A plain scalar over several lines, and a folded block: YAML folds
+                            // each line break between words into a space.
+                            4 => folded(text, &format!("{eol}  ")),
+                            5 => format!(">-{eol}  {}", folded(text, &format!("{eol}  "))),
+                            _ => scalar(text, *style, eol),
+                        };
+                        let _ = write!(file, "{key}: {value}{eol}");
+                    }
+                    "t.yaml"
+                }
+                1 => {
+                    for (key, text, style) in &entries {
+                        let value = scalar(text, *style % 3, eol);
+                        let _ = write!(file, "- {{ id: {key}, text: {value} }}{eol}");
+                    }
+                    "t.yaml"
+                }
+                2 => {
+                    let map: std::collections::BTreeMap<_, _> =
+                        entries.iter().map(|(k, t, _)| (k, t)).collect();
+                    file = serde_json::to_string_pretty(&map).unwrap_or_default();
+                    "t.json"
+                }
+                _ => {
+                    // JSON Lines end at LF (a lone CR is not a line end there).
+                    let eol = if eol == "\r" { "\n" } else { eol };
+                    for (key, text, _) in &entries {
+                        let line = serde_json::json!({ "id": key, "text": text });
+                        let _ = write!(file, "{line}{eol}");
+                    }
+                    "t.jsonl"
+                }
+            };
+            let templates = if name == "t.jsonl" {
+                super::jsonl(0, name, &file)
+            } else {
+                catalog(0, name, Path::new(name), &file)
+            };
+            let templates = templates.map_err(|e| TestCaseError::fail(format!("{e}: {file:?}")))?;
+            prop_assert_eq!(templates.len(), entries.len());
+            for (t, (_, text, _)) in templates.iter().zip(&entries) {
+                // A literal block keeps its last line break.
+                prop_assert_eq!(t.text.trim_end_matches('\n'), text, "{:?}", file);
+            }
+            let shown = TemplateFile::new("t".into(), file.clone());
+            let lines: Vec<&str> = file.split('\n').collect();
+            for t in &templates {
+                // Line breaks and the spaces folded from them are the scalar's style, not the
+                // file's characters.
+                for (offset, c) in t.text.char_indices().filter(|(_, c)| !c.is_whitespace()) {
+                    let (line, column) = t.position(&shown, offset);
+                    let at = lines.get(line - 1).and_then(|l| l.chars().nth(column - 1));
+                    // An escaped character is found at its escape's backslash.
+                    let escaped = matches!(c, '"' | '\\') && at == Some('\\');
+                    prop_assert!(at == Some(c) || escaped, "{:?} offset {} at {}:{} in {:?}", t.text, offset, line, column, file);
+                }
+            }
         }
     }
 }
