@@ -370,53 +370,92 @@ fn find_token(text: &str, from: usize, token: &str, skip: usize) -> Option<usize
 }
 
 /// The source offset of byte `offset` of the decoded scalar that starts at `at`, following its
-/// quoting (`'...'` with `''`, `"..."` with backslash escapes, or plain).
+/// quoting (`'...'` with `''`, `"..."` with YAML's and JSON's backslash escapes, or plain) and
+/// YAML's folding of line breaks inside it.
 pub fn inside_value(text: &str, at: usize, offset: usize) -> usize {
     let at = ceil_boundary(text, at);
     let rest = &text[at..];
+    let bytes = rest.as_bytes();
     let quote = rest.chars().next().filter(|c| matches!(c, '"' | '\''));
+    let hex = |from: usize, digits: usize| {
+        rest.get(from..from + digits)
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
     let mut decoded = 0usize;
-    let mut chars = rest
-        .char_indices()
-        .skip(usize::from(quote.is_some()))
-        .peekable();
-    while let Some((i, c)) = chars.next() {
-        if decoded >= offset || c == '\n' {
+    let mut i = usize::from(quote.is_some());
+    while let Some(c) = rest[i..].chars().next() {
+        // An escaped line break joins the lines: it and the next line's indent decode to
+        // nothing, so what follows it is where the next byte is.
+        if quote == Some('"') && c == '\\' && matches!(bytes.get(i + 1), Some(b'\n' | b'\r')) {
+            let after = &rest[i + 1..];
+            let after = after
+                .strip_prefix("\r\n")
+                .or_else(|| after.strip_prefix(['\n', '\r']))
+                .unwrap_or(after);
+            i = rest.len() - after.trim_start_matches([' ', '\t']).len();
+            continue;
+        }
+        if decoded >= offset {
             return at + i;
         }
-        match (quote, c) {
-            (Some(q), _) if c == q && q == '\'' && chars.peek().map(|p| p.1) == Some('\'') => {
-                chars.next();
+        match c {
+            '\'' if quote == Some('\'') && bytes.get(i + 1) == Some(&b'\'') => {
                 decoded += 1;
+                i += 2;
             }
-            (Some(q), _) if c == q => return at + i,
-            (Some('"'), '\\') => {
-                let escaped = chars.next().map(|p| p.1);
-                if escaped == Some('u') {
-                    let start = i + 2;
-                    let unit = rest
-                        .get(start..start + 4)
-                        .and_then(|h| u32::from_str_radix(h, 16).ok());
-                    for _ in 0..4 {
-                        chars.next();
-                    }
-                    decoded += match unit {
-                        // A high surrogate and its low half (`\uD83D\uDE00`) make one 4-byte character.
-                        Some(0xD800..=0xDBFF) if rest.get(start + 4..start + 6) == Some("\\u") => {
-                            for _ in 0..6 {
-                                chars.next();
-                            }
-                            4
-                        }
-                        Some(u) => char::from_u32(u).map_or(3, char::len_utf8),
-                        None => 1,
-                    };
+            _ if Some(c) == quote => return at + i,
+            '\\' if quote == Some('"') => {
+                let Some(escaped) = rest[i + 1..].chars().next() else {
+                    return at + rest.len();
+                };
+                let (width, len) = match escaped {
+                    'x' => (4, hex(i + 2, 2).map_or(1, |u| if u < 0x80 { 1 } else { 2 })),
+                    'U' => (
+                        10,
+                        hex(i + 2, 8)
+                            .and_then(char::from_u32)
+                            .map_or(1, char::len_utf8),
+                    ),
+                    'u' => match hex(i + 2, 4) {
+                        // A high surrogate and its low half (`\uD83D\uDE00`) make one 4-byte
+                        // character.
+                        Some(0xD800..=0xDBFF) if rest.get(i + 6..i + 8) == Some("\\u") => (12, 4),
+                        Some(u) => (6, char::from_u32(u).map_or(3, char::len_utf8)),
+                        None => (2, 1),
+                    },
+                    // U+0085, U+00A0, U+2028 and U+2029.
+                    'N' | '_' => (2, 2),
+                    'L' | 'P' => (2, 3),
+                    // `\n`, `\"`, `\\`, `\t`, `\/`, `\0`, ...: one byte each.
+                    other => (1 + other.len_utf8(), 1),
+                };
+                i = (i + width).min(rest.len());
+                decoded += len;
+            }
+            ' ' | '\t' | '\n' | '\r' => {
+                // Whitespace around line breaks folds: spaces before a break are dropped, one
+                // break becomes a space, and each further (blank) line a line feed.
+                let run = &rest[i..];
+                let end = run.len() - run.trim_start_matches([' ', '\t', '\n', '\r']).len();
+                let run = &run[..end];
+                let breaks = run.matches('\n').count() + run.matches('\r').count()
+                    - run.matches("\r\n").count();
+                if breaks == 0 {
+                    decoded += 1;
+                    i += 1;
                 } else {
-                    // `\n`, `\"`, `\\`, ...: one byte each.
-                    decoded += escaped.map_or(1, char::len_utf8);
+                    decoded += breaks.saturating_sub(1).max(1);
+                    if decoded > offset {
+                        // An offset inside the folded run is where the run starts.
+                        return at + i;
+                    }
+                    i += end;
                 }
             }
-            _ => decoded += c.len_utf8(),
+            _ => {
+                decoded += c.len_utf8();
+                i += c.len_utf8();
+            }
         }
     }
     at + rest.len()
@@ -509,6 +548,39 @@ mod tests {
         let offset = decoded.find("bit.ly").unwrap();
         let src = inside_value(text, at, offset);
         assert_eq!(&text[src..src + 6], "bit.ly");
+    }
+
+    #[test]
+    fn maps_offsets_through_yaml_escapes_and_folded_lines() {
+        // Each: the YAML source of one scalar, its decoded text, and a token of both.
+        let cases = [
+            (
+                r#""FREE \x41 \u00e9 \U0001F600 \N\_\L\P\t\/ bit.ly""#,
+                "FREE A é 😀 \u{85}\u{a0}\u{2028}\u{2029}\t/ bit.ly",
+            ),
+            (
+                "\"Your order is here and   \n  your link is bit.ly\"",
+                "Your order is here and your link is bit.ly",
+            ),
+            ("\"one\r\n\r\n   two \\\r\n   bit.ly\"", "one\ntwo bit.ly"),
+            ("'it''s here\n\n\n  at bit.ly'", "it's here\n\nat bit.ly"),
+            (
+                "plain words\n  over lines bit.ly",
+                "plain words over lines bit.ly",
+            ),
+        ];
+        for (source, decoded) in cases {
+            let value: String = serde_yaml::from_str(source).unwrap_or_default();
+            assert_eq!(value, decoded, "{source:?}");
+            let src = inside_value(source, 0, decoded.find("bit.ly").unwrap_or(0));
+            assert_eq!(source.get(src..src + 6), Some("bit.ly"), "{source:?}");
+            for word in ["two", "at", "over", "your"] {
+                if let (Some(offset), Some(_)) = (decoded.find(word), source.find(word)) {
+                    let src = inside_value(source, 0, offset);
+                    assert_eq!(source.get(src..src + word.len()), Some(word), "{source:?}");
+                }
+            }
+        }
     }
 
     #[test]
