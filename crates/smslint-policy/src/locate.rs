@@ -429,7 +429,9 @@ pub fn inside_value(text: &str, at: usize, offset: usize) -> usize {
                     // `\n`, `\"`, `\\`, `\t`, `\/`, `\0`, ...: one byte each.
                     other => (1 + other.len_utf8(), 1),
                 };
-                i = (i + width).min(rest.len());
+                // An escape's digits may be other characters where the value is not the
+                // scalar it was taken for.
+                i = ceil_boundary(rest, (i + width).min(rest.len()));
                 decoded += len;
             }
             ' ' | '\t' | '\n' | '\r' => {
@@ -579,6 +581,22 @@ mod tests {
                     let src = inside_value(source, 0, offset);
                     assert_eq!(source.get(src..src + word.len()), Some(word), "{source:?}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn escapes_cut_short_by_wide_characters_stay_on_boundaries() {
+        for text in [
+            "\"\\x☕\"",
+            "\"\\u12☕x\"",
+            "\"\\U0001☕☕\"",
+            "\"\\uD83D\\u☕☕☕\"",
+            "\"\\",
+        ] {
+            for offset in 0..=text.len() + 2 {
+                let at = inside_value(text, 0, offset);
+                assert!(text.is_char_boundary(at), "{text:?} {offset} {at}");
             }
         }
     }
