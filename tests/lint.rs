@@ -383,3 +383,25 @@ fn findings_in_folded_scalars_point_at_their_file_line() {
         assert!(r.stdout.contains(at), "{at}: {}", r.stdout);
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn folders_linked_back_up_the_tree_and_files_named_twice_are_linted_once() {
+    // A link to a parent folder was followed round until the path grew too long, linting the
+    // same file at every turn; a file named and inside a named folder was linted twice.
+    let dir = TempDir::new("lint-links");
+    let sub = dir.join("sub");
+    std::fs::create_dir_all(&sub).unwrap_or_else(|e| panic!("{}: {e}", sub.display()));
+    let file = sub.join("promo.txt");
+    std::fs::write(&file, "FREE cash at bit.ly/x\n")
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    std::os::unix::fs::symlink(&*dir, sub.join("up"))
+        .unwrap_or_else(|e| panic!("symlink: {e}"));
+    let folder = dir.display().to_string();
+    let named = file.display().to_string();
+    let r = run(&["lint", &folder, &named, "--format", "json"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {r:?}"));
+    assert_eq!(v["summary"]["files"], 1, "{}", r.stdout);
+    assert_eq!(v["summary"]["templates"], 1, "{}", r.stdout);
+}

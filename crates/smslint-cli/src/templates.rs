@@ -7,6 +7,8 @@
 //!   itself.
 //! * `.jsonl`: one entry object per line.
 
+use std::collections::hash_map::Entry as Slot;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -82,9 +84,10 @@ impl Template {
 /// skipped, files of other kinds ignored, policy files skipped).
 pub fn collect(paths: &[PathBuf]) -> Result<(Vec<TemplateFile>, Vec<Template>)> {
     let mut files = Vec::new();
+    let mut folders = HashSet::new();
     for path in paths {
         if path.is_dir() {
-            walk(path, &mut files)?;
+            walk(path, &mut files, &mut folders)?;
         } else if path.exists() {
             if kind(path).is_none() {
                 bail!(
@@ -97,28 +100,55 @@ pub fn collect(paths: &[PathBuf]) -> Result<(Vec<TemplateFile>, Vec<Template>)> 
             bail!("{}: no such file or folder", path.display());
         }
     }
+    // A file reached twice (named and inside a named folder, or through a link) is linted once,
+    // as named if it was.
+    let mut first: HashMap<PathBuf, usize> = HashMap::new();
+    let mut unique: Vec<(PathBuf, bool)> = Vec::with_capacity(files.len());
+    for (path, explicit) in files {
+        let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        match first.entry(real) {
+            Slot::Occupied(at) => unique[*at.get()].1 |= explicit,
+            Slot::Vacant(slot) => {
+                slot.insert(unique.len());
+                unique.push((path, explicit));
+            }
+        }
+    }
     let mut read = Vec::new();
     let mut templates = Vec::new();
-    for (path, explicit) in files {
+    for (path, explicit) in unique {
         let text = crate::input::read_path_limited(&path, MAX_TEMPLATE_FILE)?;
         let shown = path.display().to_string().replace('\\', "/");
         let shown = shown.strip_prefix("./").unwrap_or(&shown).to_owned();
-        let index = read.len();
-        let found = match kind(&path) {
-            Some(Kind::Text) => vec![text_template(index, &path, &text)],
-            Some(Kind::Catalog) => {
-                if !explicit && looks_like_policy(&text) {
-                    continue;
-                }
-                catalog(index, &shown, &path, &text)?
-            }
-            Some(Kind::Lines) => jsonl(index, &shown, &text)?,
-            None => continue,
+        let Some(found) = templates_in(read.len(), &path, &shown, explicit, &text)? else {
+            continue;
         };
         templates.extend(found);
         read.push(TemplateFile::new(shown, text));
     }
     Ok((read, templates))
+}
+
+/// The templates of file number `index`, read from `path` (shown as `shown`) as `text`; `None`
+/// for a file that holds none to lint (another kind, or a policy met while walking a folder).
+pub fn templates_in(
+    index: usize,
+    path: &Path,
+    shown: &str,
+    explicit: bool,
+    text: &str,
+) -> Result<Option<Vec<Template>>> {
+    Ok(Some(match kind(path) {
+        Some(Kind::Text) => vec![text_template(index, path, text)],
+        Some(Kind::Catalog) => {
+            if !explicit && looks_like_policy(text) {
+                return Ok(None);
+            }
+            catalog(index, shown, path, text)?
+        }
+        Some(Kind::Lines) => jsonl(index, shown, text)?,
+        None => return Ok(None),
+    }))
 }
 
 #[derive(Clone, Copy)]
@@ -137,7 +167,14 @@ fn kind(path: &Path) -> Option<Kind> {
     }
 }
 
-fn walk(dir: &Path, out: &mut Vec<(PathBuf, bool)>) -> Result<()> {
+/// The template files under `dir`, in name order; `folders` holds the folders already walked
+/// (as their real paths), so that a link back up the tree is not followed round and round.
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, bool)>, folders: &mut HashSet<PathBuf>) -> Result<()> {
+    let real = std::fs::canonicalize(dir)
+        .with_context(|| format!("cannot read folder {}", dir.display()))?;
+    if !folders.insert(real) {
+        return Ok(());
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read folder {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -153,7 +190,7 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, bool)>) -> Result<()> {
         }
         if path.is_dir() {
             if name != "target" {
-                walk(&path, out)?;
+                walk(&path, out, folders)?;
             }
         } else if kind(&path).is_some() {
             out.push((path, false));
