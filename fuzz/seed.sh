@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 root=..
-for t in snapshot policy classify batch; do mkdir -p "corpus/$t"; done
+for t in snapshot policy classify batch catalog; do mkdir -p "corpus/$t"; done
 
 cp "$root"/tests/fixtures/snapshots/*.json corpus/snapshot/
 
@@ -38,4 +38,18 @@ for i in range(0, 200, 10):
 broken = b'{"text": 5}\n{not json\n\n\xff\xfe\n{"id": 7, "text": "caf\\u00e9"}\r\n{"id":[1],"to":"+1"}\n' + b'{"text":"' + b"a" * 300 + b'"}\n'
 (pathlib.Path("corpus/batch") / "broken").write_bytes(bytes([3, 40]) + broken)
 PY
-echo "seeded: $(ls corpus/snapshot | wc -l) snapshots, $(ls corpus/policy | wc -l) policies, $(ls corpus/classify | wc -l) messages, $(ls corpus/batch | wc -l) batches"
+
+# catalog: the first byte's low two bits pick the file kind (YAML, JSON, JSON Lines, text), its
+# other six where inside_value starts (in 64ths of the text).
+for f in "$root"/tests/fixtures/templates/*.* "$root"/tests/fixtures/templates/*/*.*; do
+    case "$f" in
+        *.yaml|*.yml) kind='\0' ;;
+        *.json) kind='\1' ;;
+        *.jsonl) kind='\2' ;;
+        *.txt) kind='\3' ;;
+        *) continue ;;
+    esac
+    { printf "$kind"; cat "$f"; } > "corpus/catalog/$(basename "$(dirname "$f")")-$(basename "$f")"
+done
+
+echo "seeded: $(ls corpus/snapshot | wc -l) snapshots, $(ls corpus/policy | wc -l) policies, $(ls corpus/classify | wc -l) messages, $(ls corpus/batch | wc -l) batches, $(ls corpus/catalog | wc -l) template files"
