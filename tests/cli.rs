@@ -462,3 +462,24 @@ fn the_message_shown_keeps_its_carets_under_control_characters_and_tabs() {
     let carets = lines[at + 1];
     assert!(carets.starts_with("  | ^^^^\t^^^^  ^^^ "), "{carets:?}");
 }
+
+#[test]
+fn the_message_shown_keeps_its_carets_under_wide_characters_and_combining_marks() {
+    // A terminal shows `🎉` and `限` two columns wide and a combining mark in no column of its
+    // own; a caret a character put "FREE"'s carets under the characters before it, and the
+    // struck-through "F̶R̶E̶E̶" (counted once, as "FREE" was) takes four columns before "prize".
+    let text = "🎉 限时 FREE cash, F\u{336}R\u{336}E\u{336}E\u{336} prize";
+    let r = run(&["classify", "--text", text, "--color", "never"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == format!("  | {text}"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert_eq!(
+        lines[at + 1],
+        "  |         ^^^^ ^^^^       ^^^^^",
+        "{}",
+        r.stdout
+    );
+}

@@ -395,8 +395,7 @@ fn folders_linked_back_up_the_tree_and_files_named_twice_are_linted_once() {
     let file = sub.join("promo.txt");
     std::fs::write(&file, "FREE cash at bit.ly/x\n")
         .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    std::os::unix::fs::symlink(&*dir, sub.join("up"))
-        .unwrap_or_else(|e| panic!("symlink: {e}"));
+    std::os::unix::fs::symlink(&*dir, sub.join("up")).unwrap_or_else(|e| panic!("symlink: {e}"));
     let folder = dir.display().to_string();
     let named = file.display().to_string();
     let r = run(&["lint", &folder, &named, "--format", "json"]);
@@ -404,4 +403,20 @@ fn folders_linked_back_up_the_tree_and_files_named_twice_are_linted_once() {
     let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {r:?}"));
     assert_eq!(v["summary"]["files"], 1, "{}", r.stdout);
     assert_eq!(v["summary"]["templates"], 1, "{}", r.stdout);
+}
+
+#[test]
+fn carets_stay_under_their_token_after_wide_characters() {
+    let dir = TempDir::new("lint-wide-columns");
+    let path = dir.join("wide.yaml");
+    std::fs::write(&path, "a: \"🎉🎉 限时 FREE bit.ly/x\"\n")
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let r = run(&["lint", &path.display().to_string(), "--color", "never"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    // Four wide characters take eight columns: the link starts in column 20 on screen.
+    let want = format!(
+        "1 | a: \"🎉🎉 限时 FREE bit.ly/x\"\n  | {}^^^^^^\n",
+        " ".repeat(19)
+    );
+    assert!(r.stdout.contains(&want), "{}", r.stdout);
 }

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 use smslint_core::Severity;
+use unicode_width::UnicodeWidthChar;
 
 macro_rules! diagnostic_codes {
     ($( $variant:ident => $code:literal, $desc:literal; )*) => {
@@ -167,11 +168,7 @@ impl fmt::Display for PolicyDiagnostic {
             writeln!(f, "{line} | {src}")?;
             // Columns are in characters; pad with the same characters' widths as the line,
             // keeping tabs, so the caret lines up under the offending token.
-            let pad: String = src
-                .chars()
-                .take(column.saturating_sub(1))
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
+            let pad = pad_under(src.chars().take(column.saturating_sub(1)));
             writeln!(f, "{:gutter$} | {pad}^", "")?;
         }
         if let Some(path) = &self.path {
@@ -193,6 +190,36 @@ pub fn shown(c: char) -> char {
         '\x7f' => '\u{2421}',
         _ => c,
     }
+}
+
+/// Columns `c` takes in a terminal once [`shown`]: two for a wide character (`限`, `🎉`), none
+/// for a combining mark or another character of no width, one otherwise.
+pub fn columns(c: char) -> usize {
+    UnicodeWidthChar::width(shown(c)).unwrap_or(1)
+}
+
+/// What goes under `before`, the characters of a line ahead of a caret, so that the caret
+/// lands under the next one as a terminal shows them: a tab under a tab, and under any other
+/// character as many spaces as it takes [`columns`].
+pub fn pad_under(before: impl IntoIterator<Item = char>) -> String {
+    let mut pad = String::new();
+    for c in before {
+        if c == '\t' {
+            pad.push('\t');
+        } else {
+            pad.extend(std::iter::repeat_n(' ', columns(c)));
+        }
+    }
+    pad
+}
+
+/// Carets under `chars`: one a column they take (a tab as one), and at least one.
+pub fn carets(chars: impl IntoIterator<Item = char>) -> String {
+    let n: usize = chars
+        .into_iter()
+        .map(|c| if c == '\t' { 1 } else { columns(c) })
+        .sum();
+    "^".repeat(n.max(1))
 }
 
 /// Characters of a source line shown on each side of the caret.
@@ -343,6 +370,25 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn the_caret_stays_under_its_token_after_wide_characters_and_combining_marks() {
+        assert_eq!(pad_under("a限🎉\te\u{301}".chars()), "     \t ");
+        assert_eq!(carets("限x".chars()), "^^^");
+        assert_eq!(carets("\u{301}".chars()), "^");
+        let line = "name: \"限时🎉 e\u{301}\", weight: x";
+        let column = line.chars().position(|c| c == 'x').map_or(0, |i| i + 1);
+        let d =
+            PolicyDiagnostic::error(DiagnosticCode::Syntax, "p.yaml", "bad").at(line, 1, column);
+        let text = d.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        // Three columns wider than its characters, less one for the combining mark.
+        assert_eq!(
+            lines[4],
+            format!("  | {}^", " ".repeat(column - 1 + 3 - 1)),
+            "{text}"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use smslint_core::{
     fmt_score, Classification, Encoding, NumberProfile, Policy, Reason, SegmentInfo, Severity,
     Span, UseCaseScore, Verdict,
 };
-use smslint_policy::diagnostic::shown;
+use smslint_policy::diagnostic::{columns, pad_under, shown};
 
 use super::Painter;
 
@@ -283,20 +283,23 @@ fn message(out: &mut String, p: Painter, c: &Classification, extra: &[Span], tex
             .collect();
         let _ = writeln!(out, "  | {}", highlight(p, line, &on_line));
         if !on_line.is_empty() {
-            // A tab under a tab keeps the carets under their characters.
-            let mut marks: Vec<char> = line
-                .chars()
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
+            // Under each character as many marks as the columns it takes, and a tab under a
+            // tab, keep the carets under their characters.
+            let mut hit = vec![false; line.len()];
             for s in &on_line {
                 let s = s.snap_to_chars(line);
-                let from = line[..s.start as usize].chars().count();
-                let len = s.slice(line).chars().count();
-                for m in marks.iter_mut().skip(from).take(len) {
-                    *m = '^';
+                hit[s.start as usize..s.end as usize].fill(true);
+            }
+            let mut marks = String::new();
+            for (i, c) in line.char_indices() {
+                if hit[i] {
+                    // A mark a column: none under a combining mark, two under a wide character.
+                    let width = if c == '\t' { 1 } else { columns(c) };
+                    marks.extend(std::iter::repeat_n('^', width));
+                } else {
+                    marks.push_str(&pad_under([c]));
                 }
             }
-            let marks: String = marks.into_iter().collect();
             let _ = writeln!(out, "  | {}", p.yellow(marks.trim_end()));
         }
         line_start += raw.len();

@@ -8,7 +8,7 @@ use std::io::Write;
 use anyhow::Result;
 use serde_json::{json, Value};
 use smslint_core::{fmt_score, Policy, Severity};
-use smslint_policy::diagnostic::shown;
+use smslint_policy::diagnostic::{carets, pad_under, shown};
 use smslint_policy::raw::RawAllow;
 
 use super::pretty::Pretty;
@@ -299,15 +299,12 @@ fn snippet(out: &mut String, p: Painter, file: &TemplateFile, f: &LintFinding) {
         1
     };
     let gutter = line.to_string().len();
-    let pad: String = src
-        .chars()
-        .take(col - 1)
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
+    let pad = pad_under(src.chars().take(col - 1));
+    let marks = carets(src.chars().skip(col - 1).take(len));
     let src: String = src.chars().map(shown).collect();
     let _ = writeln!(out, "{:gutter$} |", "");
     let _ = writeln!(out, "{line} | {src}");
-    let _ = writeln!(out, "{:gutter$} | {pad}{}", "", p.yellow(&"^".repeat(len)));
+    let _ = writeln!(out, "{:gutter$} | {pad}{}", "", p.yellow(&marks));
 }
 
 fn finding_json(f: &LintFinding) -> Value {
