@@ -326,6 +326,7 @@ fn reports_without_templates_or_findings_are_whole_documents() {
 #[test]
 fn catalog_entries_without_a_text_are_refused_at_their_line() {
     // A reviewer with a catalog of hundreds of entries needs the line of the one that is wrong.
+    // serde_json keeps the last of two entries with one id; the other went unlinted.
     let dir = TempDir::new("lint-entries");
     let cases = [
         (
@@ -347,6 +348,11 @@ fn catalog_entries_without_a_text_are_refused_at_their_line() {
             "list.json",
             "[{\"id\": \"a\", \"text\": \"x\"},\n {\"id\": \"b\", \"body\": 3}]",
             "list.json:2:3: item 2 has no \"text\" or \"body\" string",
+        ),
+        (
+            "twice.json",
+            "{\"a\": \"hello\",\n \"a\": \"FREE bit.ly/x\"}",
+            "twice.json:2:4: the template id \"a\" is used twice; give each entry its own",
         ),
         (
             "lines.jsonl",

@@ -238,13 +238,14 @@ fn catalog(file: usize, shown: &str, path: &Path, text: &str) -> Result<Vec<Temp
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let value: serde_json::Value = if json {
-        serde_json::from_str(text)
+        serde_json::from_str::<JsonCatalog>(text)
             // Column 0 is serde_json's end of a text that ends with a newline; positions are
             // 1-based.
             .map_err(|e| {
                 let message = smslint_core::snapshot::strip_position(&e.to_string());
                 anyhow!("{shown}:{}:{}: {message}", e.line(), e.column().max(1))
             })?
+            .0
     } else {
         if let Some((line, column, refusal)) = smslint_policy::yaml_guard::check(text) {
             bail!("{shown}:{line}:{column}: {}", refusal.message());
@@ -317,6 +318,52 @@ fn catalog(file: usize, shown: &str, path: &Path, text: &str) -> Result<Vec<Temp
         });
     }
     Ok(out)
+}
+
+/// A JSON catalog whose map of entries has each id once: `serde_json` would keep the last of
+/// two entries with one id and drop the other unseen (YAML refuses them).
+struct JsonCatalog(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for JsonCatalog {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Top;
+        impl<'de> serde::de::Visitor<'de> for Top {
+            type Value = serde_json::Value;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of entries or a map from id to entry")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut entries = serde_json::Map::new();
+                while let Some(id) = map.next_key::<String>()? {
+                    if entries.contains_key(&id) {
+                        return Err(serde::de::Error::custom(format!(
+                            "the template id {id:?} is used twice; give each entry its own"
+                        )));
+                    }
+                    let entry = map.next_value()?;
+                    entries.insert(id, entry);
+                }
+                Ok(serde_json::Value::Object(entries))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(serde_json::Value::Array(items))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(serde_json::Value::Null)
+            }
+        }
+        d.deserialize_any(Top).map(JsonCatalog)
+    }
 }
 
 /// One entry of a catalog or a JSON Lines file, or what is wrong with it.
