@@ -198,6 +198,12 @@ pub fn columns(c: char) -> usize {
     UnicodeWidthChar::width(shown(c)).unwrap_or(1)
 }
 
+/// Columns `text` takes in a terminal: the sum of its characters' [`columns`], for aligning
+/// tables whose cells may hold wide characters.
+pub fn text_columns(text: &str) -> usize {
+    text.chars().map(columns).sum()
+}
+
 /// What goes under `before`, the characters of a line ahead of a caret, so that the caret
 /// lands under the next one as a terminal shows them: a tab under a tab, and under any other
 /// character as many spaces as it takes [`columns`].
@@ -376,6 +382,7 @@ mod tests {
     fn the_caret_stays_under_its_token_after_wide_characters_and_combining_marks() {
         assert_eq!(pad_under("a限🎉\te\u{301}".chars()), "     \t ");
         assert_eq!(carets("限x".chars()), "^^^");
+        assert_eq!(text_columns("kw:限时 e\u{301}"), 9);
         assert_eq!(carets("\u{301}".chars()), "^");
         let line = "name: \"限时🎉 e\u{301}\", weight: x";
         let column = line.chars().position(|c| c == 'x').map_or(0, |i| i + 1);

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use smslint_core::{fmt_score, NormalizedText, Severity};
+use smslint_policy::diagnostic::text_columns;
 use smslint_policy::examples::{parse_cases, run_cases, TestCase};
 use smslint_policy::learn::{Folds, Method};
 use smslint_policy::{
@@ -321,7 +322,7 @@ fn table<const N: usize>(out: &mut String, rows: &[[String; N]]) {
     let mut widths = [0usize; N];
     for row in rows {
         for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
+            *w = (*w).max(text_columns(c));
         }
     }
     for row in rows {
@@ -330,7 +331,7 @@ fn table<const N: usize>(out: &mut String, rows: &[[String; N]]) {
             if i + 1 == N {
                 line.push_str(c);
             } else {
-                let pad = w - c.chars().count();
+                let pad = w - text_columns(c);
                 let _ = write!(line, "{c}{:pad$}  ", "");
             }
         }

@@ -7,7 +7,7 @@ use smslint_core::{
     fmt_score, Classification, Encoding, NumberProfile, Policy, Reason, SegmentInfo, Severity,
     Span, UseCaseScore, Verdict,
 };
-use smslint_policy::diagnostic::{columns, pad_under, shown};
+use smslint_policy::diagnostic::{columns, pad_under, shown, text_columns};
 
 use super::Painter;
 
@@ -110,7 +110,7 @@ pub fn numbers(p: Painter, rows: &[(&NumberProfile, &Verdict)], with_text: bool)
     let mut widths = header.map(str::len);
     for row in &cells {
         for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
+            *w = (*w).max(text_columns(c));
         }
     }
     let mut out = String::new();
@@ -120,7 +120,7 @@ pub fn numbers(p: Painter, rows: &[(&NumberProfile, &Verdict)], with_text: bool)
             if i + 1 == row.len() {
                 text.push_str(&style(c));
             } else {
-                let pad = w - c.chars().count();
+                let pad = w - text_columns(c);
                 let _ = write!(text, "{c}{:pad$}  ", "");
             }
         }
@@ -205,7 +205,7 @@ fn scores(
     let id_width = shown
         .iter()
         .flat_map(|s| s.evidence.iter())
-        .map(|e| policy.rule(e.rule).id.chars().count())
+        .map(|e| text_columns(&policy.rule(e.rule).id))
         .max()
         .unwrap_or(0);
     for s in shown {
@@ -223,7 +223,7 @@ fn scores(
         );
         for e in &s.evidence {
             let id = &policy.rule(e.rule).id;
-            let pad = id_width.saturating_sub(id.chars().count());
+            let pad = id_width.saturating_sub(text_columns(id));
             let _ = writeln!(
                 out,
                 "    {:>5}  {}{:pad$}  {:?}",
