@@ -313,11 +313,7 @@ fn ids_are_strings_or_numbers_a_reader_can_hold() {
     let input = "{\"id\":1e400,\"text\":\"hi\"}\n{\"id\":{\"a\":1},\"text\":\"hi\"}\n{\"id\":null,\"text\":\"hi\"}\n{\"id\":1e4,\"text\":\"hi\"}\n";
     let r = run_with_stdin(&["classify", "--batch", "-"], input);
     assert_eq!(r.code, 2, "{r:?}");
-    let recs: Vec<Value> = r
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
-        .collect();
+    let recs = records(&r);
     assert_eq!(recs.len(), 4);
     assert_eq!(recs[0]["error"]["code"], "input.invalid_field");
     assert!(recs[0].get("id").is_none());
