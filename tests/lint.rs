@@ -426,3 +426,51 @@ fn carets_stay_under_their_token_after_wide_characters() {
     );
     assert!(r.stdout.contains(&want), "{}", r.stdout);
 }
+
+#[test]
+fn long_lines_are_shown_around_the_finding() {
+    // A minified catalog is one line: each finding printed all of it (2,000 templates wrote
+    // 234 MB), and counted it from its start for every position.
+    let dir = TempDir::new("lint-minified");
+    let path = dir.join("min.json");
+    let mut catalog = serde_json::Map::new();
+    for i in 0..300 {
+        let text = if i == 150 {
+            "Acme: 限时 deal, see bit.ly/x today. Reply STOP to opt out.".to_owned()
+        } else {
+            format!("Acme: your order #{i} has shipped. Track it at https://acme.example.com/t/{i}")
+        };
+        catalog.insert(format!("t{i}"), Value::String(text));
+    }
+    let text = Value::Object(catalog).to_string();
+    std::fs::write(&path, &text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let r = run(&["lint", &path.display().to_string(), "--color", "never"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.len() < 5_000, "{} bytes", r.stdout.len());
+    let column = text[..text.find("bit.ly").unwrap_or(0)].chars().count() + 1;
+    let at = format!("min.json:1:{column}: error[rule.link.public_shortener]");
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let head = lines
+        .iter()
+        .position(|l| l.contains(&at))
+        .unwrap_or_else(|| panic!("{at}: {}", r.stdout));
+    let (shown, marks) = (lines[head + 2], lines[head + 3]);
+    assert!(
+        shown.starts_with("1 | …") && shown.ends_with('…'),
+        "{shown}"
+    );
+    // The carets sit under "bit.ly" as a terminal shows the line (限时 two columns each).
+    let columns = |s: &str| {
+        s.chars()
+            .map(|c| if c == '限' || c == '时' { 2 } else { 1 })
+            .sum::<usize>()
+    };
+    let link = shown.find("bit.ly").unwrap_or(0);
+    let caret = marks.find('^').unwrap_or(0);
+    assert_eq!(
+        columns(&shown[..link]),
+        columns(&marks[..caret]),
+        "{shown}\n{marks}"
+    );
+    assert!(marks.ends_with("^^^^^^"), "{marks}");
+}

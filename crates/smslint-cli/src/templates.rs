@@ -64,10 +64,10 @@ pub struct Template {
 }
 
 impl Template {
-    /// 1-based line and column (characters) in its file of byte `offset` of the text.
-    pub fn position(&self, file: &TemplateFile, offset: usize) -> (usize, usize) {
-        let (lines, file) = (&file.lines, file.text.as_str());
-        let at = match &self.locator {
+    /// The byte offset in its file of byte `offset` of the text.
+    pub fn file_offset(&self, file: &TemplateFile, offset: usize) -> usize {
+        let file = file.text.as_str();
+        match &self.locator {
             Locator::Direct(base) => base + offset,
             Locator::Quoted(start) => inside_value(file, *start, offset),
             Locator::Runs(runs) => {
@@ -75,8 +75,7 @@ impl Template {
                 let (text_at, file_at) = runs.get(run.wrapping_sub(1)).copied().unwrap_or((0, 0));
                 file_at + (offset - text_at)
             }
-        };
-        lines.line_col(file, at)
+        }
     }
 }
 
@@ -558,7 +557,9 @@ mod tests {
         let file = TemplateFile::new("t".into(), text.to_owned());
         for t in templates {
             for offset in 0..=t.text.len() + 2 {
-                let (line, column) = t.position(&file, offset);
+                let (line, column) = file
+                    .lines
+                    .line_col(&file.text, t.file_offset(&file, offset));
                 prop_assert!(
                     line >= 1 && line <= lines && column >= 1,
                     "{file:?} {offset}"
@@ -681,7 +682,7 @@ mod tests {
                 // Line breaks and the spaces folded from them are the scalar's style, not the
                 // file's characters.
                 for (offset, c) in t.text.char_indices().filter(|(_, c)| !c.is_whitespace()) {
-                    let (line, column) = t.position(&shown, offset);
+                    let (line, column) = shown.lines.line_col(&shown.text, t.file_offset(&shown, offset));
                     let at = lines.get(line - 1).and_then(|l| l.chars().nth(column - 1));
                     // An escaped character is found at its escape's backslash.
                     let escaped = !c.is_ascii_alphanumeric() && at == Some('\\');

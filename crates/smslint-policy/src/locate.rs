@@ -170,13 +170,20 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Where each line of a text starts, for many positions in one text: each [`LineIndex::line_col`]
-/// then costs a binary search and its own line, where [`line_col`] counts the whole text before
-/// it (a catalog of 20,000 templates took 12 s to lint, almost all of it counting lines).
+/// then costs a binary search and at most [`MARK`] bytes of counting, where [`line_col`] counts
+/// the whole text before it (a catalog of 20,000 templates took 12 s to lint, almost all of it
+/// counting lines; a minified one is a single line, as long as the file).
 #[derive(Clone, Debug, Default)]
 pub struct LineIndex {
     /// The byte offset of each line's start: 0, then one past each `\n`.
     starts: Vec<usize>,
+    /// The number of characters before each multiple of [`MARK`] bytes (floored to a character
+    /// boundary).
+    marks: Vec<usize>,
 }
+
+/// Bytes between the character counts a [`LineIndex`] keeps.
+const MARK: usize = 4096;
 
 impl LineIndex {
     /// The index of `text`'s lines.
@@ -184,7 +191,22 @@ impl LineIndex {
         let starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        LineIndex { starts }
+        let mut marks = Vec::with_capacity(text.len() / MARK + 1);
+        let (mut at, mut chars) = (0, 0);
+        for k in 0..=text.len() / MARK {
+            let next = floor_boundary(text, k * MARK);
+            chars += text[at..next].chars().count();
+            marks.push(chars);
+            at = next;
+        }
+        LineIndex { starts, marks }
+    }
+
+    /// The number of characters of `text` before byte `offset` (a character boundary).
+    fn chars_before(&self, text: &str, offset: usize) -> usize {
+        let k = (offset / MARK).min(self.marks.len().saturating_sub(1));
+        let from = floor_boundary(text, k * MARK).min(offset);
+        self.marks.get(k).copied().unwrap_or(0) + text[from..offset].chars().count()
     }
 
     /// [`line_col`] of byte `offset` in `text`, the text this index was made from.
@@ -193,7 +215,17 @@ impl LineIndex {
         // The lines that start at or before the offset: the last of them holds it.
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts.get(line - 1).map_or(0, |&s| s.min(offset));
-        (line, text[start..offset].chars().count() + 1)
+        let column = if offset - start <= MARK {
+            text[start..offset].chars().count()
+        } else {
+            self.chars_before(text, offset) - self.chars_before(text, start)
+        };
+        (line, column + 1)
+    }
+
+    /// The byte offset where line `line` (1-based) starts.
+    pub fn line_start(&self, line: usize) -> Option<usize> {
+        self.starts.get(line.checked_sub(1)?).copied()
     }
 
     /// Line `line` (1-based) of `text`, without its `\n`.
@@ -491,6 +523,31 @@ mod tests {
             }
             assert_eq!(index.line(text, 0), None);
             assert_eq!(index.line(text, text.split('\n').count() + 1), None);
+        }
+    }
+
+    #[test]
+    fn a_line_index_counts_long_lines_from_its_marks() {
+        // Lines longer than the marks' spacing, with characters of every width across them.
+        let unit = "ab🎉cé\u{301}限 ";
+        let long = unit.repeat(3 * MARK / unit.len() + 7);
+        for text in [
+            long.clone(),
+            format!("{long}\n{long}"),
+            format!("x\n{long}\r\n\n{long}é"),
+        ] {
+            let index = LineIndex::new(&text);
+            for offset in (0..=text.len() + 2)
+                .step_by(97)
+                .chain([text.len(), MARK, MARK + 1])
+            {
+                assert_eq!(
+                    index.line_col(&text, offset),
+                    line_col(&text, offset),
+                    "{} {offset}",
+                    text.len()
+                );
+            }
         }
     }
 

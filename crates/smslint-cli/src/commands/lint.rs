@@ -60,6 +60,8 @@ pub struct LintFinding {
     pub start: (usize, usize),
     /// 1-based end line and column (exclusive) in the file.
     pub end: (usize, usize),
+    /// The byte offsets in the file of its start and end.
+    pub at: (usize, usize),
     /// The reason of the `lint.allow` entry that accepts it, if one does.
     pub allowed: Option<String>,
 }
@@ -157,9 +159,11 @@ pub fn run(args: &LintArgs, painter: Painter, out: &mut dyn Write) -> Result<Exi
                     })
                 });
                 let (s, e) = span.map_or((0, 0), |s| (s.start as usize, s.end as usize));
+                let at = (template.file_offset(file, s), template.file_offset(file, e));
                 Some(LintFinding {
-                    start: template.position(file, s),
-                    end: template.position(file, e),
+                    start: file.lines.line_col(&file.text, at.0),
+                    end: file.lines.line_col(&file.text, at.1),
+                    at,
                     code,
                     severity,
                     message,

@@ -9,6 +9,7 @@ use anyhow::Result;
 use serde_json::{json, Value};
 use smslint_core::{fmt_score, Policy, Severity};
 use smslint_policy::diagnostic::{carets, pad_under, shown};
+use smslint_policy::locate::floor_boundary;
 use smslint_policy::raw::RawAllow;
 
 use super::pretty::Pretty;
@@ -281,29 +282,98 @@ fn human(out: &mut dyn Write, p: Painter, file: &TemplateFile, l: &Linted<'_>) -
     Ok(())
 }
 
-/// The file line of a finding with carets under its span (first line of a multi-line span).
+/// A source line of up to this many characters is shown whole.
+const WHOLE_LINE: usize = 500;
+/// Characters of a longer line shown on each side of a finding, and of its span.
+const AROUND: usize = 100;
+
+/// The file line of a finding with carets under its span (first line of a multi-line span); a
+/// long line (a minified catalog is one line) only around the finding, elided with `…`.
 fn snippet(out: &mut String, p: Painter, file: &TemplateFile, f: &LintFinding) {
     let (line, col) = f.start;
-    let Some(src) = file.lines.line(&file.text, line) else {
+    let (Some(src), Some(line_start)) = (
+        file.lines.line(&file.text, line),
+        file.lines.line_start(line),
+    ) else {
         return;
     };
     let src = src.trim_end_matches('\r');
-    let width = src.chars().count();
-    let len = if f.span.is_some_and(|s| !s.is_empty()) {
-        if f.end.0 == line {
-            f.end.1.saturating_sub(col).max(1)
-        } else {
-            width.saturating_sub(col - 1).max(1)
-        }
-    } else {
-        1
-    };
     let gutter = line.to_string().len();
-    let pad = pad_under(src.chars().take(col - 1));
-    let marks = carets(src.chars().skip(col - 1).take(len));
-    let src: String = src.chars().map(shown).collect();
+    let (shown_line, pad, marks) = if src.chars().nth(WHOLE_LINE).is_none() {
+        let width = src.chars().count();
+        let len = if f.span.is_some_and(|s| !s.is_empty()) {
+            if f.end.0 == line {
+                f.end.1.saturating_sub(col).max(1)
+            } else {
+                width.saturating_sub(col - 1).max(1)
+            }
+        } else {
+            1
+        };
+        (
+            src.chars().map(shown).collect::<String>(),
+            pad_under(src.chars().take(col - 1)),
+            carets(src.chars().skip(col - 1).take(len)),
+        )
+    } else {
+        // Byte offsets within the line, so that nothing counts the whole of it.
+        let a = floor_boundary(src, f.at.0.saturating_sub(line_start));
+        let b = if f.span.is_some_and(|s| !s.is_empty()) {
+            floor_boundary(src, f.at.1.saturating_sub(line_start)).max(a)
+        } else {
+            a
+        };
+        let before = &src[floor_boundary(src, a.saturating_sub(4 * AROUND))..a];
+        let before = before
+            .char_indices()
+            .rev()
+            .nth(AROUND - 1)
+            .map_or(before, |(i, _)| &before[i..]);
+        let span = &src[a..b];
+        let span = span
+            .char_indices()
+            .nth(2 * AROUND)
+            .map_or(span, |(i, _)| &span[..i]);
+        // An empty span marks the character it starts at.
+        let marked = if span.is_empty() {
+            src[a..]
+                .chars()
+                .next()
+                .map_or("", |c| &src[a..a + c.len_utf8()])
+        } else {
+            span
+        };
+        let after_from = a + span.len();
+        let after = &src[after_from..];
+        let after = after
+            .char_indices()
+            .nth(AROUND)
+            .map_or(after, |(i, _)| &after[..i]);
+        let elided_before = before.as_ptr() != src.as_ptr();
+        let elided_after = after_from + after.len() < src.len();
+        let mut text = String::new();
+        if elided_before {
+            text.push('…');
+        }
+        text.extend(
+            before
+                .chars()
+                .chain(span.chars())
+                .chain(after.chars())
+                .map(shown),
+        );
+        if elided_after {
+            text.push('…');
+        }
+        let lead = if elided_before { "…" } else { "" };
+        (
+            text,
+            pad_under(lead.chars().chain(before.chars())),
+            carets(marked.chars()),
+        )
+    };
     let _ = writeln!(out, "{:gutter$} |", "");
-    let _ = writeln!(out, "{line} | {src}");
+    let _ = writeln!(out, "{line} | {shown_line}");
     let _ = writeln!(out, "{:gutter$} | {pad}{}", "", p.yellow(&marks));
 }
 
