@@ -48,9 +48,9 @@ pub fn read_path_limited(path: &Path, limit: u64) -> Result<String> {
     let mark = smslint_policy::extends::drop_byte_order_mark(&mut buf);
     String::from_utf8(buf).map_err(|e| {
         anyhow::anyhow!(
-            "{} is not valid UTF-8 (invalid byte at offset {})",
+            "{} {}",
             display_name(path),
-            e.utf8_error().valid_up_to() + mark
+            smslint_policy::extends::not_utf8(e.as_bytes(), e.utf8_error(), mark)
         )
     })
 }

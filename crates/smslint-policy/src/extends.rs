@@ -77,12 +77,29 @@ fn read_limited(path: &Path) -> Result<String, String> {
         ));
     }
     let mark = drop_byte_order_mark(&mut bytes);
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "the file is not valid UTF-8 (invalid byte at offset {})",
-            e.utf8_error().valid_up_to() + mark
-        )
-    })
+    String::from_utf8(bytes)
+        .map_err(|e| format!("the file {}", not_utf8(e.as_bytes(), e.utf8_error(), mark)))
+}
+
+/// What is wrong with `bytes`, which are not UTF-8 (`error`), after a byte order mark of
+/// `mark` bytes was dropped from them: where, as a line and column and a byte offset, and what
+/// the file is likely to be.
+pub fn not_utf8(bytes: &[u8], error: std::str::Utf8Error, mark: usize) -> String {
+    // The bytes before the error are UTF-8 by the error's own account.
+    let valid = std::str::from_utf8(&bytes[..error.valid_up_to()]).unwrap_or_default();
+    let line = valid.matches('\n').count() + 1;
+    let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
+    let column = valid[line_start..].chars().count() + 1;
+    let hint =
+        if mark == 0 && (bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF])) {
+            "; it opens with a UTF-16 byte order mark: save it as UTF-8"
+        } else {
+            "; save it as UTF-8"
+        };
+    format!(
+        "is not valid UTF-8: line {line}, column {column} (byte offset {}){hint}",
+        error.valid_up_to() + mark
+    )
 }
 
 /// `text` without the byte order mark that opens it, if one does: Notepad and PowerShell
@@ -349,5 +366,31 @@ fn unmatched(
     match source.position_after_key(list, entry) {
         Some((line, column)) => d.at(&source.text, line, column),
         None => d,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_utf8;
+
+    #[test]
+    fn text_that_is_not_utf8_is_placed_by_line_and_column() {
+        for (bytes, mark, want) in [
+            (&b"a\nb\xc3\xa9c\xe9\n"[..], 0, "line 2, column 4 (byte offset 6); save it as UTF-8"),
+            (&b"caf\xe9"[..], 3, "line 1, column 4 (byte offset 6); save it as UTF-8"),
+            (
+                &b"\xff\xfea\x00"[..],
+                0,
+                "line 1, column 1 (byte offset 0); it opens with a UTF-16 byte order mark: save it as UTF-8",
+            ),
+        ] {
+            let Err(e) = std::str::from_utf8(bytes) else {
+                panic!("{bytes:?} is UTF-8");
+            };
+            assert_eq!(
+                not_utf8(bytes, e, mark),
+                format!("is not valid UTF-8: {want}")
+            );
+        }
     }
 }
