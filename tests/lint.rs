@@ -474,3 +474,15 @@ fn long_lines_are_shown_around_the_finding() {
     );
     assert!(marks.ends_with("^^^^^^"), "{marks}");
 }
+
+#[test]
+fn control_characters_in_template_ids_are_shown_as_pictures() {
+    let dir = TempDir::new("lint-control-id");
+    let path = dir.join("ids.yaml");
+    std::fs::write(&path, "\"a\\e[31mX\": \"FREE bit.ly/x\"\n")
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let r = run(&["lint", &path.display().to_string(), "--color", "never"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(!r.stdout.contains('\u{1b}'), "{:?}", r.stdout);
+    assert!(r.stdout.contains("template `a\u{241b}[31mX`"), "{}", r.stdout);
+}

@@ -415,3 +415,20 @@ fn numbers_json_puts_eligible_numbers_first() {
     let r = numbers(&[SEED, "--text", "40% off all jackets today only"]);
     assert_eq!(r.code, 1);
 }
+
+#[test]
+fn control_characters_from_a_snapshot_do_not_reach_the_terminal() {
+    // A status or number holding an escape sequence or a line break, printed as it is, could
+    // recolour the terminal or add a line to the table.
+    let snapshot = r#"{"phoneNumber": "+16501112345\u001b[2J", "smsCampaignInfo": {"status": "Confirmed\u001b[31m\r\nFAKE", "registrationTier": "LowVolume\tX", "useCases": ["CustomerCare"]}, "smsBrandInfo": {"status": "Verified"}}"#;
+    let text = "Your order has shipped.";
+    for args in [
+        vec!["numbers", "-", "--color", "never"],
+        vec!["numbers", "-", "--text", text, "--color", "never"],
+        vec!["check", "--config", "-", "--text", text, "--color", "never"],
+    ] {
+        let r = smslint_tests::run_with_stdin(&args, snapshot);
+        assert!(!r.stdout.contains(['\u{1b}', '\r', '\t']), "{args:?}: {:?}", r.stdout);
+        assert!(r.stdout.contains("+16501112345\u{241b}[2J"), "{args:?}: {}", r.stdout);
+    }
+}

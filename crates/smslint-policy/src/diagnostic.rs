@@ -192,6 +192,18 @@ pub fn shown(c: char) -> char {
     }
 }
 
+/// `text`, a value shown on one line, with its control characters as pictures, a tab too
+/// (`␉`): a value read from a file or a snapshot, printed as it is, could move the cursor,
+/// recolour the terminal or fake a line of output.
+pub fn shown_text(text: &str) -> std::borrow::Cow<'_, str> {
+    let picture = |c: char| if c == '\t' { '\u{2409}' } else { shown(c) };
+    if text.chars().all(|c| picture(c) == c) {
+        text.into()
+    } else {
+        text.chars().map(picture).collect::<String>().into()
+    }
+}
+
 /// Columns `c` takes in a terminal once [`shown`]: two for a wide character (`限`, `🎉`), none
 /// for a combining mark or another character of no width, one otherwise.
 pub fn columns(c: char) -> usize {
@@ -383,6 +395,14 @@ mod tests {
         assert_eq!(pad_under("a限🎉\te\u{301}".chars()), "     \t ");
         assert_eq!(carets("限x".chars()), "^^^");
         assert_eq!(text_columns("kw:限时 e\u{301}"), 9);
+        assert_eq!(
+            shown_text("a\x1b[2J\tb\r\n"),
+            "a\u{241b}[2J\u{2409}b\u{240d}\u{240a}"
+        );
+        assert!(matches!(
+            shown_text("限时 ok"),
+            std::borrow::Cow::Borrowed(_)
+        ));
         assert_eq!(carets("\u{301}".chars()), "^");
         let line = "name: \"限时🎉 e\u{301}\", weight: x";
         let column = line.chars().position(|c| c == 'x').map_or(0, |i| i + 1);

@@ -7,7 +7,7 @@ use smslint_core::{
     fmt_score, Classification, Encoding, NumberProfile, Policy, Reason, SegmentInfo, Severity,
     Span, UseCaseScore, Verdict,
 };
-use smslint_policy::diagnostic::{columns, pad_under, shown, text_columns};
+use smslint_policy::diagnostic::{columns, pad_under, shown, shown_text, text_columns};
 
 use super::Painter;
 
@@ -22,7 +22,7 @@ pub fn check(
     segments: SegmentInfo,
 ) -> String {
     let mut out = String::new();
-    let number = number.unwrap_or("the number");
+    let number = number.map_or("the number".into(), shown_text);
     if verdict.approved() {
         let _ = writeln!(
             out,
@@ -105,6 +105,9 @@ pub fn numbers(p: Painter, rows: &[(&NumberProfile, &Verdict)], with_text: bool)
                     .map_or_else(|| "(unknown)".to_owned(), |f| f.join(", ")),
                 if verdict.approved() { "yes" } else { "no" }.to_owned(),
             ]
+            // Values from the snapshot: a control character would break the table or the
+            // terminal.
+            .map(|cell| shown_text(&cell).into_owned())
         })
         .collect();
     let mut widths = header.map(str::len);

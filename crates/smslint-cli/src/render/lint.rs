@@ -8,7 +8,7 @@ use std::io::Write;
 use anyhow::Result;
 use serde_json::{json, Value};
 use smslint_core::{fmt_score, Policy, Severity};
-use smslint_policy::diagnostic::{carets, pad_under, shown};
+use smslint_policy::diagnostic::{carets, pad_under, shown, shown_text};
 use smslint_policy::locate::floor_boundary;
 use smslint_policy::raw::RawAllow;
 
@@ -263,10 +263,12 @@ fn human(out: &mut dyn Write, p: Painter, file: &TemplateFile, l: &Linted<'_>) -
             Severity::Info => p.cyan("info"),
         };
         let (line, col) = f.start;
+        // The path and the id come from the files linted: a control character in either
+        // would reach the terminal.
         let _ = writeln!(
             text,
             "{}:{line}:{col}: {level}[{}]: {}",
-            p.bold(&file.path),
+            p.bold(&shown_text(&file.path)),
             p.bold(&f.code),
             f.message
         );
@@ -274,7 +276,7 @@ fn human(out: &mut dyn Write, p: Painter, file: &TemplateFile, l: &Linted<'_>) -
         let _ = writeln!(
             text,
             "  = note: template `{}` {}\n",
-            l.template.id,
+            shown_text(&l.template.id),
             reads_as(l)
         );
     }
