@@ -484,5 +484,9 @@ fn control_characters_in_template_ids_are_shown_as_pictures() {
     let r = run(&["lint", &path.display().to_string(), "--color", "never"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(!r.stdout.contains('\u{1b}'), "{:?}", r.stdout);
-    assert!(r.stdout.contains("template `a\u{241b}[31mX`"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("template `a\u{241b}[31mX`"),
+        "{}",
+        r.stdout
+    );
 }

@@ -428,7 +428,15 @@ fn control_characters_from_a_snapshot_do_not_reach_the_terminal() {
         vec!["check", "--config", "-", "--text", text, "--color", "never"],
     ] {
         let r = smslint_tests::run_with_stdin(&args, snapshot);
-        assert!(!r.stdout.contains(['\u{1b}', '\r', '\t']), "{args:?}: {:?}", r.stdout);
-        assert!(r.stdout.contains("+16501112345\u{241b}[2J"), "{args:?}: {}", r.stdout);
+        assert!(
+            !r.stdout.contains(['\u{1b}', '\r', '\t']),
+            "{args:?}: {:?}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains("+16501112345\u{241b}[2J"),
+            "{args:?}: {}",
+            r.stdout
+        );
     }
 }

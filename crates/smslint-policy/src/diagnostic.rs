@@ -182,12 +182,15 @@ impl fmt::Display for PolicyDiagnostic {
 }
 
 /// `c` as a one-line excerpt with a caret under it shows it: a control character other than tab
-/// as its Unicode picture (`\r` as `␍`), which takes one column as it does. Printed as it is, it
-/// would move the terminal's cursor, and the caret would point elsewhere.
+/// as its Unicode picture (`\r` as `␍`; a C1 control, which has none, as `�`), which takes one
+/// column as it does. Printed as it is, it would move the terminal's cursor, and the caret would
+/// point elsewhere.
 pub fn shown(c: char) -> char {
     match c {
         '\0'..='\x08' | '\x0a'..='\x1f' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
         '\x7f' => '\u{2421}',
+        // C1 controls (`\u{9b}` starts an escape sequence in some terminals) have no pictures.
+        '\u{80}'..='\u{9f}' => '\u{fffd}',
         _ => c,
     }
 }
