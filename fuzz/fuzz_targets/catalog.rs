@@ -41,7 +41,9 @@ fuzz_target!(|data: &[u8]| {
     let file = templates::TemplateFile::new(name.to_owned(), text.to_owned());
     for t in &found {
         for offset in 0..=t.text.len() + 2 {
-            let (line, column) = file.lines.line_col(&file.text, t.file_offset(&file, offset));
+            let (line, column) = file
+                .lines
+                .line_col(&file.text, t.file_offset(&file, offset));
             assert!(
                 (1..=lines).contains(&line) && column >= 1,
                 "{:?} offset {offset}: {line}:{column}",
