@@ -355,6 +355,16 @@ fn catalog_entries_without_a_text_are_refused_at_their_line() {
             "twice.json:2:4: the template id \"a\" is used twice; give each entry its own",
         ),
         (
+            "twice.yaml",
+            "a: x\nb: y\n# b: old\nb: z\n",
+            "twice.yaml:4:1: duplicate entry with key \"b\"",
+        ),
+        (
+            "twice-text.yaml",
+            "- id: a\n  text: x\n\n  text: y\n",
+            "twice-text.yaml:4:3: .[0]: duplicate entry with key \"text\"",
+        ),
+        (
             "lines.jsonl",
             "{\"id\": \"a\", \"text\": \"x\"}\n{\"id\": \"b\"}\n",
             "lines.jsonl:2:1: the line has no \"text\" or \"body\" string",

@@ -250,12 +250,21 @@ fn catalog(file: usize, shown: &str, path: &Path, text: &str) -> Result<Vec<Temp
             bail!("{shown}:{line}:{column}: {}", refusal.message());
         }
         let v: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+            let message = smslint_core::snapshot::strip_position(&e.to_string());
             let at = e.location().map_or_else(String::new, |l| {
-                let (line, column) =
+                let (mut line, mut column) =
                     smslint_policy::locate::yaml_position(text, l.line(), l.column());
+                // A duplicate key is reported where its mapping starts; the second one is the
+                // line to fix.
+                if let Some(second) = duplicate_key(&message).and_then(|key| {
+                    let start = smslint_policy::locate::offset_of(text, line, column);
+                    second_key(text, start, column - 1, key)
+                }) {
+                    (line, column) = LineIndex::new(text).line_col(text, second);
+                }
                 format!("{line}:{column}:")
             });
-            anyhow!("{shown}:{at} {e}")
+            anyhow!("{shown}:{at} {message}")
         })?;
         serde_json::to_value(v).map_err(|e| anyhow!("{shown}: {e}"))?
     };
@@ -363,6 +372,48 @@ impl<'de> serde::Deserialize<'de> for JsonCatalog {
         }
         d.deserialize_any(Top).map(JsonCatalog)
     }
+}
+
+/// The key of YAML's "duplicate entry with key" error, unquoted.
+fn duplicate_key(message: &str) -> Option<&str> {
+    let key = message.rsplit_once("duplicate entry with key ")?.1;
+    Some(key.strip_prefix('"')?.strip_suffix('"').unwrap_or(key))
+}
+
+/// The offset of the second `key:` of the block mapping that starts at `start`, its keys
+/// indented by `indent` columns; `None` past the mapping's end or for keys written otherwise.
+fn second_key(text: &str, start: usize, indent: usize, key: &str) -> Option<usize> {
+    let is_key = |content: &str| {
+        [key.to_owned(), format!("\"{key}\""), format!("'{key}'")]
+            .iter()
+            .filter_map(|k| content.strip_prefix(k.as_str()))
+            .any(|rest| rest.trim_start_matches([' ', '\t']).starts_with(':'))
+    };
+    let start = ceil_boundary(text, start);
+    // The mapping's first line from its first key (a list item's `- ` comes before it).
+    let first_end = text[start..]
+        .find('\n')
+        .map_or(text.len(), |i| start + i + 1);
+    let mut seen = usize::from(is_key(&text[start..first_end]));
+    let mut at = first_end;
+    for line in text[first_end..].split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let content = body.trim_start_matches(' ');
+        let depth = body.len() - content.len();
+        if !content.is_empty() && !content.starts_with('#') {
+            if depth < indent {
+                return None;
+            }
+            if depth == indent && is_key(content) {
+                seen += 1;
+                if seen == 2 {
+                    return Some(at + depth);
+                }
+            }
+        }
+        at += line.len();
+    }
+    None
 }
 
 /// One entry of a catalog or a JSON Lines file, or what is wrong with it.
