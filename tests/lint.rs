@@ -500,3 +500,28 @@ fn control_characters_in_template_ids_are_shown_as_pictures() {
         r.stdout
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn named_pipes_met_in_a_folder_are_not_read() {
+    // Reading a named pipe waits for a writer that never comes: lint hung.
+    let dir = TempDir::new("lint-fifo");
+    let file = dir.join("promo.txt");
+    std::fs::write(&file, "FREE cash at bit.ly/x\n")
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let pipe = dir.join("pipe.txt");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .unwrap_or_else(|e| panic!("mkfifo: {e}"));
+    assert!(made.success(), "mkfifo {}", pipe.display());
+    // Should the pipe be read, a writer that opens and closes it ends the read, so that the
+    // test fails on the count below instead of hanging. Unread, the writer waits on, and ends
+    // with the test process.
+    let writer = pipe.clone();
+    std::thread::spawn(move || drop(std::fs::OpenOptions::new().write(true).open(writer)));
+    let r = run(&["lint", &dir.display().to_string(), "--format", "json"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {r:?}"));
+    assert_eq!(v["summary"]["files"], 1, "{}", r.stdout);
+}

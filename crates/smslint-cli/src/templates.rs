@@ -191,7 +191,8 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, bool)>, folders: &mut HashSet<PathBu
             if name != "target" {
                 walk(&path, out, folders)?;
             }
-        } else if kind(&path).is_some() {
+        } else if kind(&path).is_some() && path.is_file() {
+            // Only regular files: reading a named pipe met on the way would wait forever.
             out.push((path, false));
         }
     }
