@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 
 use serde_json::Value;
+use std::path::{Path, PathBuf};
+
 use smslint_tests::{root, run, Run, TempDir};
 
 const FOLDER: &str = "tests/fixtures/templates";
@@ -24,6 +26,13 @@ fn lint(extra: &[&str]) -> Run {
     args.extend_from_slice(&REGISTERED);
     args.extend_from_slice(extra);
     run(&args)
+}
+
+/// `text` written to `name` in `dir`; its path.
+fn write_in(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    path
 }
 
 #[test]
@@ -238,17 +247,14 @@ fn catalog_values_that_open_with_a_wide_character_are_located() {
     // A map catalog whose values open with a character wider than a byte: the search for the
     // next entry started one byte past the value's start, inside the character, and panicked.
     let dir = TempDir::new("lint-wide");
-    let yaml = dir.join("fr.yaml");
-    let json = dir.join("de.json");
-    let write = |path: &std::path::Path, text: &str| {
-        std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    };
-    write(
-        &yaml,
+    let yaml = write_in(
+        &dir,
+        "fr.yaml",
         "promo: é FREE offer, click bit.ly/abc now\nrappel: \"ü FREE cash at bit.ly/x\"\n",
     );
-    write(
-        &json,
+    let json = write_in(
+        &dir,
+        "de.json",
         r#"{"ä": "Ä FREE cash at bit.ly/x", "ö": {"text": "ö bit.ly/y"}}"#,
     );
     for (path, want) in [
@@ -269,9 +275,7 @@ fn control_characters_in_template_lines_are_shown_as_pictures() {
     // A lone CR printed as it is sends the terminal's cursor back to the start of the line, so
     // the line shown and its carets no longer match.
     let dir = TempDir::new("lint-control");
-    let path = dir.join("cr.txt");
-    std::fs::write(&path, "FREE cash!\rWin now at bit.ly/x\tok\n")
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let path = write_in(&dir, "cr.txt", "FREE cash!\rWin now at bit.ly/x\tok\n");
     let r = run(&["lint", &path.display().to_string(), "--color", "never"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(!r.stdout.contains('\r'), "{:?}", r.stdout);
@@ -298,14 +302,12 @@ fn reports_without_templates_or_findings_are_whole_documents() {
     // The JSON and SARIF reports are written a template at a time; their empty lists must
     // still close into documents a reader can parse.
     let dir = TempDir::new("lint-empty");
-    let empty = dir.join("none.jsonl");
-    let clean = dir.join("clean.jsonl");
-    for (path, text) in [
-        (&empty, ""),
-        (&clean, "{\"id\": \"ok\", \"text\": \"Acme: your order #12 has shipped. Reply STOP to opt out.\"}\n"),
-    ] {
-        std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    }
+    let empty = write_in(&dir, "none.jsonl", "");
+    let clean = write_in(
+        &dir,
+        "clean.jsonl",
+        "{\"id\": \"ok\", \"text\": \"Acme: your order #12 has shipped. Reply STOP to opt out.\"}\n",
+    );
     for (path, templates) in [(&empty, 0), (&clean, 1)] {
         let shown = path.display().to_string();
         let r = run(&["lint", &shown, "--format", "json"]);
@@ -371,8 +373,7 @@ fn catalog_entries_without_a_text_are_refused_at_their_line() {
         ),
     ];
     for (name, text, want) in cases {
-        let path = dir.join(name);
-        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let path = write_in(&dir, name, text);
         let r = run(&["lint", &path.display().to_string()]);
         assert_eq!(r.code, 2, "{r:?}");
         assert!(r.stderr.contains(want), "{want}: {}", r.stderr);
@@ -384,12 +385,11 @@ fn findings_in_folded_scalars_point_at_their_file_line() {
     // YAML folds a plain scalar's line breaks (and a `>` block's) into spaces; a finding on a
     // later line of the value pointed at the value's first line.
     let dir = TempDir::new("lint-folded");
-    let path = dir.join("fold.yaml");
-    std::fs::write(
-        &path,
+    let path = write_in(
+        &dir,
+        "fold.yaml",
         "promo: Your order shipped and more text here\n  and your link is bit.ly/x now\nnote: >-\n  Thanks for waiting.\n  Your link is bit.ly/y today\n",
-    )
-    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    );
     let r = run(&["lint", &path.display().to_string(), "--color", "never"]);
     assert_eq!(r.code, 1, "{r:?}");
     for at in [
@@ -408,9 +408,7 @@ fn folders_linked_back_up_the_tree_and_files_named_twice_are_linted_once() {
     let dir = TempDir::new("lint-links");
     let sub = dir.join("sub");
     std::fs::create_dir_all(&sub).unwrap_or_else(|e| panic!("{}: {e}", sub.display()));
-    let file = sub.join("promo.txt");
-    std::fs::write(&file, "FREE cash at bit.ly/x\n")
-        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let file = write_in(&sub, "promo.txt", "FREE cash at bit.ly/x\n");
     std::os::unix::fs::symlink(&*dir, sub.join("up")).unwrap_or_else(|e| panic!("symlink: {e}"));
     let folder = dir.display().to_string();
     let named = file.display().to_string();
@@ -424,9 +422,7 @@ fn folders_linked_back_up_the_tree_and_files_named_twice_are_linted_once() {
 #[test]
 fn carets_stay_under_their_token_after_wide_characters() {
     let dir = TempDir::new("lint-wide-columns");
-    let path = dir.join("wide.yaml");
-    std::fs::write(&path, "a: \"🎉🎉 限时 FREE bit.ly/x\"\n")
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let path = write_in(&dir, "wide.yaml", "a: \"🎉🎉 限时 FREE bit.ly/x\"\n");
     let r = run(&["lint", &path.display().to_string(), "--color", "never"]);
     assert_eq!(r.code, 1, "{r:?}");
     // Four wide characters take eight columns: the link starts in column 20 on screen.
@@ -442,7 +438,6 @@ fn long_lines_are_shown_around_the_finding() {
     // A minified catalog is one line: each finding printed all of it (2,000 templates wrote
     // 234 MB), and counted it from its start for every position.
     let dir = TempDir::new("lint-minified");
-    let path = dir.join("min.json");
     let mut catalog = serde_json::Map::new();
     for i in 0..300 {
         let text = if i == 150 {
@@ -453,7 +448,7 @@ fn long_lines_are_shown_around_the_finding() {
         catalog.insert(format!("t{i}"), Value::String(text));
     }
     let text = Value::Object(catalog).to_string();
-    std::fs::write(&path, &text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let path = write_in(&dir, "min.json", &text);
     let r = run(&["lint", &path.display().to_string(), "--color", "never"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stdout.len() < 5_000, "{} bytes", r.stdout.len());
@@ -488,9 +483,7 @@ fn long_lines_are_shown_around_the_finding() {
 #[test]
 fn control_characters_in_template_ids_are_shown_as_pictures() {
     let dir = TempDir::new("lint-control-id");
-    let path = dir.join("ids.yaml");
-    std::fs::write(&path, "\"a\\e[31mX\": \"FREE bit.ly/x\"\n")
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let path = write_in(&dir, "ids.yaml", "\"a\\e[31mX\": \"FREE bit.ly/x\"\n");
     let r = run(&["lint", &path.display().to_string(), "--color", "never"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(!r.stdout.contains('\u{1b}'), "{:?}", r.stdout);
@@ -506,9 +499,7 @@ fn control_characters_in_template_ids_are_shown_as_pictures() {
 fn named_pipes_met_in_a_folder_are_not_read() {
     // Reading a named pipe waits for a writer that never comes: lint hung.
     let dir = TempDir::new("lint-fifo");
-    let file = dir.join("promo.txt");
-    std::fs::write(&file, "FREE cash at bit.ly/x\n")
-        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    write_in(&dir, "promo.txt", "FREE cash at bit.ly/x\n");
     let pipe = dir.join("pipe.txt");
     let made = std::process::Command::new("mkfifo")
         .arg(&pipe)
