@@ -309,6 +309,47 @@ fn each_line_may_name_its_sender() {
 }
 
 #[test]
+fn lines_that_are_json_but_not_objects_are_refused() {
+    // A tuple written by `json.dumps((id, text))` is an array; serde would read it as the
+    // record's fields in order, and this one would be approved as message "m-1".
+    let shipped = "Your order #48213 has shipped! Track it at https://shop.example.com/track/48213";
+    let input = format!(
+        "{{\"id\":\"m-1\",\"text\":\"{shipped}\"}}\n[\"m-1\",\"{shipped}\"]\n  [{{\"text\":\"{shipped}\"}}]\n\"{shipped}\"\n7\nnull\nfalse\n[1,\n"
+    );
+    let r = check(&input, &[]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let recs = records(&r);
+    assert_eq!(recs[0]["verdict"], "approve", "{r:?}");
+    let kinds = [
+        "an array",
+        "an array",
+        "a string",
+        "a number",
+        "null",
+        "a boolean",
+    ];
+    for (rec, kind) in recs[1..7].iter().zip(kinds) {
+        assert_eq!(rec["error"]["code"], "input.invalid_json", "{rec}");
+        let message = rec["error"]["message"].as_str().unwrap_or("");
+        assert!(
+            message.starts_with(&format!("the line is {kind}, not an object")),
+            "{rec}"
+        );
+        assert!(rec.get("id").is_none(), "{rec}");
+    }
+    // Broken JSON keeps the parser's own words, which point at the fault.
+    assert_eq!(recs[7]["error"]["code"], "input.invalid_json");
+    assert!(
+        recs[7]["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("column"),
+        "{r:?}"
+    );
+    assert_eq!(recs.len(), 8);
+}
+
+#[test]
 fn ids_are_strings_or_numbers_a_reader_can_hold() {
     let input = "{\"id\":1e400,\"text\":\"hi\"}\n{\"id\":{\"a\":1},\"text\":\"hi\"}\n{\"id\":null,\"text\":\"hi\"}\n{\"id\":1e4,\"text\":\"hi\"}\n";
     let r = run_with_stdin(&["classify", "--batch", "-"], input);

@@ -216,6 +216,15 @@ pub(crate) fn parse(
 pub(crate) fn general(
     text: &str,
 ) -> Result<InRecord<'_>, (Option<RawId<'_>>, &'static str, String)> {
+    if let Some(kind) = not_an_object(text) {
+        return Err((
+            None,
+            "input.invalid_json",
+            format!(
+                "the line is {kind}, not an object: each line is one message, {{\"text\": ...}}"
+            ),
+        ));
+    }
     serde_json::from_str(text).map_err(|e| {
         let id = serde_json::from_str::<IdOnly<'_>>(text)
             .ok()
@@ -229,6 +238,30 @@ pub(crate) fn general(
         };
         (id, code, message)
     })
+}
+
+/// What a line holds when it is valid JSON but not an object, worded for an error. serde reads
+/// a struct from an array too, field by field in order, so `["m-1", "Your code is 1234"]` would
+/// otherwise pass as a message with that id and text; a line that is a string, a number, a
+/// boolean or null would be refused in words that name the reader's own types.
+fn not_an_object(text: &str) -> Option<&'static str> {
+    let kind = match text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .as_bytes()
+        .first()?
+    {
+        b'[' => "an array",
+        b'"' => "a string",
+        b'-' | b'0'..=b'9' => "a number",
+        b't' | b'f' => "a boolean",
+        b'n' => "null",
+        // An object, or not JSON at all.
+        _ => return None,
+    };
+    // Invalid JSON keeps serde's own error, which points at the fault.
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .is_ok()
+        .then_some(kind)
 }
 
 /// The record of a line of the usual shape: an object of the known keys, each at most once,
