@@ -281,6 +281,45 @@ fn answers_each_line_of_a_pipe_before_the_next_arrives() {
 }
 
 #[test]
+fn a_reader_that_closes_the_output_early_never_gets_exit_0() {
+    // Every message here is approved, so a run seen to the end exits 0; one whose reader left
+    // after the first line did not see its input to the end, and must not say so.
+    let shipped = "{\"text\":\"Your order #1 has shipped!\"}\n".repeat(50_000);
+    for (command, jobs) in [("check", "1"), ("check", "2"), ("classify", "2")] {
+        let mut args = vec![command, "--batch", "-", "--jobs", jobs];
+        if command == "check" {
+            args.extend(["--config", SEED, "--format", "json"]);
+        }
+        let mut child = Command::new(bin())
+            .args(&args)
+            .current_dir(root())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut stdin = child.stdin.take().unwrap_or_else(|| panic!("no stdin"));
+        let input = shipped.clone();
+        // Writes fail once smslint has gone; that is expected.
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+        });
+        let mut stdout = BufReader::new(child.stdout.take().unwrap_or_else(|| panic!("no stdout")));
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap_or_default();
+        assert!(line.starts_with("{\"line\":1,"), "{line}");
+        drop(stdout);
+        let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+        let _ = writer.join();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
+    }
+    // The same input read to the end approves every message.
+    let r = check(&shipped[..shipped.len() / 100], &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
+#[test]
 fn each_line_may_name_its_sender() {
     let input = concat!(
         "{\"text\":\"Your order #1 has shipped!\",\"from\":\"+16501234567\"}\n",

@@ -50,7 +50,11 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(status) => status.into(),
-        Err(e) if is_broken_pipe(&e) => ExitStatus::Success.into(),
+        // The run stopped before it finished, so its status cannot be "approved" or "clean": a
+        // gate reading `smslint check --batch ... | head` with pipefail would take 0 for a batch
+        // it never saw to the end. Nothing is printed, as for a tool that SIGPIPE ends: the
+        // reader closed the pipe on purpose, or has gone and cannot read it.
+        Err(e) if is_broken_pipe(&e) => ExitStatus::Error.into(),
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitStatus::Error.into()
@@ -58,7 +62,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// A reader that closed the pipe (`smslint ... | head`) is not an error.
+/// Whether the reader closed the pipe (`smslint ... | head`).
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
