@@ -320,6 +320,20 @@ fn a_reader_that_closes_the_output_early_never_gets_exit_0() {
 }
 
 #[test]
+fn a_batch_source_that_cannot_be_read_is_named() {
+    // A folder opens, and fails at the first read.
+    for command in ["check", "classify"] {
+        let mut args = vec![command, "--batch", "tests/fixtures"];
+        if command == "check" {
+            args.extend(["--config", SEED]);
+        }
+        let r = run_with_stdin(&args, "");
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains("cannot read tests/fixtures: "), "{r:?}");
+    }
+}
+
+#[test]
 fn each_line_may_name_its_sender() {
     let input = concat!(
         "{\"text\":\"Your order #1 has shipped!\",\"from\":\"+16501234567\"}\n",

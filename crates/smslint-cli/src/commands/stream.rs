@@ -29,11 +29,26 @@ fn open(path: &Path) -> Result<(Box<dyn Read + Send>, bool)> {
         // A regular file redirected to stdin is read like a file; anything else may be a
         // co-process waiting for each answer.
         let regular = std::fs::metadata("/dev/stdin").is_ok_and(|m| m.is_file());
-        return Ok((Box::new(io::stdin()), !regular));
+        return Ok((Box::new(Named(io::stdin(), "stdin".into())), !regular));
     }
     let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let regular = file.metadata().is_ok_and(|m| m.is_file());
-    Ok((Box::new(file), !regular))
+    Ok((Box::new(Named(file, path.display().to_string())), !regular))
+}
+
+/// A batch source whose read errors name it: a read fails after the open for a folder, a
+/// device or a network file system, and "Is a directory (os error 21)" alone says nothing of
+/// which input. The error keeps its kind.
+struct Named<R>(R, String);
+
+impl<R: Read> Read for Named<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| match e.kind() {
+            // Retried by the reader, never shown.
+            io::ErrorKind::Interrupted => e,
+            kind => io::Error::new(kind, format!("cannot read {}: {e}", self.1)),
+        })
+    }
 }
 
 fn jobs(args: &BatchArgs) -> usize {
