@@ -83,6 +83,22 @@ done
 printf 'check --batch --jobs 1, a long stream: %s msgs/s for messages %s-%s (runs: %s), peak RSS %.1f MB\n' \
   "$(median "${marginal[@]}")" "$((messages + 1))" "$long_messages" "${marginal[*]}" \
   "$(awk -v k="$(median "${long_rss[@]}")" 'BEGIN {print k / 1024}')"
+# Trigger-dense text, each message new (bench/gen_dense.py): the worst case for the pattern
+# set's lazy DFA, whose new states are paid for from a budget and, once it is spent, left to the
+# patterns' groups.
+dense_messages=$((messages / 10))
+dense="$out/dense-$dense_messages.jsonl"
+[ -s "$dense" ] || python3 bench/gen_dense.py "$dense_messages" > "$dense"
+dense_rates=(); dense_rss=()
+for _ in $(seq "$runs"); do
+  secs=$(timed check --config "$snapshot" --batch "$dense" --format json --jobs 1)
+  dense_rates+=("$(awk -v n="$dense_messages" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')")
+  dense_rss+=("$(cat "$out/rss")")
+done
+dense_rate=$(median "${dense_rates[@]}")
+printf 'check --batch --jobs 1, %s trigger-dense messages of 120-900 bytes: %s msgs/s, %.1f us a message (runs: %s), peak RSS %.1f MB\n' \
+  "$dense_messages" "$dense_rate" "$(awk -v r="$dense_rate" 'BEGIN {print 1e6 / r}')" "${dense_rates[*]}" \
+  "$(awk -v k="$(median "${dense_rss[@]}")" 'BEGIN {print k / 1024}')"
 # Start-up: a check of an empty batch (process start, policy load and compile, snapshot), what a
 # pipeline that starts a process per message pays for each one.
 empty="$out/empty.jsonl"; : > "$empty"

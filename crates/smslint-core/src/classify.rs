@@ -875,7 +875,24 @@ mod walked_along_the_words {
                         .unwrap_or_default();
                     let mut whole = Found::new(set.pattern_len());
                     prop_assert!(set.which_match(&mut fresh, text.as_bytes(), &mut whole));
-                    prop_assert_eq!(got, whole.sorted().to_vec(), "{:?}", text);
+                    prop_assert_eq!(&got, &whole.sorted().to_vec(), "{:?}", text);
+                    // With the walk's budget spent (a scratch made by an empty text first),
+                    // the patterns' groups walk the text instead: the same patterns.
+                    let mut spent = Classification::default();
+                    p.classify_into(&NormalizedText::new(""), &mut spent, Detail::Scores);
+                    let Some(MatcherCache::Lazy(caches)) =
+                        spent.patterns.as_mut().map(|s| &mut s.cache)
+                    else {
+                        panic!("a lazy set");
+                    };
+                    caches.spend_budget();
+                    p.classify_into(&NormalizedText::new(text), &mut spent, Detail::Scores);
+                    let scratch = spent.patterns.as_ref().unwrap_or_else(|| panic!("patterns"));
+                    let MatcherCache::Lazy(caches) = &scratch.cache else {
+                        panic!("a lazy set");
+                    };
+                    prop_assert_eq!(caches.groups_walked(), !text.is_empty(), "{:?}", text);
+                    prop_assert_eq!(scratch.matched.list(), &got[..], "{:?}", text);
                 }
             }
         }

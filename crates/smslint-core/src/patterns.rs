@@ -10,6 +10,18 @@
 //! small), the meta regex is used. A pattern that opts into Unicode word boundaries (`(?u)\b`)
 //! makes the lazy DFA stop at the first non-ASCII byte; for such a text the caller asks the
 //! patterns one by one.
+//!
+//! Each lazy-DFA state tracks every pattern at once, so a transition not yet built costs a
+//! determinisation over all of them (about 6 µs for a policy's hundred-odd patterns), and text
+//! dense with what patterns start at (digits, `$`, "reply", "code", line breaks) meets new
+//! combinations of live patterns at every few bytes. Traffic of such text, each message new,
+//! ran 60 to 200 µs a message, against under 1 µs for the walk of a usual one. The walk
+//! therefore builds new states from a budget kept per cache: each message adds a little, each
+//! new transition spends some, and a walk that would overspend gives way to the same patterns
+//! in [`GROUPS`] smaller sets, walked one after the other, whose states stay few (bench/LOG.md).
+//! The answer is the same either way; only its cost differs.
+
+use std::sync::OnceLock;
 
 use regex_automata::hybrid::dfa::{Cache as LazyCache, DFA};
 use regex_automata::hybrid::LazyStateID;
@@ -21,20 +33,129 @@ use regex_automata::{meta, Input, MatchKind, PatternSet};
 #[derive(Clone, Debug)]
 pub(crate) enum PatternMatcher {
     /// A lazy DFA walked byte by byte.
-    Lazy(Box<DFA>),
+    Lazy(Box<LazySet>),
     /// The general engine, for sets the lazy DFA cannot take.
     Meta(meta::Regex),
 }
 
+/// Sets the patterns are split into when a walk of them all would build too many states. On
+/// trigger-dense text (`bench/gen_dense.py`), 8 ran faster than 3, 4, 6, 12 or 16: fewer groups
+/// build more states each, more walk the text more times.
+pub(crate) const GROUPS: usize = 8;
+/// Cache capacity of each group's lazy DFA: 8 MiB for the groups in all, as fast as 2 MiB each
+/// on trigger-dense text, for 4 MB less peak RSS.
+const GROUP_CACHE: usize = 1 << 20;
+/// What a new transition of the whole set costs from the budget; a message adds 1. So, once
+/// the budget is spent, a new transition every 8 messages, where the usual traffic needs one
+/// every 15 to 30 once the first thousands are in.
+const TRANSITION_COST: u32 = 8;
+/// The budget a fresh cache starts with and can hold at most: 4,096 transitions, more than the
+/// 3,300 the benchmark corpus's first 50,000 messages build, so usual traffic never meets it.
+const BUDGET_CAP: u32 = 4096 * TRANSITION_COST;
+
+/// A lazy DFA of the whole set, and the same patterns in groups, built when a walk first needs
+/// them.
+#[derive(Clone, Debug)]
+pub(crate) struct LazySet {
+    dfa: DFA,
+    /// The patterns and the NFA size limit, for the groups.
+    sources: Vec<String>,
+    nfa_limit: usize,
+    /// Each group's DFA and the id of its first pattern in the set; empty when a group could
+    /// not be built, and the whole set is then walked whatever it costs.
+    groups: OnceLock<Vec<(DFA, u32)>>,
+}
+
+impl LazySet {
+    /// The groups, built on first use (a policy load does not pay for them).
+    fn groups(&self) -> &[(DFA, u32)] {
+        self.groups.get_or_init(|| {
+            let per = self.sources.len().div_ceil(GROUPS).max(1);
+            let mut groups = Vec::with_capacity(GROUPS);
+            for (i, chunk) in self.sources.chunks(per).enumerate() {
+                match lazy_dfa(chunk, self.nfa_limit, GROUP_CACHE) {
+                    Ok(dfa) => groups.push((dfa, (i * per) as u32)),
+                    Err(_) => return Vec::new(),
+                }
+            }
+            groups
+        })
+    }
+}
+
 /// Search state kept between messages: the lazy DFA's states, built as texts need them.
-// The lazy cache, the kind in use, stays inline: the whole cache lives in a boxed scratch.
+// The lazy caches, the kind in use, stay inline: the whole cache lives in a boxed scratch.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub(crate) enum MatcherCache {
     /// For [`PatternMatcher::Lazy`].
-    Lazy(LazyCache),
+    Lazy(LazyCaches),
     /// For [`PatternMatcher::Meta`], with the set its search fills.
     Meta(Box<(meta::Cache, PatternSet)>),
+}
+
+/// The caches of a [`LazySet`], and the budget for new states of the whole set.
+#[derive(Clone, Debug)]
+pub(crate) struct LazyCaches {
+    all: LazyCache,
+    /// One a group, made when the groups are first walked.
+    groups: Vec<LazyCache>,
+    /// In eighths of a transition ([`TRANSITION_COST`]).
+    budget: u32,
+}
+
+impl LazyCaches {
+    /// Spend the whole budget, so that the next new transition of the whole set gives way to
+    /// the groups (for tests of the groups).
+    #[cfg(test)]
+    pub(crate) fn spend_budget(&mut self) {
+        self.budget = 0;
+    }
+
+    /// Whether the groups have been walked (for tests).
+    #[cfg(test)]
+    pub(crate) fn groups_walked(&self) -> bool {
+        !self.groups.is_empty()
+    }
+}
+
+/// Pay for a new transition of `set`'s whole DFA from `budget`; false when it cannot, and the
+/// groups are to take the text instead.
+#[cold]
+#[inline(never)]
+fn spend(budget: &mut u32, set: &LazySet) -> bool {
+    match budget.checked_sub(TRANSITION_COST) {
+        Some(left) => {
+            *budget = left;
+            true
+        }
+        // Without groups, the whole set is walked whatever it costs.
+        None => set.groups().is_empty(),
+    }
+}
+
+/// A lazy DFA of `sources` with the set's settings.
+fn lazy_dfa(sources: &[String], nfa_limit: usize, cache_capacity: usize) -> Result<DFA, String> {
+    let syntax = syntax::Config::new().unicode(false).utf8(false);
+    let nfa: NFA = thompson::Compiler::new()
+        .syntax(syntax)
+        .configure(
+            thompson::Config::new()
+                .which_captures(WhichCaptures::None)
+                .nfa_size_limit(Some(nfa_limit)),
+        )
+        .build_many(sources)
+        .map_err(|e| e.to_string())?;
+    DFA::builder()
+        .configure(
+            DFA::config()
+                .match_kind(MatchKind::All)
+                .cache_capacity(cache_capacity)
+                // `(?u)\b` on ASCII text; the walk reports a stop on other bytes.
+                .unicode_word_boundary(true),
+        )
+        .build_from_nfa(nfa)
+        .map_err(|e| e.to_string())
 }
 
 /// The patterns found in one text, each once. Clearing and reading take time in what was
@@ -101,28 +222,15 @@ impl PatternMatcher {
         nfa_limit: usize,
         cache_capacity: usize,
     ) -> Result<PatternMatcher, String> {
-        let syntax = syntax::Config::new().unicode(false).utf8(false);
-        let nfa: NFA = thompson::Compiler::new()
-            .syntax(syntax)
-            .configure(
-                thompson::Config::new()
-                    .which_captures(WhichCaptures::None)
-                    .nfa_size_limit(Some(nfa_limit)),
-            )
-            .build_many(sources)
-            .map_err(|e| e.to_string())?;
-        let lazy = DFA::builder()
-            .configure(
-                DFA::config()
-                    .match_kind(MatchKind::All)
-                    .cache_capacity(cache_capacity)
-                    // `(?u)\b` on ASCII text; the walk reports a stop on other bytes.
-                    .unicode_word_boundary(true),
-            )
-            .build_from_nfa(nfa);
-        if let Ok(dfa) = lazy {
-            return Ok(PatternMatcher::Lazy(Box::new(dfa)));
+        if let Ok(dfa) = lazy_dfa(sources, nfa_limit, cache_capacity) {
+            return Ok(PatternMatcher::Lazy(Box::new(LazySet {
+                dfa,
+                sources: sources.to_vec(),
+                nfa_limit,
+                groups: OnceLock::new(),
+            })));
         }
+        let syntax = syntax::Config::new().unicode(false).utf8(false);
         // What `regex::bytes::RegexSet` configures, with ASCII classes by default.
         meta::Builder::new()
             .configure(
@@ -146,7 +254,7 @@ impl PatternMatcher {
     /// Number of patterns.
     pub(crate) fn pattern_len(&self) -> usize {
         match self {
-            PatternMatcher::Lazy(dfa) => dfa.pattern_len(),
+            PatternMatcher::Lazy(set) => set.dfa.pattern_len(),
             PatternMatcher::Meta(re) => re.pattern_len(),
         }
     }
@@ -154,7 +262,11 @@ impl PatternMatcher {
     /// A fresh cache for [`PatternMatcher::which_match`].
     pub(crate) fn create_cache(&self) -> MatcherCache {
         match self {
-            PatternMatcher::Lazy(dfa) => MatcherCache::Lazy(dfa.create_cache()),
+            PatternMatcher::Lazy(set) => MatcherCache::Lazy(LazyCaches {
+                all: set.dfa.create_cache(),
+                groups: Vec::new(),
+                budget: BUDGET_CAP,
+            }),
             PatternMatcher::Meta(re) => MatcherCache::Meta(Box::new((
                 re.create_cache(),
                 PatternSet::new(re.pattern_len()),
@@ -172,8 +284,8 @@ impl PatternMatcher {
         found: &'a mut Found,
     ) -> Option<Walk<'a>> {
         match (self, cache) {
-            (PatternMatcher::Lazy(dfa), MatcherCache::Lazy(cache)) => {
-                Walk::begin(dfa, cache, haystack, found)
+            (PatternMatcher::Lazy(set), MatcherCache::Lazy(caches)) => {
+                Walk::begin(set, caches, haystack, found)
             }
             _ => None,
         }
@@ -188,8 +300,8 @@ impl PatternMatcher {
         found: &mut Found,
     ) -> bool {
         match (self, cache) {
-            (PatternMatcher::Lazy(dfa), MatcherCache::Lazy(cache)) => {
-                walk(dfa, cache, haystack, found).is_some()
+            (PatternMatcher::Lazy(set), MatcherCache::Lazy(caches)) => {
+                walk(set, caches, haystack, found).is_some()
             }
             (PatternMatcher::Meta(re), MatcherCache::Meta(cache)) => {
                 let (cache, set) = &mut **cache;
@@ -212,8 +324,8 @@ impl PatternMatcher {
 // Never inlined: classification walks along the word split instead ([`Walk`]), and this
 // whole walk, for a caller without one, need not grow the function that calls it.
 #[inline(never)]
-fn walk(dfa: &DFA, cache: &mut LazyCache, haystack: &[u8], found: &mut Found) -> Option<()> {
-    let mut walk = Walk::begin(dfa, cache, haystack, found)?;
+fn walk(set: &LazySet, caches: &mut LazyCaches, haystack: &[u8], found: &mut Found) -> Option<()> {
+    let mut walk = Walk::begin(set, caches, haystack, found)?;
     walk.advance(haystack.len());
     walk.finish().then_some(())
 }
@@ -222,8 +334,8 @@ fn walk(dfa: &DFA, cache: &mut LazyCache, haystack: &[u8], found: &mut Found) ->
 /// run it along with other work on the same text: its transitions are a chain of loads, each
 /// waiting on the last, and the core has room for other work while they wait.
 pub(crate) struct Walk<'a> {
-    dfa: &'a DFA,
-    cache: &'a mut LazyCache,
+    set: &'a LazySet,
+    caches: &'a mut LazyCaches,
     haystack: &'a [u8],
     found: &'a mut Found,
     sid: LazyStateID,
@@ -231,6 +343,8 @@ pub(crate) struct Walk<'a> {
     at: usize,
     /// Whether the DFA quit (the set could not tell).
     quit: bool,
+    /// Whether the budget ran out: the groups take the whole text at [`Walk::finish`].
+    spent: bool,
 }
 
 /// In [`Walk::at`]: the walk has ended.
@@ -238,20 +352,25 @@ const STOPPED: usize = usize::MAX;
 
 impl<'a> Walk<'a> {
     fn begin(
-        dfa: &'a DFA,
-        cache: &'a mut LazyCache,
+        set: &'a LazySet,
+        caches: &'a mut LazyCaches,
         haystack: &'a [u8],
         found: &'a mut Found,
     ) -> Option<Walk<'a>> {
-        let sid = dfa.start_state_forward(cache, &Input::new(haystack)).ok()?;
+        caches.budget = (caches.budget + 1).min(BUDGET_CAP);
+        let sid = set
+            .dfa
+            .start_state_forward(&mut caches.all, &Input::new(haystack))
+            .ok()?;
         Some(Walk {
-            dfa,
-            cache,
+            set,
+            caches,
             haystack,
             found,
             sid,
             at: 0,
             quit: false,
+            spent: false,
         })
     }
 
@@ -260,7 +379,7 @@ impl<'a> Walk<'a> {
     #[allow(clippy::inline_always)]
     #[inline(always)]
     pub(crate) fn advance(&mut self, to: usize) {
-        let (dfa, cache) = (self.dfa, &mut *self.cache);
+        let (dfa, cache) = (&self.set.dfa, &mut self.caches.all);
         let haystack = self.haystack.get(..to).unwrap_or(self.haystack);
         let (mut sid, mut at) = (self.sid, self.at);
         while at < haystack.len() {
@@ -272,6 +391,12 @@ impl<'a> Walk<'a> {
                 while let Some(&b) = haystack.get(at) {
                     let next = dfa.next_state_untagged(cache, sid, b);
                     if next.is_tagged() {
+                        // A transition not built yet is paid for from the budget. (One from a
+                        // match state is not counted: telling would take a second transition.)
+                        if next.is_unknown() && !spend(&mut self.caches.budget, self.set) {
+                            (self.at, self.spent) = (STOPPED, true);
+                            return;
+                        }
                         break;
                     }
                     sid = next;
@@ -287,7 +412,7 @@ impl<'a> Walk<'a> {
             at += 1;
             if sid.is_tagged() {
                 if sid.is_match() {
-                    collect(dfa, cache, sid, self.found);
+                    collect(dfa, cache, sid, 0, self.found);
                 } else if sid.is_dead() || sid.is_quit() {
                     (self.at, self.quit) = (STOPPED, sid.is_quit());
                     return;
@@ -300,25 +425,82 @@ impl<'a> Walk<'a> {
     /// Take the rest and the end of the input; false when the DFA quit.
     pub(crate) fn finish(mut self) -> bool {
         self.advance(self.haystack.len());
+        if self.spent {
+            return self.groups_finish();
+        }
         if self.at == STOPPED {
             return !self.quit;
         }
-        match self.dfa.next_eoi_state(self.cache, self.sid) {
+        match self.set.dfa.next_eoi_state(&mut self.caches.all, self.sid) {
             Ok(sid) => {
                 if sid.is_match() {
-                    collect(self.dfa, self.cache, sid, self.found);
+                    collect(&self.set.dfa, &self.caches.all, sid, 0, self.found);
                 }
                 true
             }
             Err(_) => false,
         }
     }
+
+    /// Walk each group over the whole text; false when one could not tell. What the whole
+    /// set found before its budget ran out is found again, and kept once.
+    #[cold]
+    #[inline(never)]
+    fn groups_finish(self) -> bool {
+        let groups = self.set.groups();
+        let caches = &mut self.caches.groups;
+        if caches.len() != groups.len() {
+            *caches = groups.iter().map(|(dfa, _)| dfa.create_cache()).collect();
+        }
+        groups
+            .iter()
+            .zip(caches.iter_mut())
+            .all(|((dfa, first), cache)| walk_group(dfa, cache, self.haystack, *first, self.found))
+    }
 }
 
-/// Add the patterns of match state `sid`.
-fn collect(dfa: &DFA, cache: &LazyCache, sid: LazyStateID, found: &mut Found) {
+/// Walk one group's DFA over `haystack`, adding its patterns (numbered from `first` in the
+/// set) to `found`; false when it could not tell.
+fn walk_group(
+    dfa: &DFA,
+    cache: &mut LazyCache,
+    haystack: &[u8],
+    first: u32,
+    found: &mut Found,
+) -> bool {
+    let Ok(mut sid) = dfa.start_state_forward(cache, &Input::new(haystack)) else {
+        return false;
+    };
+    for &b in haystack {
+        let Ok(next) = dfa.next_state(cache, sid, b) else {
+            return false;
+        };
+        sid = next;
+        if sid.is_tagged() {
+            if sid.is_match() {
+                collect(dfa, cache, sid, first, found);
+            } else if sid.is_dead() {
+                return true;
+            } else if sid.is_quit() {
+                return false;
+            }
+        }
+    }
+    match dfa.next_eoi_state(cache, sid) {
+        Ok(sid) => {
+            if sid.is_match() {
+                collect(dfa, cache, sid, first, found);
+            }
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Add the patterns of match state `sid`, whose DFA numbers the set's patterns from `first`.
+fn collect(dfa: &DFA, cache: &LazyCache, sid: LazyStateID, first: u32, found: &mut Found) {
     for i in 0..dfa.match_len(cache, sid) {
-        found.insert(dfa.match_pattern(cache, sid, i).as_usize());
+        found.insert(first as usize + dfa.match_pattern(cache, sid, i).as_usize());
     }
 }
 
@@ -383,6 +565,106 @@ mod properties {
                 prop_assert_eq!(got, want, "{:?}", text);
             }
         }
+    }
+
+    proptest! {
+        /// A walk whose budget is spent gives way to the groups at its first new transition;
+        /// they find what the meta search finds, from the first text on and with caches warm.
+        #[test]
+        fn the_groups_find_what_the_meta_search_finds(
+            texts in prop::collection::vec(
+                "((free|FREE|20% off|reply yes|no|n|y|CS 101|code|1234|hi|stop|\\$5\\.99|won a|f\\*ck|café|555-1234|x|é)( |\\n|,|\\.|-|))*",
+                1..8,
+            ),
+        ) {
+            let sources = sources();
+            let lazy = PatternMatcher::new(&sources, 32 << 20, 16 << 20)
+                .unwrap_or_else(|e| panic!("{e:?}"));
+            let meta = meta::Builder::new()
+                .configure(meta::Config::new().match_kind(MatchKind::All).utf8_empty(false))
+                .syntax(syntax::Config::new().unicode(false).utf8(false))
+                .build_many(&sources)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut cache = lazy.create_cache();
+            let mut meta_cache = meta.create_cache();
+            for text in &texts {
+                let MatcherCache::Lazy(caches) = &mut cache else {
+                    panic!("a lazy set");
+                };
+                caches.spend_budget();
+                let mut got = Found::new(lazy.pattern_len());
+                prop_assert!(lazy.which_match(&mut cache, text.as_bytes(), &mut got));
+                let got = got.sorted().to_vec();
+                let mut want = PatternSet::new(meta.pattern_len());
+                meta.which_overlapping_matches_with(
+                    &mut meta_cache,
+                    &Input::new(text.as_bytes()),
+                    &mut want,
+                );
+                let want: Vec<u32> = want.iter().map(|p| p.as_usize() as u32).collect();
+                prop_assert_eq!(got, want, "{:?}", text);
+            }
+            // The first byte walked was a new transition, and no budget paid for it.
+            let MatcherCache::Lazy(caches) = &cache else {
+                panic!("a lazy set");
+            };
+            prop_assert_eq!(caches.groups_walked(), texts.iter().any(|t| !t.is_empty()));
+        }
+    }
+
+    #[test]
+    fn the_groups_too_report_a_stop_at_a_unicode_word_boundary_on_non_ascii_text() {
+        let sources = vec![r"(?u)\bcafé\b".to_owned(), r"(?i)\bfree\b".to_owned()];
+        let set =
+            PatternMatcher::new(&sources, 32 << 20, 16 << 20).unwrap_or_else(|e| panic!("{e:?}"));
+        let mut cache = set.create_cache();
+        for (text, told, want) in [("free coffee", true, vec![1]), ("free café", false, vec![])] {
+            let MatcherCache::Lazy(caches) = &mut cache else {
+                panic!("a lazy set");
+            };
+            caches.spend_budget();
+            let mut found = Found::new(set.pattern_len());
+            assert_eq!(
+                set.which_match(&mut cache, text.as_bytes(), &mut found),
+                told
+            );
+            if told {
+                assert_eq!(found.sorted(), want);
+            }
+            let MatcherCache::Lazy(caches) = &cache else {
+                panic!("a lazy set");
+            };
+            assert!(caches.groups_walked(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_budget_pays_for_new_transitions_and_is_refilled_a_message_at_a_time() {
+        let set =
+            PatternMatcher::new(&sources(), 32 << 20, 16 << 20).unwrap_or_else(|e| panic!("{e:?}"));
+        let mut cache = set.create_cache();
+        let text = b"reply yes to win a free CS 101 seat, code 1234 or 555-1234";
+        let mut found = Found::new(set.pattern_len());
+        // A fresh budget builds what a text needs; the same text again needs nothing new.
+        assert!(set.which_match(&mut cache, text, &mut found));
+        let MatcherCache::Lazy(caches) = &mut cache else {
+            panic!("a lazy set");
+        };
+        assert!(caches.budget < BUDGET_CAP, "new transitions were paid for");
+        assert!(!caches.groups_walked());
+        caches.spend_budget();
+        assert!(set.which_match(&mut cache, text, &mut found));
+        let MatcherCache::Lazy(caches) = &mut cache else {
+            panic!("a lazy set");
+        };
+        assert!(!caches.groups_walked(), "nothing new, so nothing to pay");
+        assert_eq!(caches.budget, 1, "a message adds one");
+        // A new text with the budget spent is walked by the groups.
+        assert!(set.which_match(&mut cache, b"stop hi FREE", &mut found));
+        let MatcherCache::Lazy(caches) = &cache else {
+            panic!("a lazy set");
+        };
+        assert!(caches.groups_walked());
     }
 
     proptest! {
