@@ -5,7 +5,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::normalize::NormalizedText;
-use crate::patterns::{Found, MatcherCache, Walk};
+use crate::patterns::{Found, MatcherCache, Untold, Walk};
 use crate::policy::{Clause, PhraseTargets, Policy, ScoreRow, Target, LANES, NO_ROW, ROW_SCALE};
 use crate::span::Span;
 use crate::use_case::UseCase;
@@ -300,11 +300,13 @@ impl Policy {
                 Some(told) => told,
                 None => set.which_match(&mut scratch.cache, bytes, &mut scratch.matched),
             };
-            if !told {
-                // The set could not tell (a Unicode word boundary met a non-ASCII byte): each
-                // pattern on its own, compiled with the same settings, answers instead.
-                scratch.matched.clear();
-                for i in 0..set.pattern_len() {
+            if let Err(untold) = told {
+                // Patterns the set could not tell about (a Unicode word boundary met a
+                // non-ASCII byte): each on its own, compiled with the same settings, answers.
+                if untold == Untold::All {
+                    scratch.matched.clear();
+                }
+                for i in set.untold(untold) {
                     if self.pattern(i).is_some_and(|re| re.is_match(bytes)) {
                         scratch.matched.insert(i);
                     }
@@ -874,7 +876,7 @@ mod walked_along_the_words {
                         .map(|s| s.matched.list().to_vec())
                         .unwrap_or_default();
                     let mut whole = Found::new(set.pattern_len());
-                    prop_assert!(set.which_match(&mut fresh, text.as_bytes(), &mut whole));
+                    prop_assert!(set.which_match(&mut fresh, text.as_bytes(), &mut whole).is_ok());
                     prop_assert_eq!(&got, &whole.sorted().to_vec(), "{:?}", text);
                     // With the walk's budget spent (a scratch made by an empty text first),
                     // the patterns' groups walk the text instead: the same patterns.
