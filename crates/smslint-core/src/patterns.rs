@@ -17,7 +17,7 @@
 //! determinisation over all of them (about 6 µs for a policy's hundred-odd patterns), and text
 //! dense with what patterns start at (digits, `$`, "reply", "code", line breaks) meets new
 //! combinations of live patterns at every few bytes. Traffic of such text, each message new,
-//! ran 60 to 200 µs a message, against under 1 µs for the walk of a usual one. The walk
+//! ran 60 to 240 µs a message, against under 1 µs for the walk of a usual one. The walk
 //! therefore builds new states from a budget kept per cache: each message adds a little, each
 //! new transition spends some, and a walk that would overspend gives way to the same patterns
 //! in [`GROUPS`] smaller sets, walked one after the other, whose states stay few (bench/LOG.md).
@@ -373,7 +373,7 @@ pub(crate) struct Walk<'a> {
     sid: LazyStateID,
     /// The next byte to take; [`STOPPED`] once a dead state or a quit ended the walk.
     at: usize,
-    /// Whether the DFA quit (the set could not tell).
+    /// Whether the DFA quit (the set could not tell; the groups are asked instead).
     quit: bool,
     /// Whether the budget ran out: the groups take the whole text at [`Walk::finish`].
     spent: bool,
