@@ -576,6 +576,26 @@ mod properties {
         SOURCES.iter().map(|s| (*s).to_owned()).collect()
     }
 
+    /// The meta search over `sources`, with the set's settings: what the walks are held to.
+    fn meta_set(sources: &[String]) -> meta::Regex {
+        meta::Builder::new()
+            .configure(
+                meta::Config::new()
+                    .match_kind(MatchKind::All)
+                    .utf8_empty(false),
+            )
+            .syntax(syntax::Config::new().unicode(false).utf8(false))
+            .build_many(sources)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The patterns the meta search finds in `text`, in ascending order.
+    fn meta_found(meta: &meta::Regex, cache: &mut meta::Cache, text: &str) -> Vec<u32> {
+        let mut found = PatternSet::new(meta.pattern_len());
+        meta.which_overlapping_matches_with(cache, &Input::new(text.as_bytes()), &mut found);
+        found.iter().map(|p| p.as_usize() as u32).collect()
+    }
+
     proptest! {
         #[test]
         fn the_walk_finds_what_the_meta_search_finds(
@@ -588,11 +608,7 @@ mod properties {
             let lazy = PatternMatcher::new(&sources, 32 << 20, 16 << 20)
                 .unwrap_or_else(|e| panic!("{e:?}"));
             prop_assert!(matches!(lazy, PatternMatcher::Lazy(_)));
-            let meta = meta::Builder::new()
-                .configure(meta::Config::new().match_kind(MatchKind::All).utf8_empty(false))
-                .syntax(syntax::Config::new().unicode(false).utf8(false))
-                .build_many(&sources)
-                .unwrap_or_else(|e| panic!("{e}"));
+            let meta = meta_set(&sources);
             // One cache for all the texts, as in a batch.
             let mut cache = lazy.create_cache();
             let mut meta_cache = meta.create_cache();
@@ -600,13 +616,7 @@ mod properties {
                 let mut got = Found::new(lazy.pattern_len());
                 prop_assert!(lazy.which_match(&mut cache, text.as_bytes(), &mut got).is_ok());
                 let got = got.sorted().to_vec();
-                let mut want = PatternSet::new(meta.pattern_len());
-                meta.which_overlapping_matches_with(
-                    &mut meta_cache,
-                    &Input::new(text.as_bytes()),
-                    &mut want,
-                );
-                let want: Vec<u32> = want.iter().map(|p| p.as_usize() as u32).collect();
+                let want = meta_found(&meta, &mut meta_cache, text);
                 prop_assert_eq!(got, want, "{:?}", text);
             }
         }
@@ -625,11 +635,7 @@ mod properties {
             let sources = sources();
             let lazy = PatternMatcher::new(&sources, 32 << 20, 16 << 20)
                 .unwrap_or_else(|e| panic!("{e:?}"));
-            let meta = meta::Builder::new()
-                .configure(meta::Config::new().match_kind(MatchKind::All).utf8_empty(false))
-                .syntax(syntax::Config::new().unicode(false).utf8(false))
-                .build_many(&sources)
-                .unwrap_or_else(|e| panic!("{e}"));
+            let meta = meta_set(&sources);
             let mut cache = lazy.create_cache();
             let mut meta_cache = meta.create_cache();
             for text in &texts {
@@ -640,13 +646,7 @@ mod properties {
                 let mut got = Found::new(lazy.pattern_len());
                 prop_assert!(lazy.which_match(&mut cache, text.as_bytes(), &mut got).is_ok());
                 let got = got.sorted().to_vec();
-                let mut want = PatternSet::new(meta.pattern_len());
-                meta.which_overlapping_matches_with(
-                    &mut meta_cache,
-                    &Input::new(text.as_bytes()),
-                    &mut want,
-                );
-                let want: Vec<u32> = want.iter().map(|p| p.as_usize() as u32).collect();
+                let want = meta_found(&meta, &mut meta_cache, text);
                 prop_assert_eq!(got, want, "{:?}", text);
             }
             // The first byte walked was a new transition, and no budget paid for it.
