@@ -325,8 +325,10 @@ fn first_pass(
     // Bytes, so that ASCII goes in without a character's encoding; valid UTF-8 throughout.
     out.clear();
     map.clear();
-    out.reserve(original.len());
-    map.reserve(original.len());
+    // Exactly: a buffer kept from a shorter text would otherwise double, and for a long text
+    // the map is 8 bytes a byte (a 1 MB text's took 15.5 MB where 8 do).
+    out.reserve_exact(original.len());
+    map.reserve_exact(original.len());
     let mut last_space = false;
     let bytes = original.as_bytes();
     let mut start = 0;

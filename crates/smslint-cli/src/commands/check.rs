@@ -29,7 +29,6 @@ pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<Ex
     let to = input::e164("--to", args.to.as_deref())?;
     let consents = stream::consents(args.consents.as_deref())?;
     let brands = BrandMatcher::new(&args.brands);
-    let policy = &loaded.policy;
     if args.daily_cap.is_some() && args.sent_today.is_none() && args.ledger.is_none() {
         bail!("--daily-cap applies to a count: give --sent-today N or --ledger URL");
     }
@@ -54,8 +53,10 @@ pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<Ex
             consents: consents.as_ref(),
             brands: brands.as_ref(),
         };
-        return stream::check(source, &args.batch, policy, &profiles, &defaults, out);
+        let engine = input::engine_only(loaded);
+        return stream::check(source, &args.batch, &engine, &profiles, &defaults, out);
     }
+    let policy = &loaded.policy;
 
     if consents.is_some() && to.is_none() {
         bail!("--consents needs the recipient: give --to");

@@ -20,7 +20,8 @@ pub fn run(args: &ClassifyArgs, painter: Painter, out: &mut dyn Write) -> Result
     let loaded = input::policy_for_the_process(args.policy.policy.as_deref())?;
     if let Some(source) = &args.source.batch {
         crate::commands::stream::refuse_human(args.format)?;
-        return crate::commands::stream::classify(source, &args.batch, &loaded.policy, out);
+        let engine = input::engine_only(loaded);
+        return crate::commands::stream::classify(source, &args.batch, &engine, out);
     }
     let text = input::message_text(&args.source)?;
     let policy = &loaded.policy;
