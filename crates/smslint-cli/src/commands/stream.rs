@@ -4,7 +4,6 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -525,8 +524,12 @@ struct ClassifyQuoted {
     names: Quoted,
     /// Each rule's head, and the tail of each weight.
     rules: Vec<u8>,
-    /// By rule: where its head and its tail are in `rules`.
-    spans: Vec<(Range<usize>, Range<usize>)>,
+    /// By rule: where its head starts and ends in `rules`, and its tail's index in `tails`;
+    /// held for the whole batch, 12 bytes a rule, not the 32 of two ranges (0.4 against 1.0 MB
+    /// for the default policy's 32,000 rules).
+    spans: Vec<(u32, u32, u32)>,
+    /// Where each tail is in `rules`.
+    tails: Vec<(u32, u32)>,
 }
 
 impl ClassifyQuoted {
@@ -536,39 +539,51 @@ impl ClassifyQuoted {
         // an empty batch ran 171.3 -> 162.9 million instructions (callgrind).
         let mut rules = Vec::with_capacity(policy.rules().len() * 40);
         let mut spans = Vec::with_capacity(policy.rules().len());
-        let mut tails: HashMap<u64, Range<usize>> = HashMap::new();
-        let mut last: Option<(u64, Range<usize>)> = None;
+        let mut tails: Vec<(u32, u32)> = Vec::new();
+        let mut by_weight: HashMap<u64, u32> = HashMap::new();
+        let mut last: Option<(u64, u32)> = None;
+        // An offset past u32 (a policy of gigabytes) leaves the rest to `serde_json`.
+        let at = |rules: &Vec<u8>| u32::try_from(rules.len()).ok();
         for rule in policy.rules() {
-            let start = rules.len();
+            let Some(start) = at(&rules) else { break };
             rules.extend_from_slice(b"{\"rule\":");
             // Writing to a Vec cannot fail.
             if json_str(&mut rules, &rule.id).is_err() {
                 rules.extend_from_slice(b"null");
             }
             rules.extend_from_slice(b",\"start\":");
-            let head = start..rules.len();
+            let Some(end) = at(&rules) else { break };
             let bits = rule.weight.to_bits();
             // Rules come in runs of one weight: the last tail first, without hashing.
-            if let Some((_, tail)) = last.as_ref().filter(|(b, _)| *b == bits) {
-                spans.push((head, tail.clone()));
+            if let Some((_, tail)) = last.filter(|(b, _)| *b == bits) {
+                spans.push((start, end, tail));
                 continue;
             }
-            let tail = tails.entry(bits).or_insert_with(|| {
-                let middle = rules.len();
+            let tail = if let Some(&tail) = by_weight.get(&bits) {
+                tail
+            } else {
+                let middle = end;
                 rules.extend_from_slice(b",\"weight\":");
                 if serde_json::to_writer(&mut rules, &rule.weight).is_err() {
                     rules.extend_from_slice(b"null");
                 }
                 rules.push(b'}');
-                middle..rules.len()
-            });
-            last = Some((bits, tail.clone()));
-            spans.push((head, tail.clone()));
+                let (Some(tail_end), Ok(tail)) = (at(&rules), u32::try_from(tails.len())) else {
+                    break;
+                };
+                tails.push((middle, tail_end));
+                by_weight.insert(bits, tail);
+                tail
+            };
+            last = Some((bits, tail));
+            spans.push((start, end, tail));
         }
+        rules.shrink_to_fit();
         ClassifyQuoted {
             names: Quoted::new(policy, &[]),
             rules,
             spans,
+            tails,
         }
     }
 
@@ -578,8 +593,12 @@ impl ClassifyQuoted {
         if rule.weight.to_bits() != e.weight.to_bits() {
             return None;
         }
-        let (head, tail) = self.spans.get(e.rule as usize)?;
-        Some((self.rules.get(head.clone())?, self.rules.get(tail.clone())?))
+        let &(start, end, tail) = self.spans.get(e.rule as usize)?;
+        let &(middle, tail_end) = self.tails.get(tail as usize)?;
+        Some((
+            self.rules.get(start as usize..end as usize)?,
+            self.rules.get(middle as usize..tail_end as usize)?,
+        ))
     }
 }
 
