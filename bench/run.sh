@@ -8,7 +8,8 @@
 # `check --batch --format json` with --jobs 1 and --jobs 2, and `classify --batch --jobs 1`
 # (scores with their evidence), RUNS times each (default 5), under
 # /usr/bin/time -v, and prints the median msgs/s, MB/s of input and peak RSS; then the rate of a
-# long stream's later messages, the start-up (a check of an empty batch) and the library's
+# long stream's later messages, trigger-dense traffic, the peak RSS of the traffic that needs
+# the most memory, the start-up (a check of an empty batch) and the library's
 # classification rate and latency. This machine is noisy: compare variants within one run of
 # this script, and read medians.
 set -euo pipefail
@@ -99,6 +100,31 @@ dense_rate=$(median "${dense_rates[@]}")
 printf 'check --batch --jobs 1, %s trigger-dense messages of 120-900 bytes: %s msgs/s, %.1f us a message (runs: %s), peak RSS %.1f MB\n' \
   "$dense_messages" "$dense_rate" "$(awk -v r="$dense_rate" 'BEGIN {print 1e6 / r}')" "${dense_rates[*]}" \
   "$(awk -v k="$(median "${dense_rss[@]}")" 'BEGIN {print k / 1024}')"
+# Peak RSS, the bound of 30 MB, on the traffic that needs the most memory: diverse text (the
+# labelled corpus ten times over: each message meets words the lazy DFA has no states for, and
+# then comes back), trigger-dense text, and trigger-dense lines as long as a batch takes by
+# default (65536 bytes; each byte of a text costs about 30 while it is checked). Medians of 3.
+diverse="$out/labelled-x10.jsonl"
+[ -s "$diverse" ] || for _ in $(seq 10); do cat tests/corpus/dev.jsonl; done > "$diverse"
+longest="$out/dense-400-65536.jsonl"
+[ -s "$longest" ] || python3 bench/gen_dense.py 400 0xDE45E00020260001 65536 > "$longest"
+for set in "diverse $diverse" "trigger-dense $dense" "longest-lines $longest"; do
+  read -r name file <<< "$set"
+  line="peak RSS, $name ($(wc -l < "$file") lines):"
+  for jobs in 1 2; do
+    for command in check classify; do
+      if [ "$command" = check ]; then
+        args=(check --config "$snapshot" --batch "$file" --format json --jobs "$jobs")
+      else
+        args=(classify --batch "$file" --jobs "$jobs")
+      fi
+      rss=()
+      for _ in 1 2 3; do timed "${args[@]}" > /dev/null; rss+=("$(cat "$out/rss")"); done
+      line+=$(printf ' %s --jobs %s %.1f MB;' "$command" "$jobs" "$(awk -v k="$(median "${rss[@]}")" 'BEGIN {print k / 1024}')")
+    done
+  done
+  echo "${line%;}"
+done
 # Start-up: a check of an empty batch (process start, policy load and compile, snapshot), what a
 # pipeline that starts a process per message pays for each one.
 empty="$out/empty.jsonl"; : > "$empty"

@@ -103,6 +103,43 @@ fn exit_codes() {
     assert_eq!(check(&rejected, &[]).code, 1);
 }
 
+/// The default line limit is 64 KiB: a line of that many bytes is checked, one byte more is an
+/// error record, and `--max-line-bytes` lets a longer one through.
+#[test]
+fn the_default_line_limit_is_64_kib() {
+    let line = |bytes: usize| {
+        let head = "{\"text\":\"";
+        let text = "Your order has shipped. ".repeat(bytes / 24 + 1);
+        let text = &text[..bytes - head.len() - 2];
+        format!("{head}{text}\"}}\n")
+    };
+    let at_limit = line(64 << 10);
+    assert_eq!(at_limit.len(), (64 << 10) + 1, "the line and its newline");
+    let over = line((64 << 10) + 1);
+    let args = ["check", "--config", SEED, "--batch", "-"];
+    let r = run_with_stdin(&args, &format!("{at_limit}{over}"));
+    let recs = records(&r);
+    assert_eq!(recs.len(), 2, "{r:?}");
+    assert!(recs[0]["verdict"].is_string(), "{r:?}");
+    assert_eq!(recs[1]["error"]["code"], "input.line_too_long", "{r:?}");
+    assert!(recs[1]["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("65536 bytes")));
+    let raised = run_with_stdin(
+        &[
+            "check",
+            "--config",
+            SEED,
+            "--batch",
+            "-",
+            "--max-line-bytes",
+            "1048576",
+        ],
+        &over,
+    );
+    assert!(records(&raised)[0]["verdict"].is_string(), "{raised:?}");
+}
+
 #[test]
 fn invalid_utf8_and_long_lines_become_error_records() {
     let mut child = Command::new(bin())
