@@ -40,12 +40,14 @@ pub(crate) enum PatternMatcher {
     Meta(meta::Regex),
 }
 
-/// Sets the patterns are split into when a walk of them all would build too many states. On
-/// trigger-dense text (`bench/gen_dense.py`), 8 ran faster than 3, 4, 6, 12 or 16: fewer groups
-/// build more states each, more walk the text more times.
-pub(crate) const GROUPS: usize = 8;
-/// Cache capacity of each group's lazy DFA: 8 MiB for the groups in all, as fast as 2 MiB each
-/// on trigger-dense text, for 4 MB less peak RSS.
+/// Sets the patterns are split into when a walk of them all would build too many states: fewer
+/// groups build more states each, more walk the text more times. On trigger-dense text
+/// (`bench/gen_dense.py`) 8 ran fastest of 3, 4, 6, 8, 12 and 16, but on diverse text (the
+/// labelled corpus ten times over), which spends the budget too, 16 ran 17-23% faster than 8,
+/// for 12-13% more time on trigger-dense text and 0.2-1.3 MB less peak RSS (bench/LOG.md).
+pub(crate) const GROUPS: usize = 16;
+/// Cache capacity of each group's lazy DFA. Half as much cost 9-21% more time on diverse and
+/// trigger-dense text for 0.6-1.3 MB less peak RSS.
 const GROUP_CACHE: usize = 1 << 20;
 /// What a new transition of the whole set costs from the budget; a message adds 1. So, once
 /// the budget is spent, a new transition every 8 messages, where the usual traffic needs one
