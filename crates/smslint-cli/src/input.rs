@@ -4,8 +4,7 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use smslint_core::Policy;
-use smslint_core::{is_e164, parse_snapshot, ConsentRecords, NumberProfile};
+use smslint_core::{is_e164, parse_snapshot, ConsentRecords, NumberProfile, Policy};
 use smslint_policy::{load_default, load_path, load_str, Format, LoadedPolicy};
 
 use crate::args::TextSource;
