@@ -10,12 +10,11 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use regex::bytes::{Regex, RegexBuilder};
 use regex_automata::meta;
 use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::syntax;
-
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use regex::bytes::{Regex, RegexBuilder};
 use serde::Serialize;
 
 use crate::anchored::AnchoredPhrases;
@@ -1039,6 +1038,45 @@ fn placeholder_regex(alternation: String) -> Result<Regex, CompileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The span search finds what the whole regex finds: the same leftmost-first match, byte
+    /// classes ASCII unless a pattern opts in, any bytes matched.
+    #[test]
+    fn spans_are_found_as_the_whole_regex_finds_them() {
+        let patterns = [
+            r"(?i)\breply\s+(yes|y)\b.*\b(no|n)\b",
+            r"\$\d[\d,]*(\.\d\d)?",
+            r"(?i)\b(code|pin)\b[^0-9\n]{0,20}\b\d{4,8}\b",
+            r"(?u)\bcafé\b",
+            r"\w+",
+            r"(?u)\w+",
+            r"a|ab",
+            r"\b",
+            r"x*",
+            r"[^a]",
+        ];
+        let texts: [&[u8]; 9] = [
+            b"",
+            b"Reply YES to confirm or NO to cancel",
+            b"Your code: 123456. Total $1,250.00",
+            "un café, deux cafés".as_bytes(),
+            "été ab".as_bytes(),
+            b"\xff\xfeab\xe9",
+            b"pin is 1234\nPIN 99",
+            b"ab",
+            b"   ",
+        ];
+        for src in patterns {
+            let (Ok(whole), Some(spans)) = (compile_one(src), compile_for_spans(src)) else {
+                panic!("{src} compiles");
+            };
+            for text in texts {
+                let expected = whole.find(text).map(|m| m.range());
+                let found = spans.find(text).map(|m| m.range());
+                assert_eq!(found, expected, "{src} on {text:?}");
+            }
+        }
+    }
 
     #[test]
     fn row_lanes_hold_whole_hundredths_only() {
