@@ -46,7 +46,7 @@ pub(crate) enum PatternMatcher {
 /// labelled corpus ten times over), which spends the budget too, 16 ran 17-23% faster than 8,
 /// for 12-13% more time on trigger-dense text and 0.2-1.3 MB less peak RSS (bench/LOG.md).
 pub(crate) const GROUPS: usize = 16;
-/// Cache capacity of each group's lazy DFA. Half as much cost 9-21% more time on diverse and
+/// Cache capacity of each group's lazy DFA. Half as much cost 7-18% more time on diverse and
 /// trigger-dense text for 0.6-1.3 MB less peak RSS.
 const GROUP_CACHE: usize = 1 << 20;
 /// What a new transition of the whole set costs from the budget; a message adds 1. So, once
@@ -591,6 +591,22 @@ mod properties {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// The set of [`SOURCES`] and the meta search over them.
+    fn lazy_and_meta() -> (PatternMatcher, meta::Regex) {
+        let sources = sources();
+        let lazy =
+            PatternMatcher::new(&sources, 32 << 20, 16 << 20).unwrap_or_else(|e| panic!("{e:?}"));
+        (lazy, meta_set(&sources))
+    }
+
+    /// A few texts of the words and marks [`SOURCES`] match, as a batch sends them.
+    fn texts() -> impl Strategy<Value = Vec<String>> {
+        prop::collection::vec(
+            "((free|FREE|20% off|reply yes|no|n|y|CS 101|code|1234|hi|stop|\\$5\\.99|won a|f\\*ck|café|555-1234|x|é)( |\\n|,|\\.|-|))*",
+            1..8,
+        )
+    }
+
     /// The patterns the meta search finds in `text`, in ascending order.
     fn meta_found(meta: &meta::Regex, cache: &mut meta::Cache, text: &str) -> Vec<u32> {
         let mut found = PatternSet::new(meta.pattern_len());
@@ -601,16 +617,10 @@ mod properties {
     proptest! {
         #[test]
         fn the_walk_finds_what_the_meta_search_finds(
-            texts in prop::collection::vec(
-                "((free|FREE|20% off|reply yes|no|n|y|CS 101|code|1234|hi|stop|\\$5\\.99|won a|f\\*ck|café|555-1234|x|é)( |\\n|,|\\.|-|))*",
-                1..8,
-            ),
+            texts in texts(),
         ) {
-            let sources = sources();
-            let lazy = PatternMatcher::new(&sources, 32 << 20, 16 << 20)
-                .unwrap_or_else(|e| panic!("{e:?}"));
+            let (lazy, meta) = lazy_and_meta();
             prop_assert!(matches!(lazy, PatternMatcher::Lazy(_)));
-            let meta = meta_set(&sources);
             // One cache for all the texts, as in a batch.
             let mut cache = lazy.create_cache();
             let mut meta_cache = meta.create_cache();
@@ -629,15 +639,9 @@ mod properties {
         /// they find what the meta search finds, from the first text on and with caches warm.
         #[test]
         fn the_groups_find_what_the_meta_search_finds(
-            texts in prop::collection::vec(
-                "((free|FREE|20% off|reply yes|no|n|y|CS 101|code|1234|hi|stop|\\$5\\.99|won a|f\\*ck|café|555-1234|x|é)( |\\n|,|\\.|-|))*",
-                1..8,
-            ),
+            texts in texts(),
         ) {
-            let sources = sources();
-            let lazy = PatternMatcher::new(&sources, 32 << 20, 16 << 20)
-                .unwrap_or_else(|e| panic!("{e:?}"));
-            let meta = meta_set(&sources);
+            let (lazy, meta) = lazy_and_meta();
             let mut cache = lazy.create_cache();
             let mut meta_cache = meta.create_cache();
             for text in &texts {
