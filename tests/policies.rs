@@ -156,7 +156,7 @@ fn extends_a_builtin_policy() {
             .map(|s| &s.use_case),
         Some(&UseCase::DeliveryNotification)
     );
-    assert!(policy.rules().iter().all(|r| r.id != "kw:hurry"));
+    assert!(policy.rules().iter().all(|r| &*r.id != "kw:hurry"));
 }
 
 #[test]

@@ -251,7 +251,7 @@ pub fn run_cases(
     let rule_ids: Vec<&str> = policy
         .rules()
         .iter()
-        .map(|r| r.id.as_str())
+        .map(|r| &*r.id)
         .chain(policy.content_rules().iter().map(|r| r.id.as_str()))
         .collect();
     let mut failures = Vec::new();
@@ -305,7 +305,7 @@ pub fn run_cases(
             .scores
             .iter()
             .flat_map(|s| &s.evidence)
-            .map(|e| policy.rule(e.rule).id.as_str())
+            .map(|e| &*policy.rule(e.rule).id)
             .chain(
                 content
                     .iter()

@@ -1288,7 +1288,7 @@ mod tests {
             .policy
             .rules()
             .iter()
-            .map(|r| (r.id.clone(), r.weight))
+            .map(|r| (r.id.to_string(), r.weight))
             .collect();
         let _ = std::fs::remove_dir_all(&dir);
         assert!((merged.policy.use_cases()[0].threshold - 2.5).abs() < f64::EPSILON);

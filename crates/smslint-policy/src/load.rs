@@ -406,7 +406,7 @@ mod tests {
             let counted = c.scores[0]
                 .evidence
                 .iter()
-                .find(|e| policy.rules()[e.rule as usize].id == "rule:prohibited.alcohol");
+                .find(|e| policy.rules()[e.rule as usize].id.as_ref() == "rule:prohibited.alcohol");
             assert_eq!(counted.map(|e| e.span.slice(text)), span, "{text}");
         }
     }

@@ -297,7 +297,7 @@ fn explain_text(p: Painter, loaded: &LoadedPolicy, text: &str) -> String {
         for e in &s.evidence {
             let rule = policy.rule(e.rule);
             rules.push([
-                rule.id.clone(),
+                rule.id.to_string(),
                 s.use_case.to_string(),
                 format!(
                     "{}{}",
@@ -306,7 +306,7 @@ fn explain_text(p: Painter, loaded: &LoadedPolicy, text: &str) -> String {
                 ),
                 format!("{:?}", e.span.slice(text)),
                 format!("{}..{}", e.span.start, e.span.end),
-                rule.description.clone().unwrap_or_default(),
+                rule.description.as_deref().unwrap_or_default().to_owned(),
             ]);
         }
     }
