@@ -702,9 +702,11 @@ impl Policy {
             });
             numbered.push((number, *target));
         }
-        // Sized for every phrase (1.6 MB for the default policy), and no longer needed: freed
-        // before the automata are built, the peak of a load.
-        drop(numbers);
+        // What is built only to be read once is freed as soon as it is read, not at the end:
+        // building the automata, below, is the peak of a policy load, and with these lists and
+        // the map (sized for every phrase) freed first, the heap's peak of a default policy
+        // load is 10.0 MB, not 13.6 (massif).
+        drop((numbers, phrases));
         // Each keyword rule's id, one string a distinct phrase, and its phrase, one string for
         // every rule that writes it alike: a learned layer gives a phrase to several use cases
         // (the default policy's 33,032 phrases are 8,871 distinct ones), and a string a rule
@@ -757,6 +759,7 @@ impl Policy {
         for group in starts.windows(2) {
             grouped[group[0]..group[1]].sort_unstable();
         }
+        drop(numbered);
         let numbered = grouped;
         let mut phrase_targets: Vec<PhraseTargets> = Vec::with_capacity(distinct.len());
         let mut phrase_scores = Vec::with_capacity(keyword_count);
@@ -789,6 +792,7 @@ impl Policy {
                 }
             }
         }
+        drop((numbered, starts, next));
         // A row adds each use case's points at once, so it gives the same sums as adding them
         // one by one only when no use case takes two of the phrase's scores.
         let mut score_rows: Vec<ScoreRow> = Vec::new();
@@ -846,6 +850,8 @@ impl Policy {
             )
         };
         let phrase_count = distinct.len();
+        drop((word_phrases, other_phrases, distinct));
+        drop(folded_text);
 
         let regex_error = |i: usize, message: String| {
             let (id, owner) = pattern_owners[i].clone();
