@@ -440,9 +440,20 @@ pub(crate) struct OnePattern {
     source: String,
     /// For [`Policy::pattern`]: a whole regex, lazy DFA and all.
     alone: OnceLock<Option<Regex>>,
-    /// For [`Policy::pattern_for_spans`].
+    /// For [`Policy::pattern_for_spans`], on texts of at most [`SPAN_BACKTRACK_MAX`] bytes.
     spans: OnceLock<Option<meta::Regex>>,
+    /// For [`Policy::pattern_for_spans`], on longer texts.
+    spans_long: OnceLock<Option<meta::Regex>>,
 }
+
+/// The longest text whose pattern spans the bounded backtracker finds: 4,096 bytes, more than
+/// the 1,000 characters RingCentral accepts in a message take. Its cache keeps a bit for each
+/// NFA state and text byte, a cache for each pattern, up to 256 KiB each: 64 KiB lines of
+/// trigger-dense text held 2.9 MB of them, and the default policy's 117 patterns could hold
+/// 29 MB. Up to this length they hold at most 3.9 MB (7,876 states); a longer text's spans are
+/// found by the `PikeVM`, whose cache does not grow with the text: in the same time on such
+/// lines, where the backtracker gives way to the `PikeVM` for a pattern of over 32 states anyway.
+const SPAN_BACKTRACK_MAX: usize = 4096;
 
 fn compile_one(src: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(src)
@@ -452,8 +463,9 @@ fn compile_one(src: &str) -> Result<Regex, regex::Error> {
 }
 
 /// What [`compile_one`] builds, as the same search (a byte regex, ASCII classes unless the
-/// pattern opts in, the leftmost-first match), without the lazy DFA and the full DFA.
-fn compile_for_spans(src: &str) -> Option<meta::Regex> {
+/// pattern opts in, the leftmost-first match), without the lazy DFA and the full DFA, and
+/// without the bounded backtracker unless `backtrack`.
+fn compile_for_spans(src: &str, backtrack: bool) -> Option<meta::Regex> {
     meta::Builder::new()
         .configure(
             meta::Config::new()
@@ -461,7 +473,8 @@ fn compile_for_spans(src: &str) -> Option<meta::Regex> {
                 .nfa_size_limit(Some(REGEX_SET_SIZE_LIMIT))
                 .which_captures(WhichCaptures::Implicit)
                 .hybrid(false)
-                .dfa(false),
+                .dfa(false)
+                .backtrack(backtrack),
         )
         .syntax(syntax::Config::new().unicode(false).utf8(false))
         .build(src)
@@ -884,6 +897,7 @@ impl Policy {
                 source,
                 alone: OnceLock::new(),
                 spans: OnceLock::new(),
+                spans_long: OnceLock::new(),
             })
             .collect();
 
@@ -965,10 +979,13 @@ impl Policy {
     /// those took 2 MB of a batch's peak RSS with `--jobs 1` and 14 MB with `--jobs 2`, for
     /// spans that its other engines find in 0.4% more instructions (`check` of 20,000 messages
     /// of the benchmark corpus).
-    pub(crate) fn pattern_for_spans(&self, index: usize) -> Option<&meta::Regex> {
+    /// It is compiled for a text of `len` bytes: one over [`SPAN_BACKTRACK_MAX`] has a
+    /// version of its own.
+    pub(crate) fn pattern_for_spans(&self, index: usize, len: usize) -> Option<&meta::Regex> {
         let one = self.patterns.get(index)?;
-        one.spans
-            .get_or_init(|| compile_for_spans(&one.source))
+        let short = len <= SPAN_BACKTRACK_MAX;
+        let cell = if short { &one.spans } else { &one.spans_long };
+        cell.get_or_init(|| compile_for_spans(&one.source, short))
             .as_ref()
     }
 
@@ -1106,15 +1123,44 @@ mod tests {
             b"   ",
         ];
         for src in patterns {
-            let (Ok(whole), Some(spans)) = (compile_one(src), compile_for_spans(src)) else {
+            let (Ok(whole), Some(short), Some(long)) = (
+                compile_one(src),
+                compile_for_spans(src, true),
+                compile_for_spans(src, false),
+            ) else {
                 panic!("{src} compiles");
             };
             for text in texts {
                 let expected = whole.find(text).map(|m| m.range());
-                let found = spans.find(text).map(|m| m.range());
-                assert_eq!(found, expected, "{src} on {text:?}");
+                assert_eq!(
+                    short.find(text).map(|m| m.range()),
+                    expected,
+                    "{src} on {text:?}"
+                );
+                assert_eq!(
+                    long.find(text).map(|m| m.range()),
+                    expected,
+                    "{src} on {text:?}"
+                );
             }
         }
+    }
+
+    /// A text over [`SPAN_BACKTRACK_MAX`] bytes has its spans found by the version without the
+    /// backtracker, and a shorter one by the other: each is built only when needed.
+    #[test]
+    fn long_texts_have_spans_found_without_the_backtracker() {
+        let p = Policy::compile(spec()).unwrap();
+        let tracking = "1Z999AA10123456784";
+        let long = format!("{}{tracking}", "x ".repeat(SPAN_BACKTRACK_MAX / 2));
+        let at = long.len() - tracking.len();
+        assert_eq!(p.pattern_span(0, &long), Some(Span::new(at, long.len())));
+        assert!(p.patterns[0].spans.get().is_none());
+        assert!(p.patterns[0].spans_long.get().is_some());
+        let short = &long[long.len() - SPAN_BACKTRACK_MAX..];
+        let at = short.len() - tracking.len();
+        assert_eq!(p.pattern_span(0, short), Some(Span::new(at, short.len())));
+        assert!(p.patterns[0].spans.get().is_some());
     }
 
     #[test]
