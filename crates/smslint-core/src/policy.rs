@@ -450,9 +450,10 @@ pub(crate) struct OnePattern {
 /// the 1,000 characters RingCentral accepts in a message take. Its cache keeps a bit for each
 /// NFA state and text byte, a cache for each pattern, up to 256 KiB each: 64 KiB lines of
 /// trigger-dense text held 2.9 MB of them, and the default policy's 117 patterns could hold
-/// 29 MB. Up to this length they hold at most 3.9 MB (7,876 states); a longer text's spans are
-/// found by the `PikeVM`, whose cache does not grow with the text: in the same time on such
-/// lines, where the backtracker gives way to the `PikeVM` for a pattern of over 32 states anyway.
+/// 29 MB. Up to this length they hold at most 3.9 MB (its 7,876 NFA states). A longer text's
+/// spans are found by the `PikeVM`, whose cache does not grow with the text, in the same time
+/// on such lines: there the backtracker gives way to the `PikeVM` for a pattern of over 32
+/// states anyway.
 const SPAN_BACKTRACK_MAX: usize = 4096;
 
 fn compile_one(src: &str) -> Result<Regex, regex::Error> {
@@ -723,8 +724,9 @@ impl Policy {
         // Each keyword rule's id, one string a distinct phrase, and its phrase, one string for
         // every rule that writes it alike: a learned layer gives a phrase to several use cases
         // (the default policy's 33,032 phrases are 8,871 distinct ones), and a string a rule
-        // held more than a megabyte more. Taken in rule order: taken by phrase, the rules'
-        // loads missed the cache, and a load of the default policy took 1.5 ms more, not 0.4.
+        // held more than a megabyte more. In rule order, as the phrases were listed: a pass by
+        // phrase missed the cache at each rule, and a load of the default policy took 1.5 ms
+        // more, not 0.4.
         let mut firsts: Vec<Option<(Arc<str>, Arc<str>)>> = vec![None; distinct.len()];
         let mut buf = String::new();
         for &(number, target) in &numbered {
