@@ -62,7 +62,8 @@ const TRANSITION_COST: u32 = 16;
 /// up), where diverse text builds them at every message, mostly for no later use. So the
 /// budget is what template traffic's first burst takes, with room to spare: with 4,096, the
 /// labelled corpus ran 7% more instructions and trigger-dense text 5% more, and with 2,048 the
-/// benchmark corpus ran 5% more (callgrind, `check --batch --jobs 1`; bench/LOG.md).
+/// benchmark corpus ran 5% more (callgrind, `check --batch --jobs 1`, measured with the refill
+/// of an eighth of a transition that came before [`TRANSITION_COST`]'s 16; bench/LOG.md).
 const BUDGET_CAP: u32 = 3072 * TRANSITION_COST;
 
 /// A lazy DFA of the whole set, and the same patterns in groups, built when a walk first needs

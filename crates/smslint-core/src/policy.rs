@@ -450,7 +450,8 @@ pub(crate) struct OnePattern {
 /// the 1,000 characters RingCentral accepts in a message take. Its cache keeps a bit for each
 /// NFA state and text byte, a cache for each pattern, up to 256 KiB each: 64 KiB lines of
 /// trigger-dense text held 2.9 MB of them, and the default policy's 117 patterns could hold
-/// 29 MB. Up to this length they hold at most 3.9 MB (its 7,876 NFA states). A longer text's
+/// 29 MB. Up to this length they hold at most about 3.9 MB (its 7,876 NFA states, as counted
+/// by a scratch build of each pattern's NFA). A longer text's
 /// spans are found by the `PikeVM`, whose cache does not grow with the text, in the same time
 /// on such lines: there the backtracker gives way to the `PikeVM` for a pattern of over 32
 /// states anyway.
