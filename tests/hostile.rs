@@ -156,13 +156,36 @@ fn thousands_of_problems_are_reported_without_quadratic_time() {
     );
 }
 
+#[test]
+fn a_message_file_is_read_up_to_the_batch_line_limit() {
+    let dir = TempDir::new("long-message");
+    let path = dir.join("long.txt");
+    let text = "Reply STOP to end. ".repeat(4000);
+    std::fs::write(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+    let file = path.to_string_lossy();
+    let r = run(&["classify", "--file", &file, "--format", "json"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("larger than 65536 bytes"), "{r:?}");
+    let r = run(&[
+        "classify",
+        "--file",
+        &file,
+        "--format",
+        "json",
+        "--max-line-bytes",
+        "100000",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("\"rule\":\"kw:reply stop\""), "{r:?}");
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn endless_message_and_snapshot_files_are_refused_with_bounded_reads() {
     let start = Instant::now();
     let r = run(&["classify", "--file", "/dev/zero"]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("larger than 1048576 bytes"), "{r:?}");
+    assert!(r.stderr.contains("larger than 65536 bytes"), "{r:?}");
     let r = run(&["check", "--config", "/dev/zero", "--text", "hi"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("larger than 268435456 bytes"), "{r:?}");

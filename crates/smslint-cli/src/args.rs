@@ -252,7 +252,8 @@ pub struct BatchArgs {
     // cost.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: Option<u16>,
-    /// Longest batch line accepted, in bytes; a longer line becomes an error record.
+    /// Longest batch line accepted, in bytes; a longer line becomes an error record, and a
+    /// longer `--file` is refused.
     // 64 KiB: ten times the longest line of a text RingCentral accepts (1,000 UTF-16 units,
     // each at most 6 bytes escaped), and what keeps a batch's peak memory bounded, as each byte
     // of a text costs about 30 while it is checked (1 MiB lines of trigger-dense text peaked

@@ -9,10 +9,6 @@ use smslint_policy::{load_default, load_path, load_str, Format, LoadedPolicy};
 
 use crate::args::TextSource;
 
-/// The largest message file (`--file`): a text message is at most 1,000 UTF-16 units, and a
-/// batch line's default limit is the same 1 MiB.
-pub const MAX_MESSAGE_FILE: u64 = 1 << 20;
-
 /// The largest snapshot or consent file read whole (`/dev/zero` would otherwise fill
 /// memory before anything could refuse it).
 pub const MAX_DATA_FILE: u64 = 256 << 20;
@@ -82,12 +78,14 @@ pub fn display_name(path: &Path) -> String {
     }
 }
 
-/// The message text from `--text` or `--file`.
-pub fn message_text(source: &TextSource) -> Result<String> {
+/// The message text from `--text` or `--file`; a file of more than `max_bytes` bytes (a
+/// batch line's limit, `--max-line-bytes`) is refused, as checking a text holds about 30
+/// bytes of memory for each of its bytes.
+pub fn message_text(source: &TextSource, max_bytes: usize) -> Result<String> {
     match (&source.text, &source.file) {
         (Some(t), _) => Ok(t.clone()),
         (None, Some(path)) => {
-            let mut text = read_path_limited(path, MAX_MESSAGE_FILE)?;
+            let mut text = read_path_limited(path, max_bytes as u64)?;
             // A file's final newline ends the file, not the message.
             if text.ends_with('\n') {
                 text.pop();

@@ -63,7 +63,7 @@ pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<Ex
     }
     let profile = select_profile(&profiles, from)
         .map_err(|e| anyhow::anyhow!("snapshot {}: {e}", input::display_name(&args.config)))?;
-    let text = input::message_text(&args.source)?;
+    let text = input::message_text(&args.source, args.batch.max_line_bytes)?;
     let normalized = NormalizedText::new(&text);
     let classification = policy.classify(&normalized);
     let segments = segments::analyze(&text);

@@ -23,7 +23,7 @@ pub fn run(args: &ClassifyArgs, painter: Painter, out: &mut dyn Write) -> Result
         let engine = input::engine_only(loaded);
         return crate::commands::stream::classify(source, &args.batch, &engine, out);
     }
-    let text = input::message_text(&args.source)?;
+    let text = input::message_text(&args.source, args.batch.max_line_bytes)?;
     let policy = &loaded.policy;
     let classification = policy.classify(&NormalizedText::new(&text));
     match args.format.unwrap_or(Format::Human) {
