@@ -7,13 +7,18 @@
 
 use std::io::{self, Read, Write};
 use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// Bytes asked of the reader at a time.
 const READ_SIZE: usize = 256 << 10;
 
 /// Lines a thread takes at a time when a chunk is shared out.
 const BLOCK: usize = 64;
+
+/// Output buffers of finished blocks kept for the next, by the writer: as many as the blocks
+/// that can wait for it. Kept for every block, they would hold a whole chunk's output.
+const SPARE_BLOCKS: usize = 4;
 
 /// One input line of a chunk.
 #[derive(Debug, Clone)]
@@ -184,15 +189,70 @@ pub trait Processor: Sync {
     ) -> Self::Out<'a>;
 
     /// Share out the buffers that the workers' scratches got back from the writer, once a chunk
-    /// shared among threads is written: each result's buffers go back to the worker that made
-    /// it, and a worker that takes more of the next chunk than of this one would otherwise
-    /// allocate for the difference.
+    /// shared among threads is written: the writer, the main thread, gives every result's
+    /// buffers to its own scratch while the others work, and a worker that takes more lines
+    /// than it got buffers back would otherwise allocate for the difference.
     fn even_out(_scratch: &mut [Self::Scratch]) {}
 }
 
+/// A finished block: each line's result with the range of its bytes, and the bytes.
+type Done<'a, P> = (Vec<(<P as Processor>::Out<'a>, Range<usize>)>, Vec<u8>);
+
+/// What the threads sharing out a chunk share.
+struct Shared<T> {
+    /// The next block to take.
+    next: AtomicUsize,
+    /// Blocks finished by helpers and not yet written, by block number.
+    finished: Mutex<Vec<Option<T>>>,
+    /// Signalled when a block is finished, or a helper failed.
+    ready: Condvar,
+    /// Whether a helper panicked, leaving a block unfinished.
+    failed: AtomicBool,
+}
+
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, Vec<Option<T>>> {
+        self.finished.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Tells the writer, should a helper panic, that it is not to wait for the helper's block.
+struct FailOnPanic<'a, T>(&'a Shared<T>);
+
+impl<T> Drop for FailOnPanic<'_, T> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.failed.store(true, Ordering::Relaxed);
+            // Under the lock, so that the writer cannot miss the signal between its test and
+            // its wait.
+            let _finished = self.0.lock();
+            self.0.ready.notify_all();
+        }
+    }
+}
+
+/// Share the spare output buffers out evenly among the workers again.
+fn even_out_spares(spare: &mut [Vec<Vec<u8>>]) {
+    let total: usize = spare.iter().map(Vec::len).sum();
+    let each = total.div_ceil(spare.len().max(1));
+    let mut extra: Vec<Vec<u8>> = Vec::new();
+    for s in spare.iter_mut() {
+        if s.len() > each {
+            extra.extend(s.drain(each..));
+        }
+    }
+    for s in spare.iter_mut() {
+        while s.len() < each {
+            let Some(b) = extra.pop() else { return };
+            s.push(b);
+        }
+    }
+}
+
 /// Read every chunk, process its lines on up to `jobs` threads, and hand the results, each with
-/// the bytes its worker wrote and that worker's scratch (to take back the result's buffers), to
-/// `emit` in input order; `flush_each` flushes `out` after every chunk (input from a pipe).
+/// the bytes its worker wrote and a scratch to take back the result's buffers (the main
+/// thread's, when a chunk is shared out), to `emit` in input order; `flush_each` flushes `out`
+/// after every chunk (input from a pipe).
 pub fn run<R: Read, P: Processor, W: Write>(
     reader: &mut LineReader<R>,
     processor: &P,
@@ -223,44 +283,60 @@ pub fn run<R: Read, P: Processor, W: Write>(
         } else {
             // Lines go out in blocks, one at a time, to the main thread and `jobs - 1` others:
             // a thread that gets less of the machine (other tenants share its cores) takes
-            // fewer blocks instead of holding up the chunk, as an even split would.
+            // fewer blocks instead of holding up the chunk, as an even split would. The main
+            // thread also writes the finished blocks in order as soon as the ones before them
+            // are written, so only the few blocks ahead of the writer are held, not the chunk.
             let blocks = lines.len().div_ceil(BLOCK);
-            let next = AtomicUsize::new(0);
+            let shared = Shared {
+                next: AtomicUsize::new(0),
+                finished: Mutex::new((0..blocks).map(|_| None).collect()),
+                ready: Condvar::new(),
+                failed: AtomicBool::new(false),
+            };
             let chunk_ref = &chunk;
-            let work = |worker: usize, s: &mut P::Scratch, spare: &mut Vec<Vec<u8>>| {
-                let mut done = Vec::new();
-                loop {
-                    let block = next.fetch_add(1, Ordering::Relaxed);
-                    if block >= blocks {
-                        return done;
-                    }
-                    let part = &lines[block * BLOCK..lines.len().min((block + 1) * BLOCK)];
-                    let mut bytes = spare.pop().unwrap_or_default();
-                    let results: Vec<(P::Out<'_>, Range<usize>)> = part
-                        .iter()
-                        .map(|(number, line)| {
-                            let start = bytes.len();
-                            let result =
-                                processor.process(*number, chunk_ref.bytes(line), s, &mut bytes);
-                            (result, start..bytes.len())
-                        })
-                        .collect();
-                    done.push((block, worker, results, bytes));
-                }
+            let work_on = |block: usize, s: &mut P::Scratch, spare: &mut Vec<Vec<u8>>| {
+                let part = &lines[block * BLOCK..lines.len().min((block + 1) * BLOCK)];
+                let mut bytes = spare.pop().unwrap_or_default();
+                let results: Vec<(P::Out<'_>, Range<usize>)> = part
+                    .iter()
+                    .map(|(number, line)| {
+                        let start = bytes.len();
+                        let result =
+                            processor.process(*number, chunk_ref.bytes(line), s, &mut bytes);
+                        (result, start..bytes.len())
+                    })
+                    .collect();
+                (results, bytes)
             };
             let (main_scratch, others) = scratch.split_at_mut(1);
             let (main_spare, other_spares) = spare.split_at_mut(1);
-            let mut results = std::thread::scope(|scope| {
-                let work = &work;
+            let (main_scratch, main_spare) = (&mut main_scratch[0], &mut main_spare[0]);
+            let written_all = std::thread::scope(|scope| -> io::Result<()> {
+                let (shared, work_on) = (&shared, &work_on);
                 let mut handles = Vec::new();
                 // No more threads than blocks: the others would find no work.
                 let helpers = others
                     .iter_mut()
                     .zip(other_spares.iter_mut())
                     .take(blocks - 1);
-                for (i, (s, spare)) in helpers.enumerate() {
-                    let thread = std::thread::Builder::new()
-                        .spawn_scoped(scope, move || work(i + 1, s, spare));
+                for (s, spare) in helpers {
+                    let thread = std::thread::Builder::new().spawn_scoped(scope, move || {
+                        // Should processing panic, the writer must not wait for this block.
+                        let _guard = FailOnPanic(shared);
+                        loop {
+                            let block = shared.next.fetch_add(1, Ordering::Relaxed);
+                            if block >= blocks {
+                                return;
+                            }
+                            let done = work_on(block, s, spare);
+                            let mut finished = shared.lock();
+                            if let Some(slot) = finished.get_mut(block) {
+                                *slot = Some(done);
+                            }
+                            drop(finished);
+                            shared.ready.notify_one();
+                        }
+                    });
                     match thread {
                         Ok(handle) => handles.push(handle),
                         // A thread the system will not start (a limit on threads or memory)
@@ -268,24 +344,68 @@ pub fn run<R: Read, P: Processor, W: Write>(
                         Err(_) => break,
                     }
                 }
-                let mut all = work(0, &mut main_scratch[0], &mut main_spare[0]);
+                let mut write = |(results, mut bytes): Done<'_, P>,
+                                 out: &mut W,
+                                 s: &mut P::Scratch,
+                                 spare: &mut Vec<Vec<u8>>|
+                 -> io::Result<()> {
+                    for (result, range) in results {
+                        emit(result, bytes.get(range).unwrap_or_default(), out, s)?;
+                    }
+                    if spare.len() < SPARE_BLOCKS {
+                        bytes.clear();
+                        spare.push(bytes);
+                    }
+                    Ok(())
+                };
+                let mut written = 0;
+                let mut result = Ok(());
+                // Work, and write what is finished in between; then wait for the rest.
+                while result.is_ok() && written < blocks {
+                    let ahead = shared.lock().get_mut(written).and_then(Option::take);
+                    if let Some(done) = ahead {
+                        result = write(done, out, main_scratch, main_spare);
+                        written += 1;
+                        continue;
+                    }
+                    let block = shared.next.fetch_add(1, Ordering::Relaxed);
+                    if block < blocks {
+                        let done = work_on(block, main_scratch, main_spare);
+                        if block == written {
+                            result = write(done, out, main_scratch, main_spare);
+                            written += 1;
+                        } else if let Some(slot) = shared.lock().get_mut(block) {
+                            *slot = Some(done);
+                        }
+                        continue;
+                    }
+                    // Every block is taken: wait for the next one to write.
+                    let mut finished = shared.lock();
+                    while finished.get(written).is_some_and(Option::is_none)
+                        && !shared.failed.load(Ordering::Relaxed)
+                    {
+                        finished = shared
+                            .ready
+                            .wait(finished)
+                            .unwrap_or_else(PoisonError::into_inner);
+                    }
+                    if finished.get(written).is_some_and(Option::is_none) {
+                        // A helper panicked: its panic is raised below.
+                        break;
+                    }
+                }
+                if result.is_err() {
+                    // The output failed: no helper needs to take another block.
+                    shared.next.store(blocks, Ordering::Relaxed);
+                }
                 for h in handles {
-                    all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+                    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
                 }
-                all
+                result
             });
-            results.sort_unstable_by_key(|&(block, _, _, _)| block);
-            for (_, worker, part, mut bytes) in results {
-                // The line's buffers go back to the worker that made them.
-                let s = &mut scratch[worker];
-                for (result, range) in part {
-                    emit(result, bytes.get(range).unwrap_or_default(), out, s)?;
-                }
-                if let Some(spare) = spare.get_mut(worker) {
-                    bytes.clear();
-                    spare.push(bytes);
-                }
-            }
+            written_all?;
+            // The helpers' output buffers came back to the main thread's spares.
+            even_out_spares(&mut spare);
             P::even_out(&mut scratch);
         }
         if flush_each {
@@ -410,5 +530,125 @@ mod tests {
         assert_eq!(lines, 2000);
         assert!(chunks >= 3, "{chunks}");
         assert_eq!(EVENED.load(Ordering::Relaxed), chunks);
+    }
+
+    /// Writes each line back, after a pause on lines whose number is a multiple of `slow`
+    /// (so that blocks finish out of order), and panics on line `panic_at`.
+    struct Echo {
+        slow: usize,
+        panic_at: usize,
+    }
+
+    impl Processor for Echo {
+        type Scratch = ();
+        type Out<'a> = usize;
+
+        fn process(
+            &self,
+            number: usize,
+            line: Option<&[u8]>,
+            (): &mut (),
+            written: &mut Vec<u8>,
+        ) -> usize {
+            assert_ne!(number, self.panic_at, "line {number}");
+            if number % self.slow == 0 {
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+            written.extend_from_slice(line.unwrap_or_default());
+            written.push(b'\n');
+            number
+        }
+    }
+
+    fn numbered_lines(n: usize) -> Vec<u8> {
+        (1..=n)
+            .flat_map(|i| format!("{i:07}\n").into_bytes())
+            .collect()
+    }
+
+    /// `run` of `lines` numbered lines on `jobs` threads, on a thread of its own so that a hang
+    /// fails the test instead of stopping it: what it wrote, or how it failed.
+    fn run_echo(
+        lines: usize,
+        jobs: usize,
+        echo: Echo,
+        fail_write_at: usize,
+    ) -> Result<io::Result<Vec<u8>>, String> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let input = numbered_lines(lines);
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut reader = LineReader::with_read_size(&input[..], 100, 8 << 10);
+                let mut out = Vec::new();
+                let mut expected = 1;
+                run(
+                    &mut reader,
+                    &echo,
+                    jobs,
+                    &mut out,
+                    false,
+                    |n, bytes, out, ()| {
+                        assert_eq!(n, expected, "out of order");
+                        expected += 1;
+                        if n == fail_write_at {
+                            return Err(io::Error::other("the output is gone"));
+                        }
+                        out.extend_from_slice(bytes);
+                        Ok(())
+                    },
+                )
+                .map(|()| out)
+            }));
+            let _ = tx.send(outcome.map_err(|p| {
+                p.downcast_ref::<String>()
+                    .cloned()
+                    .unwrap_or_else(|| "a panic".into())
+            }));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("run did not end: {e}"))
+    }
+
+    #[test]
+    fn blocks_that_finish_out_of_order_are_written_in_order() {
+        let input = numbered_lines(5000);
+        for jobs in [2, 3, 4] {
+            for slow in [7, 64, 101] {
+                let echo = Echo { slow, panic_at: 0 };
+                let out = run_echo(5000, jobs, echo, 0)
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert!(out == input, "jobs {jobs}, slow {slow}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_worker_that_panics_stops_the_run_with_its_panic() {
+        // Line 3,000 is in the middle of a chunk of about 1,100 lines, whichever thread takes it.
+        for jobs in [2, 4] {
+            let echo = Echo {
+                slow: 13,
+                panic_at: 3000,
+            };
+            let failed = run_echo(5000, jobs, echo, 0).err();
+            assert!(
+                failed.as_deref().is_some_and(|m| m.contains("line 3000")),
+                "{failed:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_write_stops_the_run_with_its_error() {
+        for jobs in [1, 2, 4] {
+            let echo = Echo {
+                slow: 13,
+                panic_at: 0,
+            };
+            let result = run_echo(5000, jobs, echo, 2500).unwrap_or_else(|e| panic!("{e}"));
+            let error = result.err().map(|e| e.to_string());
+            assert_eq!(error.as_deref(), Some("the output is gone"), "jobs {jobs}");
+        }
     }
 }
