@@ -21,9 +21,12 @@
 //! therefore builds new states from a budget kept per cache: each message adds a little, each
 //! new transition spends some, and a walk that would overspend gives way to the same patterns
 //! in [`GROUPS`] smaller sets, walked one after the other, whose states stay few (bench/LOG.md).
-//! The answer is the same either way; only its cost differs.
+//! The answer is the same either way; only its cost differs. Each thread keeps its own cache of
+//! the whole set; the groups' caches are the policy's, shared by every thread under a lock each.
+//! Shared, they cost `check` of diverse text 1.5% more instructions on one thread, and held
+//! 3.5 MB less with two (bench/LOG.md).
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock, TryLockError};
 
 use regex_automata::hybrid::dfa::{Cache as LazyCache, DFA};
 use regex_automata::hybrid::LazyStateID;
@@ -74,20 +77,47 @@ pub(crate) struct LazySet {
     /// The patterns and the NFA size limit, for the groups.
     sources: Vec<String>,
     nfa_limit: usize,
-    /// Each group's DFA and the id of its first pattern in the set; empty when a group could
-    /// not be built, and the whole set is then walked whatever it costs.
-    groups: OnceLock<Vec<(DFA, u32)>>,
+    /// The groups; empty when a group could not be built, and the whole set is then walked
+    /// whatever it costs.
+    groups: OnceLock<Vec<Group>>,
+}
+
+/// Some of the set's patterns, as a lazy DFA with one cache for every thread: text that the
+/// groups take builds states in all of them, and a cache a thread held 3.5 MB more with two
+/// threads on diverse text (bench/LOG.md). A thread that finds a group's cache in use walks
+/// another group first.
+#[derive(Debug)]
+struct Group {
+    dfa: DFA,
+    /// The set's id of the group's first pattern.
+    first: u32,
+    cache: Mutex<LazyCache>,
+}
+
+impl Clone for Group {
+    /// The same group with an empty cache.
+    fn clone(&self) -> Group {
+        Group {
+            dfa: self.dfa.clone(),
+            first: self.first,
+            cache: Mutex::new(self.dfa.create_cache()),
+        }
+    }
 }
 
 impl LazySet {
     /// The groups, built on first use (a policy load does not pay for them).
-    fn groups(&self) -> &[(DFA, u32)] {
+    fn groups(&self) -> &[Group] {
         self.groups.get_or_init(|| {
             let per = self.sources.len().div_ceil(GROUPS).max(1);
             let mut groups = Vec::with_capacity(GROUPS);
             for (i, chunk) in self.sources.chunks(per).enumerate() {
                 match lazy_dfa(chunk, self.nfa_limit, GROUP_CACHE) {
-                    Ok(dfa) => groups.push((dfa, (i * per) as u32)),
+                    Ok(dfa) => groups.push(Group {
+                        cache: Mutex::new(dfa.create_cache()),
+                        dfa,
+                        first: (i * per) as u32,
+                    }),
                     Err(_) => return Vec::new(),
                 }
             }
@@ -107,14 +137,15 @@ pub(crate) enum MatcherCache {
     Meta(Box<(meta::Cache, PatternSet)>),
 }
 
-/// The caches of a [`LazySet`], and the budget for new states of the whole set.
+/// A thread's cache of a [`LazySet`]'s whole set, and the budget for its new states.
 #[derive(Clone, Debug)]
 pub(crate) struct LazyCaches {
     all: LazyCache,
-    /// One a group, made when the groups are first walked.
-    groups: Vec<LazyCache>,
     /// In sixteenths of a transition ([`TRANSITION_COST`]).
     budget: u32,
+    /// Whether the groups have walked a text of this thread's (for tests).
+    #[cfg(test)]
+    grouped: bool,
 }
 
 impl LazyCaches {
@@ -128,7 +159,7 @@ impl LazyCaches {
     /// Whether the groups have been walked (for tests).
     #[cfg(test)]
     pub(crate) fn groups_walked(&self) -> bool {
-        !self.groups.is_empty()
+        self.grouped
     }
 }
 
@@ -286,8 +317,9 @@ impl PatternMatcher {
         match self {
             PatternMatcher::Lazy(set) => MatcherCache::Lazy(LazyCaches {
                 all: set.dfa.create_cache(),
-                groups: Vec::new(),
                 budget: BUDGET_CAP,
+                #[cfg(test)]
+                grouped: false,
             }),
             PatternMatcher::Meta(re) => MatcherCache::Meta(Box::new((
                 re.create_cache(),
@@ -350,7 +382,7 @@ impl PatternMatcher {
             None => true,
             Some((groups, bits)) => {
                 // The group holding pattern i: the last whose first pattern is at most i.
-                let g = groups.partition_point(|(_, first)| *first as usize <= i);
+                let g = groups.partition_point(|group| group.first as usize <= i);
                 g > 0 && bits & (1 << (g - 1)) != 0
             }
         })
@@ -497,14 +529,44 @@ impl<'a> Walk<'a> {
         if groups.is_empty() {
             return Err(Untold::All);
         }
-        let caches = &mut self.caches.groups;
-        if caches.len() != groups.len() {
-            *caches = groups.iter().map(|(dfa, _)| dfa.create_cache()).collect();
+        #[cfg(test)]
+        {
+            self.caches.grouped = true;
         }
+        // A bit a group still to walk (at most [`GROUPS`]).
+        let mut left: u32 = u32::MAX >> (32 - groups.len().min(32));
         let mut untold = 0;
-        for (g, ((dfa, first), cache)) in groups.iter().zip(caches.iter_mut()).enumerate() {
-            if !walk_group(dfa, cache, self.haystack, *first, self.found) {
-                untold |= 1 << g;
+        while left != 0 {
+            // Every group whose cache is free, then the first of the rest, waiting for it.
+            let mut walked = false;
+            let mut bits = left;
+            while bits != 0 {
+                let g = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let Some(group) = groups.get(g) else { continue };
+                let cache = match group.cache.try_lock() {
+                    Ok(cache) => cache,
+                    Err(TryLockError::Poisoned(left)) => group.unpoisoned(left.into_inner()),
+                    Err(TryLockError::WouldBlock) => continue,
+                };
+                if !group.walk(cache, self.haystack, self.found) {
+                    untold |= 1 << g;
+                }
+                left &= !(1 << g);
+                walked = true;
+            }
+            if !walked {
+                let g = left.trailing_zeros() as usize;
+                if let Some(group) = groups.get(g) {
+                    let cache = match group.cache.lock() {
+                        Ok(cache) => cache,
+                        Err(left) => group.unpoisoned(left.into_inner()),
+                    };
+                    if !group.walk(cache, self.haystack, self.found) {
+                        untold |= 1 << g;
+                    }
+                }
+                left &= !(1 << g);
             }
         }
         if untold == 0 {
@@ -512,6 +574,28 @@ impl<'a> Walk<'a> {
         } else {
             Err(Untold::Groups(untold))
         }
+    }
+}
+
+impl Group {
+    /// Walk the group over `haystack` with its `cache`, adding its patterns to `found`; false
+    /// when it could not tell.
+    fn walk(
+        &self,
+        mut cache: MutexGuard<'_, LazyCache>,
+        haystack: &[u8],
+        found: &mut Found,
+    ) -> bool {
+        walk_group(&self.dfa, &mut cache, haystack, self.first, found)
+    }
+
+    /// The `cache` a thread panicked while holding, emptied, as the panic may have left it
+    /// half updated.
+    #[cold]
+    fn unpoisoned<'a>(&self, mut cache: MutexGuard<'a, LazyCache>) -> MutexGuard<'a, LazyCache> {
+        *cache = self.dfa.create_cache();
+        self.cache.clear_poison();
+        cache
     }
 }
 
@@ -670,6 +754,99 @@ mod properties {
             };
             prop_assert_eq!(caches.groups_walked(), texts.iter().any(|t| !t.is_empty()));
         }
+    }
+
+    /// The groups of `set`, built.
+    fn groups_of(set: &PatternMatcher) -> &[Group] {
+        match set {
+            PatternMatcher::Lazy(lazy) => lazy.groups(),
+            PatternMatcher::Meta(_) => panic!("a lazy set"),
+        }
+    }
+
+    #[test]
+    fn threads_that_share_the_groups_caches_find_what_the_meta_search_finds() {
+        let (lazy, meta) = lazy_and_meta();
+        assert!(groups_of(&lazy).len() > 1);
+        let words = [
+            "free",
+            "20% off",
+            "reply yes",
+            "CS 101",
+            "code",
+            "1234",
+            "stop",
+            "$5.99",
+            "won a",
+            "café",
+            "555-1234",
+            "x",
+            "n",
+        ];
+        // Texts that differ from thread to thread and from each other, so that the groups
+        // build states while other threads walk them.
+        let texts: Vec<String> = (0..400usize)
+            .map(|i| {
+                (0..=i % 9)
+                    .map(|k| words[(i * 7 + k * k * 3) % words.len()])
+                    .collect::<Vec<_>>()
+                    .join(if i % 2 == 0 { " " } else { ", " })
+            })
+            .collect();
+        let mut meta_cache = meta.create_cache();
+        let want: Vec<Vec<u32>> = texts
+            .iter()
+            .map(|t| meta_found(&meta, &mut meta_cache, t))
+            .collect();
+        std::thread::scope(|scope| {
+            for offset in 0..4 {
+                let (lazy, texts, want) = (&lazy, &texts, &want);
+                scope.spawn(move || {
+                    let mut cache = lazy.create_cache();
+                    for round in 0..3 {
+                        for i in (0..texts.len()).map(|i| (i + offset * 97 + round) % texts.len()) {
+                            let MatcherCache::Lazy(caches) = &mut cache else {
+                                panic!("a lazy set");
+                            };
+                            caches.spend_budget();
+                            let mut got = Found::new(lazy.pattern_len());
+                            let told = lazy.which_match(&mut cache, texts[i].as_bytes(), &mut got);
+                            assert!(told.is_ok(), "{:?}", texts[i]);
+                            assert_eq!(got.sorted(), &want[i][..], "{:?}", texts[i]);
+                        }
+                    }
+                });
+            }
+        });
+    }
+
+    #[test]
+    fn a_groups_cache_left_by_a_panic_is_emptied_and_used_again() {
+        let (lazy, meta) = lazy_and_meta();
+        let groups = groups_of(&lazy);
+        // A thread that panics while it holds the first group's cache.
+        let _ = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let _cache = groups[0].cache.lock();
+                    panic!("while holding the cache");
+                })
+                .join()
+        });
+        assert!(groups[0].cache.is_poisoned());
+        let mut cache = lazy.create_cache();
+        let MatcherCache::Lazy(caches) = &mut cache else {
+            panic!("a lazy set");
+        };
+        caches.spend_budget();
+        let text = "FREE code 1234, reply yes";
+        let mut got = Found::new(lazy.pattern_len());
+        assert!(lazy
+            .which_match(&mut cache, text.as_bytes(), &mut got)
+            .is_ok());
+        let want = meta_found(&meta, &mut meta.create_cache(), text);
+        assert_eq!(got.sorted(), &want[..]);
+        assert!(!groups[0].cache.is_poisoned());
     }
 
     #[test]
