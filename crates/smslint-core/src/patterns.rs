@@ -546,7 +546,9 @@ impl<'a> Walk<'a> {
                 let Some(group) = groups.get(g) else { continue };
                 let cache = match group.cache.try_lock() {
                     Ok(cache) => cache,
-                    Err(TryLockError::Poisoned(left)) => group.unpoisoned(left.into_inner()),
+                    Err(TryLockError::Poisoned(poisoned)) => {
+                        group.unpoisoned(poisoned.into_inner())
+                    }
                     Err(TryLockError::WouldBlock) => continue,
                 };
                 if !group.walk(cache, self.haystack, self.found) {
@@ -560,7 +562,7 @@ impl<'a> Walk<'a> {
                 if let Some(group) = groups.get(g) {
                     let cache = match group.cache.lock() {
                         Ok(cache) => cache,
-                        Err(left) => group.unpoisoned(left.into_inner()),
+                        Err(poisoned) => group.unpoisoned(poisoned.into_inner()),
                     };
                     if !group.walk(cache, self.haystack, self.found) {
                         untold |= 1 << g;
