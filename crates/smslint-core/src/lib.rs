@@ -64,8 +64,9 @@
 //! Everything costly (folding keywords, building the automaton, compiling regexes) happens in
 //! [`Policy::compile`]. Per message there is one folding pass (skipped for ASCII without
 //! whitespace runs, whose folding is byte for byte), one lookup per word, one automaton scan,
-//! one pattern-set scan (with a cache the caller's [`Classification`] keeps), and one span
-//! search per pattern that matched.
+//! one pattern-set scan (with a cache the caller's [`Classification`] keeps; the pattern groups
+//! that take the texts whose scan would build too many states keep theirs in the policy, shared
+//! by every thread), and one span search per pattern that matched.
 //!
 //! # Untrusted input
 //!
