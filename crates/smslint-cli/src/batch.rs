@@ -16,10 +16,6 @@ const READ_SIZE: usize = 256 << 10;
 /// Lines a thread takes at a time when a chunk is shared out.
 const BLOCK: usize = 64;
 
-/// Output buffers of finished blocks kept for the next, by the writer: as many as the blocks
-/// that can wait for it. Kept for every block, they would hold a whole chunk's output.
-const SPARE_BLOCKS: usize = 4;
-
 /// One input line of a chunk.
 #[derive(Debug, Clone)]
 pub enum LineBytes {
@@ -212,8 +208,14 @@ struct Shared<T> {
 
 impl<T> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, Vec<Option<T>>> {
-        self.finished.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.finished)
     }
+}
+
+/// `mutex` locked, whether or not a thread panicked while it held it: what it guards (finished
+/// blocks, spare buffers) is whole between any two statements.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Tells the writer, should a helper panic, that it is not to wait for the helper's block.
@@ -227,24 +229,6 @@ impl<T> Drop for FailOnPanic<'_, T> {
             // its wait.
             let _finished = self.0.lock();
             self.0.ready.notify_all();
-        }
-    }
-}
-
-/// Share the spare output buffers out evenly among the workers again.
-fn even_out_spares(spare: &mut [Vec<Vec<u8>>]) {
-    let total: usize = spare.iter().map(Vec::len).sum();
-    let each = total.div_ceil(spare.len().max(1));
-    let mut extra: Vec<Vec<u8>> = Vec::new();
-    for s in spare.iter_mut() {
-        if s.len() > each {
-            extra.extend(s.drain(each..));
-        }
-    }
-    for s in spare.iter_mut() {
-        while s.len() < each {
-            let Some(b) = extra.pop() else { return };
-            s.push(b);
         }
     }
 }
@@ -263,9 +247,12 @@ pub fn run<R: Read, P: Processor, W: Write>(
 ) -> io::Result<()> {
     let jobs = jobs.max(1);
     let mut scratch: Vec<P::Scratch> = (0..jobs).map(|_| P::Scratch::default()).collect();
-    // Each worker's buffers for the lines of a block, kept from chunk to chunk: a fresh one
-    // for every block grew by reallocation, on fresh pages, 64 lines at a time.
-    let mut spare: Vec<Vec<Vec<u8>>> = (0..jobs).map(|_| Vec::new()).collect();
+    // The output buffers of written blocks, for the next blocks whichever thread takes them,
+    // kept from chunk to chunk: a fresh one for every block grew by reallocation, on fresh
+    // pages, 64 lines at a time. At most one a worker and two more: kept for every block a
+    // worker ran ahead of the writer, they would hold as much as a chunk's output.
+    let spare: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+    let keep = jobs + 2;
     let mut chunk = Chunk::default();
     // One buffer for the lines of one thread's turn, reused: a buffer per line cost an
     // allocation, its growth and its release for every message.
@@ -294,9 +281,9 @@ pub fn run<R: Read, P: Processor, W: Write>(
                 failed: AtomicBool::new(false),
             };
             let chunk_ref = &chunk;
-            let work_on = |block: usize, s: &mut P::Scratch, spare: &mut Vec<Vec<u8>>| {
+            let work_on = |block: usize, s: &mut P::Scratch| {
                 let part = &lines[block * BLOCK..lines.len().min((block + 1) * BLOCK)];
-                let mut bytes = spare.pop().unwrap_or_default();
+                let mut bytes = lock(&spare).pop().unwrap_or_default();
                 let results: Vec<(P::Out<'_>, Range<usize>)> = part
                     .iter()
                     .map(|(number, line)| {
@@ -309,17 +296,12 @@ pub fn run<R: Read, P: Processor, W: Write>(
                 (results, bytes)
             };
             let (main_scratch, others) = scratch.split_at_mut(1);
-            let (main_spare, other_spares) = spare.split_at_mut(1);
-            let (main_scratch, main_spare) = (&mut main_scratch[0], &mut main_spare[0]);
+            let main_scratch = &mut main_scratch[0];
             let written_all = std::thread::scope(|scope| -> io::Result<()> {
                 let (shared, work_on) = (&shared, &work_on);
                 let mut handles = Vec::new();
                 // No more threads than blocks: the others would find no work.
-                let helpers = others
-                    .iter_mut()
-                    .zip(other_spares.iter_mut())
-                    .take(blocks - 1);
-                for (s, spare) in helpers {
+                for s in others.iter_mut().take(blocks - 1) {
                     let thread = std::thread::Builder::new().spawn_scoped(scope, move || {
                         // Should processing panic, the writer must not wait for this block.
                         let _guard = FailOnPanic(shared);
@@ -328,7 +310,7 @@ pub fn run<R: Read, P: Processor, W: Write>(
                             if block >= blocks {
                                 return;
                             }
-                            let done = work_on(block, s, spare);
+                            let done = work_on(block, s);
                             let mut finished = shared.lock();
                             if let Some(slot) = finished.get_mut(block) {
                                 *slot = Some(done);
@@ -346,13 +328,13 @@ pub fn run<R: Read, P: Processor, W: Write>(
                 }
                 let mut write = |(results, mut bytes): Done<'_, P>,
                                  out: &mut W,
-                                 s: &mut P::Scratch,
-                                 spare: &mut Vec<Vec<u8>>|
+                                 s: &mut P::Scratch|
                  -> io::Result<()> {
                     for (result, range) in results {
                         emit(result, bytes.get(range).unwrap_or_default(), out, s)?;
                     }
-                    if spare.len() < SPARE_BLOCKS {
+                    let mut spare = lock(&spare);
+                    if spare.len() < keep {
                         bytes.clear();
                         spare.push(bytes);
                     }
@@ -364,15 +346,15 @@ pub fn run<R: Read, P: Processor, W: Write>(
                 while result.is_ok() && written < blocks {
                     let ahead = shared.lock().get_mut(written).and_then(Option::take);
                     if let Some(done) = ahead {
-                        result = write(done, out, main_scratch, main_spare);
+                        result = write(done, out, main_scratch);
                         written += 1;
                         continue;
                     }
                     let block = shared.next.fetch_add(1, Ordering::Relaxed);
                     if block < blocks {
-                        let done = work_on(block, main_scratch, main_spare);
+                        let done = work_on(block, main_scratch);
                         if block == written {
-                            result = write(done, out, main_scratch, main_spare);
+                            result = write(done, out, main_scratch);
                             written += 1;
                         } else if let Some(slot) = shared.lock().get_mut(block) {
                             *slot = Some(done);
@@ -404,8 +386,6 @@ pub fn run<R: Read, P: Processor, W: Write>(
                 result
             });
             written_all?;
-            // The helpers' output buffers came back to the main thread's spares.
-            even_out_spares(&mut spare);
             P::even_out(&mut scratch);
         }
         if flush_each {
