@@ -899,6 +899,31 @@ mod walked_along_the_words {
             }
         }
     }
+
+    #[test]
+    fn a_policy_shared_among_threads_classifies_as_before_with_caches_made_before() {
+        let texts = [
+            "FREE coffee, reply yes",
+            "Your code is 123456",
+            "$5 off today, reply Y",
+            "hi",
+        ];
+        let before = policy(false);
+        let mut p = policy(false);
+        let mut out = Classification::default();
+        // A scratch with a cache of the DFA that sharing replaces.
+        p.classify_into(&NormalizedText::new(texts[0]), &mut out, Detail::Scores);
+        let id = p.id;
+        p.share_among_threads(2);
+        assert_ne!(p.id, id, "the caches made before are refused");
+        for text in texts {
+            let n = NormalizedText::new(text);
+            p.classify_into(&n, &mut out, Detail::Evidence);
+            let want = before.classify(&n);
+            assert_eq!(out.scores, want.scores, "{text}");
+            assert_eq!(out.ranking, want.ranking, "{text}");
+        }
+    }
 }
 
 #[cfg(test)]

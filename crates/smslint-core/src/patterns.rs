@@ -187,6 +187,15 @@ pub(crate) enum Untold {
     Groups(u32),
 }
 
+/// The lazy DFA's settings for a set, with a cache of `cache_capacity` bytes.
+fn lazy_config(cache_capacity: usize) -> regex_automata::hybrid::dfa::Config {
+    DFA::config()
+        .match_kind(MatchKind::All)
+        .cache_capacity(cache_capacity)
+        // `(?u)\b` on ASCII text; the walk reports a stop on other bytes.
+        .unicode_word_boundary(true)
+}
+
 /// A lazy DFA of `sources` with the set's settings.
 fn lazy_dfa(sources: &[String], nfa_limit: usize, cache_capacity: usize) -> Result<DFA, String> {
     let syntax = syntax::Config::new().unicode(false).utf8(false);
@@ -200,13 +209,7 @@ fn lazy_dfa(sources: &[String], nfa_limit: usize, cache_capacity: usize) -> Resu
         .build_many(sources)
         .map_err(|e| e.to_string())?;
     DFA::builder()
-        .configure(
-            DFA::config()
-                .match_kind(MatchKind::All)
-                .cache_capacity(cache_capacity)
-                // `(?u)\b` on ASCII text; the walk reports a stop on other bytes.
-                .unicode_word_boundary(true),
-        )
+        .configure(lazy_config(cache_capacity))
         .build_from_nfa(nfa)
         .map_err(|e| e.to_string())
 }
@@ -302,6 +305,25 @@ impl PatternMatcher {
             .build_many(sources)
             .map(PatternMatcher::Meta)
             .map_err(|e| e.to_string())
+    }
+
+    /// Let each cache of the whole set hold `bytes` of states (the groups' caches, shared, keep
+    /// theirs); false when the lazy DFA cannot work in so little, and nothing changed. Caches
+    /// made before belong to the old DFA: the caller must not use them again.
+    pub(crate) fn set_cache_capacity(&mut self, bytes: usize) -> bool {
+        let PatternMatcher::Lazy(set) = self else {
+            return false;
+        };
+        let rebuilt = DFA::builder()
+            .configure(lazy_config(bytes))
+            .build_from_nfa(set.dfa.get_nfa().clone());
+        match rebuilt {
+            Ok(dfa) => {
+                set.dfa = dfa;
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Number of patterns.

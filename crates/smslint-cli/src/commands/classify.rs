@@ -20,7 +20,8 @@ pub fn run(args: &ClassifyArgs, painter: Painter, out: &mut dyn Write) -> Result
     let loaded = input::policy_for_the_process(args.policy.policy.as_deref())?;
     if let Some(source) = &args.source.batch {
         crate::commands::stream::refuse_human(args.format)?;
-        let engine = input::engine_only(loaded);
+        let mut engine = input::engine_only(loaded);
+        engine.share_among_threads(crate::commands::stream::jobs(&args.batch));
         return crate::commands::stream::classify(source, &args.batch, &engine, out);
     }
     let text = input::message_text(&args.source, args.batch.max_line_bytes)?;

@@ -50,7 +50,8 @@ impl<R: Read> Read for Named<R> {
     }
 }
 
-fn jobs(args: &BatchArgs) -> usize {
+/// The workers of a batch: `--jobs`, or the machine's cores.
+pub fn jobs(args: &BatchArgs) -> usize {
     args.jobs.map_or_else(
         || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         usize::from,
