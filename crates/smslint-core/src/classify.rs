@@ -625,7 +625,9 @@ impl Policy {
 
     /// The span of pattern `index`'s first match in `original`, widened to whole characters.
     pub(crate) fn pattern_span(&self, index: usize, original: &str) -> Option<Span> {
-        let m = (self.pattern_for_spans(index, original.len())?).find(original.as_bytes())?;
+        let m = self
+            .pattern_for_spans(index, original.len())?
+            .find(original.as_bytes())?;
         // Byte-level patterns may stop inside a character; evidence covers whole ones.
         Some(Span::new(m.start(), m.end()).snap_to_chars(original))
     }

@@ -53,8 +53,7 @@ pub fn run(args: &CheckArgs, painter: Painter, out: &mut dyn Write) -> Result<Ex
             consents: consents.as_ref(),
             brands: brands.as_ref(),
         };
-        let mut engine = input::engine_only(loaded);
-        engine.share_among_threads(stream::jobs(&args.batch));
+        let engine = stream::engine(loaded, &args.batch);
         return stream::check(source, &args.batch, &engine, &profiles, &defaults, out);
     }
     let policy = &loaded.policy;

@@ -20,8 +20,7 @@ pub fn run(args: &ClassifyArgs, painter: Painter, out: &mut dyn Write) -> Result
     let loaded = input::policy_for_the_process(args.policy.policy.as_deref())?;
     if let Some(source) = &args.source.batch {
         crate::commands::stream::refuse_human(args.format)?;
-        let mut engine = input::engine_only(loaded);
-        engine.share_among_threads(crate::commands::stream::jobs(&args.batch));
+        let engine = crate::commands::stream::engine(loaded, &args.batch);
         return crate::commands::stream::classify(source, &args.batch, &engine, out);
     }
     let text = input::message_text(&args.source, args.batch.max_line_bytes)?;

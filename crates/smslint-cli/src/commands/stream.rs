@@ -50,8 +50,19 @@ impl<R: Read> Read for Named<R> {
     }
 }
 
+/// The policy of a batch: [`input::engine_only`], its pattern-set states shared among the
+/// batch's workers.
+pub fn engine(
+    loaded: std::mem::ManuallyDrop<smslint_policy::LoadedPolicy>,
+    args: &BatchArgs,
+) -> std::mem::ManuallyDrop<Policy> {
+    let mut engine = input::engine_only(loaded);
+    engine.share_among_threads(jobs(args));
+    engine
+}
+
 /// The workers of a batch: `--jobs`, or the machine's cores.
-pub fn jobs(args: &BatchArgs) -> usize {
+fn jobs(args: &BatchArgs) -> usize {
     args.jobs.map_or_else(
         || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         usize::from,
