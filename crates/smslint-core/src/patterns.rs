@@ -20,7 +20,8 @@
 //! ran 60 to 240 µs a message, against under 1 µs for the walk of a usual one. The walk
 //! therefore builds new states from a budget kept per cache: each message adds a little, each
 //! new transition spends some, and a walk that would overspend gives way to the same patterns
-//! in [`GROUPS`] smaller sets, walked one after the other, whose states stay few (bench/LOG.md).
+//! in [`GROUPS`] smaller sets, whose states stay few, walked [`WIDTH`] at a time side by side
+//! (bench/LOG.md).
 //! The answer is the same either way; only its cost differs. Each thread keeps its own cache of
 //! the whole set; the groups' caches are the policy's, shared by every thread under a lock each.
 //! Shared, they cost `check` of diverse text 1.5% more instructions on one thread, and held
