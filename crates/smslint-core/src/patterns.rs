@@ -632,8 +632,8 @@ struct GroupWalk<'a> {
 }
 
 impl<'a> GroupWalk<'a> {
-    /// A walk of `dfa` from the start of `haystack`; `None` when it cannot start (the byte
-    /// before the start is a quit byte: never, as a text starts at its start).
+    /// A walk of `dfa` from the start of `haystack`; `None` when it cannot start (only a quit
+    /// byte before the start stops one, and a text's start has no byte before it).
     fn begin(
         dfa: &'a DFA,
         cache: &'a mut LazyCache,
@@ -946,7 +946,8 @@ mod properties {
             unicode in any::<bool>(),
             texts in texts(),
         ) {
-            let mut sources: Vec<String> = SOURCES[..k].iter().map(|s| (*s).to_owned()).collect();
+            let mut sources: Vec<String> =
+                SOURCES[..k].iter().map(|s| (*s).to_owned()).collect();
             if unicode {
                 sources.insert(k / 2, r"(?u)\bcaf\w\b".to_owned());
             }
@@ -961,16 +962,22 @@ mod properties {
                 };
                 caches.spend_budget();
                 let mut got = Found::new(lazy.pattern_len());
-                let untold: Vec<usize> = match lazy.which_match(&mut cache, text.as_bytes(), &mut got) {
+                let told = lazy.which_match(&mut cache, text.as_bytes(), &mut got);
+                let untold: Vec<usize> = match told {
                     Ok(()) => Vec::new(),
                     Err(untold) => lazy.untold(untold).collect(),
                 };
-                let quits = if unicode && !text.is_ascii() { vec![k / 2] } else { Vec::new() };
+                let quits = if unicode && !text.is_ascii() {
+                    vec![k / 2]
+                } else {
+                    Vec::new()
+                };
                 prop_assert_eq!(&untold, &quits, "{:?}", text);
-                let got: Vec<u32> = got.sorted().iter().copied().filter(|&i| !untold.contains(&(i as usize))).collect();
+                let told_of = |i: &u32| !untold.contains(&(*i as usize));
+                let got: Vec<u32> = got.sorted().iter().copied().filter(told_of).collect();
                 let want: Vec<u32> = meta_found(&meta, &mut meta_cache, text)
                     .into_iter()
-                    .filter(|&i| !untold.contains(&(i as usize)))
+                    .filter(told_of)
                     .collect();
                 prop_assert_eq!(got, want, "{:?}", text);
             }
