@@ -63,6 +63,7 @@ struct RawRecord {
 
 #[derive(Deserialize)]
 struct RawList {
+    #[serde(deserialize_with = "crate::objects::objects")]
     records: Vec<RawRecord>,
 }
 
@@ -70,7 +71,7 @@ impl ConsentRecords {
     /// Parse an `OptRecordList` (`{"records": [...], "paging": {...}}`) or a bare list of records.
     pub fn parse(json: &str) -> Result<ConsentRecords, SnapshotError> {
         let raw: Vec<RawRecord> = if json.trim_start().starts_with('[') {
-            crate::snapshot::from_json(json)?
+            crate::snapshot::from_json::<crate::objects::Objects<RawRecord>>(json)?.0
         } else {
             crate::snapshot::from_json::<RawList>(json)?.records
         };
@@ -259,6 +260,28 @@ mod tests {
         {"coverage": "CampaignType", "campaignType": "Promotional", "to": "+14155550133",
          "optStatus": "OptOut", "lastModifiedTime": "2026-01-01T00:00:00Z"}
     ], "paging": {"perPage": 100}}"#;
+
+    #[test]
+    fn an_array_where_a_record_belongs_is_refused() {
+        for (json, at) in [
+            (
+                r#"{"records": [["+16501112345", "+14155550100", "OptOut"]]}"#,
+                "records[0]",
+            ),
+            (
+                r#"[{"to": "+14155550100"}, ["+16501112345", "+14155550100"]]"#,
+                "[1]",
+            ),
+        ] {
+            match ConsentRecords::parse(json) {
+                Err(SnapshotError::Parse { path, message, .. }) => {
+                    assert_eq!(path, at);
+                    assert_eq!(message, "invalid type: sequence, expected an object");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn the_latest_applicable_record_wins() {

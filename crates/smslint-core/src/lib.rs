@@ -85,6 +85,7 @@ pub mod consent;
 pub mod decision;
 pub mod error;
 pub mod normalize;
+mod objects;
 mod patterns;
 pub mod policy;
 pub mod reason;

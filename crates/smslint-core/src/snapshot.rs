@@ -271,8 +271,10 @@ pub struct ConsentSettings {
     /// When true, a recipient without an opt-in record has not consented.
     pub opt_in_required: Option<bool>,
     /// Which records apply.
+    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     pub coverage: Option<ConsentCoverage>,
     /// Automatic consent collection.
+    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     pub automatic_consent_collecting: Option<AutomaticConsentCollecting>,
 }
 
@@ -291,8 +293,10 @@ pub struct SmsCampaignInfo {
     /// The registered use cases.
     pub use_cases: Option<Vec<UseCase>>,
     /// Errors RingCentral reports for the campaign.
+    #[serde(default, deserialize_with = "crate::objects::optional_objects")]
     pub errors: Option<Vec<ApiError>>,
     /// The campaign's consent policy.
+    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     pub consent_settings: Option<ConsentSettings>,
     /// Consent coverage (`TcrConsentCoverageType`).
     pub coverage_type: Option<String>,
@@ -309,6 +313,7 @@ pub struct SmsBrandInfo {
     /// Registration status (an open string; see [`brand_status`]).
     pub status: Option<String>,
     /// Errors RingCentral reports for the brand.
+    #[serde(default, deserialize_with = "crate::objects::optional_objects")]
     pub errors: Option<Vec<ApiError>>,
 }
 
@@ -321,8 +326,10 @@ pub struct SmsConfiguration {
     /// The number in E.164.
     pub phone_number: Option<String>,
     /// The linked campaign; absent when the number is not linked to one.
+    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     pub sms_campaign_info: Option<SmsCampaignInfo>,
     /// The campaign's brand; absent when the number is not linked to a campaign.
+    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     pub sms_brand_info: Option<SmsBrandInfo>,
 }
 
@@ -363,6 +370,7 @@ pub struct PhoneNumberInfo {
     /// What the number can do: `SmsSender`, `MmsSender`, ...
     pub features: Option<Vec<String>>,
     /// The resource that owns the number.
+    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     pub extension: Option<NumberExtension>,
     /// A label.
     pub label: Option<String>,
@@ -657,14 +665,19 @@ pub fn is_e164(s: &str) -> bool {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct RawEntry {
+    #[serde(default, deserialize_with = "crate::objects::optional_objects")]
     records: Option<Vec<RawEntry>>,
+    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     phone_number_info: Option<PhoneNumberInfo>,
+    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     sms_configuration: Option<SmsConfiguration>,
     #[serde(default, deserialize_with = "recipients")]
     sms_recipients: Option<Vec<SmsRecipient>>,
     phone_number_id: Option<Id>,
     phone_number: Option<String>,
+    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     sms_campaign_info: Option<SmsCampaignInfo>,
+    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     sms_brand_info: Option<SmsBrandInfo>,
 }
 
@@ -673,6 +686,7 @@ fn recipients<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<SmsRecipient
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Resource {
+        #[serde(deserialize_with = "crate::objects::objects")]
         sms_recipients: Vec<SmsRecipient>,
     }
     struct Visitor;
@@ -685,7 +699,7 @@ fn recipients<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<SmsRecipient
             Ok(None)
         }
         fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-            Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(Some)
+            crate::objects::objects(serde::de::value::SeqAccessDeserializer::new(seq)).map(Some)
         }
         fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
             Resource::deserialize(serde::de::value::MapAccessDeserializer::new(map))
@@ -753,7 +767,10 @@ pub fn parse_snapshot(json: &str) -> Result<Vec<NumberProfile>, SnapshotError> {
     // Decide the shape from the first byte so that type errors keep their line, column and path
     // (an untagged enum would replace them with "did not match any variant").
     let (entries, is_list) = if trimmed.starts_with('[') {
-        (from_json::<Vec<RawEntry>>(json)?, true)
+        (
+            from_json::<crate::objects::Objects<RawEntry>>(json)?.0,
+            true,
+        )
     } else {
         let mut one = from_json::<RawEntry>(json)?;
         match one.records.take() {
@@ -831,13 +848,26 @@ pub(crate) fn from_json<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, Snap
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
+        let message = strip_position(&inner.to_string());
+        // serde_json puts the end of a text that ends with a newline at column 0 of the line
+        // after; positions are 1-based.
+        let mut column = inner.column().max(1);
+        // An array or object where another type belongs is placed on the byte before it.
+        if message.starts_with("invalid type: sequence") || message.starts_with("invalid type: map")
+        {
+            let line = json
+                .lines()
+                .nth(inner.line().saturating_sub(1))
+                .unwrap_or_default();
+            if matches!(line.as_bytes().get(column), Some(b'[' | b'{')) {
+                column += 1;
+            }
+        }
         SnapshotError::Parse {
             line: inner.line(),
-            // serde_json puts the end of a text that ends with a newline at column 0 of the
-            // line after; positions are 1-based.
-            column: inner.column().max(1),
+            column,
             path,
-            message: strip_position(&inner.to_string()),
+            message,
         }
     })?;
     de.end().map_err(|e| SnapshotError::Parse {
@@ -894,6 +924,72 @@ mod tests {
         );
         assert_eq!(p.brand().unwrap().status.as_deref(), Some("Verified"));
         assert!(p.unknown_values().is_empty());
+    }
+
+    /// The error of `json`, as `(line, column, path, message)`.
+    fn parse_error(json: &str) -> (usize, usize, String, String) {
+        match parse_snapshot(json) {
+            Err(SnapshotError::Parse {
+                line,
+                column,
+                path,
+                message,
+            }) => (line, column, path, message),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_array_where_an_object_belongs_is_refused_whatever_its_length() {
+        // Eight elements, as many as a campaign has fields: read as a campaign before.
+        let json = r#"{
+  "phoneNumber": "+16501112345",
+  "smsCampaignInfo": ["2008", "C8VLZXY", "Confirmed", "LowVolume", ["Marketing"], null, null, null],
+  "smsBrandInfo": {"status": "Verified"}
+}"#;
+        let expected = "invalid type: sequence, expected an object";
+        assert_eq!(
+            parse_error(json),
+            (3, 22, "smsCampaignInfo".into(), expected.into())
+        );
+        let short = json.replace(", null, null, null]", "]");
+        assert_eq!(parse_error(&short).3, expected);
+        // In a list, in a number snapshot's configuration, in an error list, in recipients.
+        assert_eq!(
+            parse_error(r#"[{"phoneNumber": "+16501112345"}, ["+16501112346"]]"#),
+            (1, 35, "[1]".into(), expected.into())
+        );
+        assert_eq!(
+            parse_error(r#"{"records": [["+16501112346"]]}"#).2,
+            "records[0]"
+        );
+        assert_eq!(
+            parse_error(r#"{"phoneNumberInfo": {}, "smsConfiguration": ["1", "+1"]}"#).2,
+            "smsConfiguration"
+        );
+        assert_eq!(
+            parse_error(r#"{"smsBrandInfo": {"errors": [["TCR-1", "x"]]}}"#).2,
+            "smsBrandInfo.errors[0]"
+        );
+        assert_eq!(
+            parse_error(r#"{"smsRecipients": [["1", "101", "User", "Ann"]]}"#).2,
+            "smsRecipients[0]"
+        );
+        assert_eq!(
+            parse_error(r#"{"smsRecipients": {"smsRecipients": [["1"]]}}"#).2,
+            "smsRecipients.smsRecipients[0]"
+        );
+    }
+
+    #[test]
+    fn null_where_an_object_belongs_is_absent_as_before() {
+        let json = r#"{"phoneNumber": "+16501112345", "smsCampaignInfo": {"status": "Confirmed",
+            "errors": null, "consentSettings": null}, "smsBrandInfo": null}"#;
+        let profiles = parse_snapshot(json).unwrap();
+        let campaign = profiles[0].campaign().unwrap();
+        assert_eq!(campaign.errors, None);
+        assert_eq!(campaign.consent_settings, None);
+        assert!(profiles[0].brand().is_none());
     }
 
     #[test]
