@@ -50,7 +50,7 @@ pub struct ConsentRecords {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 struct RawRecord {
     from: Option<String>,
     to: Option<String>,
@@ -62,16 +62,18 @@ struct RawRecord {
 }
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct RawList {
-    #[serde(deserialize_with = "crate::objects::objects")]
     records: Vec<RawRecord>,
 }
+
+crate::mapping_only!("an object"; RawRecord, RawList);
 
 impl ConsentRecords {
     /// Parse an `OptRecordList` (`{"records": [...], "paging": {...}}`) or a bare list of records.
     pub fn parse(json: &str) -> Result<ConsentRecords, SnapshotError> {
         let raw: Vec<RawRecord> = if json.trim_start().starts_with('[') {
-            crate::snapshot::from_json::<crate::objects::Objects<RawRecord>>(json)?.0
+            crate::snapshot::from_json(json)?
         } else {
             crate::snapshot::from_json::<RawList>(json)?.records
         };

@@ -225,7 +225,7 @@ impl<'de> Deserialize<'de> for Id {
 
 /// An error RingCentral attaches to a campaign or brand (`ApiError`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 pub struct ApiError {
     /// The error code, for example `CMN-101`.
     pub error_code: Option<String>,
@@ -246,7 +246,7 @@ impl fmt::Display for ApiError {
 
 /// Which consent records apply: `coverage.optIn` / `coverage.optOut` of `ConsentSettings`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 pub struct ConsentCoverage {
     /// Coverage of opt-in records (`TcrConsentCoverageType`).
     pub opt_in: Option<String>,
@@ -256,7 +256,7 @@ pub struct ConsentCoverage {
 
 /// Automatic consent collection (`ConsentSettings.automaticConsentCollecting`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 pub struct AutomaticConsentCollecting {
     /// Whether it is on.
     pub enabled: Option<bool>,
@@ -266,21 +266,19 @@ pub struct AutomaticConsentCollecting {
 
 /// A campaign's consent policy (`smsCampaignInfo.consentSettings`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 pub struct ConsentSettings {
     /// When true, a recipient without an opt-in record has not consented.
     pub opt_in_required: Option<bool>,
     /// Which records apply.
-    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     pub coverage: Option<ConsentCoverage>,
     /// Automatic consent collection.
-    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     pub automatic_consent_collecting: Option<AutomaticConsentCollecting>,
 }
 
 /// The TCR campaign a number is linked to (`SmsCampaignInfo`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 pub struct SmsCampaignInfo {
     /// RingCentral's id of the campaign.
     pub id: Option<Id>,
@@ -293,10 +291,8 @@ pub struct SmsCampaignInfo {
     /// The registered use cases.
     pub use_cases: Option<Vec<UseCase>>,
     /// Errors RingCentral reports for the campaign.
-    #[serde(default, deserialize_with = "crate::objects::optional_objects")]
     pub errors: Option<Vec<ApiError>>,
     /// The campaign's consent policy.
-    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     pub consent_settings: Option<ConsentSettings>,
     /// Consent coverage (`TcrConsentCoverageType`).
     pub coverage_type: Option<String>,
@@ -304,7 +300,7 @@ pub struct SmsCampaignInfo {
 
 /// The TCR brand behind the campaign (`SmsBrandInfo`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 pub struct SmsBrandInfo {
     /// RingCentral's id of the brand.
     pub id: Option<Id>,
@@ -313,29 +309,26 @@ pub struct SmsBrandInfo {
     /// Registration status (an open string; see [`brand_status`]).
     pub status: Option<String>,
     /// Errors RingCentral reports for the brand.
-    #[serde(default, deserialize_with = "crate::objects::optional_objects")]
     pub errors: Option<Vec<ApiError>>,
 }
 
 /// The response of `GET .../phone-number/{phoneNumberId}/sms-configuration`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 pub struct SmsConfiguration {
     /// RingCentral's id of the phone number.
     pub phone_number_id: Option<Id>,
     /// The number in E.164.
     pub phone_number: Option<String>,
     /// The linked campaign; absent when the number is not linked to one.
-    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     pub sms_campaign_info: Option<SmsCampaignInfo>,
     /// The campaign's brand; absent when the number is not linked to a campaign.
-    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     pub sms_brand_info: Option<SmsBrandInfo>,
 }
 
 /// The resource that owns a phone number (`UserPhoneNumberExtensionInfo`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 pub struct NumberExtension {
     /// The owning extension's id.
     pub id: Option<Id>,
@@ -350,7 +343,7 @@ pub struct NumberExtension {
 
 /// A phone-number record of an extension's number list (`UserPhoneNumberInfo`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 pub struct PhoneNumberInfo {
     /// RingCentral's id of the number (an integer here, a string elsewhere).
     pub id: Option<Id>,
@@ -370,7 +363,6 @@ pub struct PhoneNumberInfo {
     /// What the number can do: `SmsSender`, `MmsSender`, ...
     pub features: Option<Vec<String>>,
     /// The resource that owns the number.
-    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     pub extension: Option<NumberExtension>,
     /// A label.
     pub label: Option<String>,
@@ -380,7 +372,7 @@ pub struct PhoneNumberInfo {
 
 /// An extension that holds the SMS rights of a shared number (`SmsRecipient`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 pub struct SmsRecipient {
     /// The extension's id.
     pub id: Option<Id>,
@@ -663,21 +655,16 @@ pub fn is_e164(s: &str) -> bool {
 
 /// One element of a snapshot file: the union of the keys every accepted shape uses.
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 struct RawEntry {
-    #[serde(default, deserialize_with = "crate::objects::optional_objects")]
     records: Option<Vec<RawEntry>>,
-    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     phone_number_info: Option<PhoneNumberInfo>,
-    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     sms_configuration: Option<SmsConfiguration>,
     #[serde(default, deserialize_with = "recipients")]
     sms_recipients: Option<Vec<SmsRecipient>>,
     phone_number_id: Option<Id>,
     phone_number: Option<String>,
-    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     sms_campaign_info: Option<SmsCampaignInfo>,
-    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     sms_brand_info: Option<SmsBrandInfo>,
 }
 
@@ -686,7 +673,6 @@ fn recipients<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<SmsRecipient
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Resource {
-        #[serde(deserialize_with = "crate::objects::objects")]
         sms_recipients: Vec<SmsRecipient>,
     }
     struct Visitor;
@@ -699,7 +685,7 @@ fn recipients<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<SmsRecipient
             Ok(None)
         }
         fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-            crate::objects::objects(serde::de::value::SeqAccessDeserializer::new(seq)).map(Some)
+            Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(Some)
         }
         fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
             Resource::deserialize(serde::de::value::MapAccessDeserializer::new(map))
@@ -767,10 +753,7 @@ pub fn parse_snapshot(json: &str) -> Result<Vec<NumberProfile>, SnapshotError> {
     // Decide the shape from the first byte so that type errors keep their line, column and path
     // (an untagged enum would replace them with "did not match any variant").
     let (entries, is_list) = if trimmed.starts_with('[') {
-        (
-            from_json::<crate::objects::Objects<RawEntry>>(json)?.0,
-            true,
-        )
+        (from_json::<Vec<RawEntry>>(json)?, true)
     } else {
         let mut one = from_json::<RawEntry>(json)?;
         match one.records.take() {
@@ -851,18 +834,7 @@ pub(crate) fn from_json<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, Snap
         let message = strip_position(&inner.to_string());
         // serde_json puts the end of a text that ends with a newline at column 0 of the line
         // after; positions are 1-based.
-        let mut column = inner.column().max(1);
-        // An array or object where another type belongs is placed on the byte before it.
-        if message.starts_with("invalid type: sequence") || message.starts_with("invalid type: map")
-        {
-            let line = json
-                .lines()
-                .nth(inner.line().saturating_sub(1))
-                .unwrap_or_default();
-            if matches!(line.as_bytes().get(column), Some(b'[' | b'{')) {
-                column += 1;
-            }
-        }
+        let column = value_column(json, inner.line(), inner.column().max(1), &message);
         SnapshotError::Parse {
             line: inner.line(),
             column,
@@ -879,6 +851,19 @@ pub(crate) fn from_json<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, Snap
     Ok(value)
 }
 
+/// The byte column (1-based) of a `serde_json` error at `line` and `column` of `json` with
+/// `message`: an array or object where another type belongs is placed on the byte before it,
+/// and is moved onto it.
+fn value_column(json: &str, line: usize, column: usize, message: &str) -> usize {
+    if message.starts_with("invalid type: sequence") || message.starts_with("invalid type: map") {
+        let text = json.lines().nth(line.saturating_sub(1)).unwrap_or_default();
+        if matches!(text.as_bytes().get(column), Some(b'[' | b'{')) {
+            return column + 1;
+        }
+    }
+    column
+}
+
 /// A `serde_json` error message without the " at line L column C" it ends with, for errors
 /// that give the position apart (as fields, or as `path:line:column`).
 pub fn strip_position(message: &str) -> String {
@@ -887,6 +872,21 @@ pub fn strip_position(message: &str) -> String {
         None => message.to_owned(),
     }
 }
+
+crate::mapping_only!(
+    "an object", serialize;
+    ApiError,
+    ConsentCoverage,
+    AutomaticConsentCollecting,
+    ConsentSettings,
+    SmsCampaignInfo,
+    SmsBrandInfo,
+    SmsConfiguration,
+    NumberExtension,
+    PhoneNumberInfo,
+    SmsRecipient,
+);
+crate::mapping_only!("an object"; RawEntry);
 
 #[cfg(test)]
 mod tests {

@@ -253,6 +253,31 @@ mod tests {
     }
 
     #[test]
+    fn a_sequence_where_a_mapping_belongs_is_refused_whatever_its_length() {
+        // Three values, as many as a pattern's fields: read as a pattern before.
+        let json = r#"{"version": 1, "use_cases": {"Marketing": {"threshold": 2,
+            "patterns": [["m.sale", "(?i)\\bsale\\b", 2]]}}}"#;
+        let yaml = "version: 1\nuse_cases:\n  Marketing:\n    threshold: 2\n    patterns:\n\
+            \x20     - [m.sale, '(?i)\\bsale\\b', 2]\n";
+        let use_case = r#"{"version": 1, "use_cases": {"Marketing": [2, "sales"]}}"#;
+        for (text, format, at) in [
+            (json, Format::Json, (2, 25)),
+            (yaml, Format::Yaml, (6, 9)),
+            (use_case, Format::Json, (1, 42)),
+        ] {
+            let err = load_str(text, "p", format).unwrap_err();
+            let d = &err.diagnostics[0];
+            // YAML's message names the path; serde_json's places an element at its list.
+            assert!(
+                d.message
+                    .ends_with("invalid type: sequence, expected a mapping"),
+                "{err}"
+            );
+            assert_eq!((d.line, d.column), (Some(at.0), Some(at.1)), "{err}");
+        }
+    }
+
+    #[test]
     fn the_default_policy_loads_without_warnings() {
         let loaded = load_default().unwrap();
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);

@@ -1,9 +1,11 @@
 //! The policy file format, as serde types.
 //!
-//! Every struct refuses unknown fields. Values are checked inside the `Deserialize` of small
-//! newtypes ([`UseCaseKey`], [`UseCaseName`], [`Phrase`], [`RegexSource`], [`Weight`],
-//! [`Threshold`], [`PatternId`], [`RuleRef`], [`ExtendsRef`]) so that an error carries the parser's position,
-//! refined to the token by [`crate::locate`].
+//! Every struct refuses unknown fields, and is read from a mapping only
+//! (`smslint_core::mapping_only!`: a derived struct also takes a sequence of its fields in order).
+//! Values are checked inside the `Deserialize` of small newtypes ([`UseCaseKey`], [`UseCaseName`],
+//! [`Phrase`], [`RegexSource`], [`Weight`], [`Threshold`], [`PatternId`], [`RuleRef`],
+//! [`ExtendsRef`]) so that an error carries the parser's position, refined to the token by
+//! [`crate::locate`].
 
 use std::borrow::Cow;
 use std::fmt;
@@ -33,7 +35,7 @@ pub struct At {
 
 /// A policy file.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 #[schemars(
     title = "smslint policy",
     description = "An smslint policy (version 1)."
@@ -77,7 +79,7 @@ pub struct RawPolicy {
 
 /// Settings of `smslint lint`.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct RawLint {
     /// Patterns of template placeholders (`{{name}}`, `%s`, ...): slots, never matched as words
     /// nor flagged as unresolved. Replaces the extended policy's list when given.
@@ -94,7 +96,7 @@ pub struct RawLint {
 
 /// An exception: a rule's findings accepted for the templates named, and why.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct RawAllow {
     /// A rule id or dotted prefix (`prohibited`), or a fixed code (`content.unclassified`).
     pub rule: String,
@@ -148,7 +150,7 @@ pub enum RuleSeverity {
 
 /// A content rule.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct RawRule {
     /// Stable id, lowercase and dotted (`prohibited.firearms`); its reason code is `rule.<id>`.
     pub id: RuleId,
@@ -191,7 +193,7 @@ pub struct RawRule {
 
 /// Conditions on the message as a whole.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct RawWhen {
     /// The rule applies only when one of these use cases is detected.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -203,7 +205,7 @@ pub struct RawWhen {
 
 /// Phrases and patterns; the clause holds when any of them matches.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct RawMatcher {
     /// Phrases, matched like use-case keywords.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -215,7 +217,7 @@ pub struct RawMatcher {
 
 /// What a message must contain.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct RawRequire {
     /// Phrases, matched like use-case keywords.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -399,7 +401,7 @@ pub enum Unclassified {
 
 /// Decision settings; every field is optional and replaces the extended policy's when given.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct RawDecision {
     /// What a message that fits no use case gets (`reject` or `warn`; default `reject`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -456,7 +458,7 @@ impl RawDecision {
 /// One use case's rules. In a policy that `extends` another, a use case the base defines may
 /// omit `threshold`, and may remove the base's keywords and patterns.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct RawUseCase {
     /// Score at which the use case is detected (greater than 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -502,7 +504,7 @@ pub struct RawUseCase {
 
 /// A keyword rule.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct RawKeyword {
     /// The phrase.
     pub phrase: Phrase,
@@ -517,7 +519,7 @@ pub struct RawKeyword {
 
 /// A pattern rule.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct RawPattern {
     /// Unique id, lowercase: letters, digits, `.`, `_`, `-`.
     pub id: PatternId,
@@ -537,7 +539,7 @@ pub struct RawPattern {
 
 /// A content rule counted as evidence for a use case.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct RawRuleEvidence {
     /// The content rule's id; its `match` must hold and its `with`, `unless` and `require`
     /// allow it. It must not depend on `when.detected`.
@@ -593,7 +595,7 @@ impl JsonSchema for RuleRef {
 
 /// Example messages for the policy tests.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct RawExamples {
     /// Messages that must be detected as the use case.
     #[serde(default, rename = "match")]
@@ -1199,3 +1201,20 @@ impl RawPolicy {
         }
     }
 }
+
+smslint_core::mapping_only!(
+    "a mapping", serialize;
+    RawPolicy,
+    RawLint,
+    RawAllow,
+    RawRule,
+    RawWhen,
+    RawMatcher,
+    RawRequire,
+    RawDecision,
+    RawUseCase,
+    RawKeyword,
+    RawPattern,
+    RawRuleEvidence,
+    RawExamples,
+);
