@@ -854,7 +854,7 @@ pub(crate) fn from_json<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, Snap
 /// The byte column (1-based) of a `serde_json` error at `line` and `column` of `json` with
 /// `message`: an array or object where another type belongs is placed on the byte before it,
 /// and is moved onto it.
-fn value_column(json: &str, line: usize, column: usize, message: &str) -> usize {
+pub fn value_column(json: &str, line: usize, column: usize, message: &str) -> usize {
     if message.starts_with("invalid type: sequence") || message.starts_with("invalid type: map") {
         let text = json.lines().nth(line.saturating_sub(1)).unwrap_or_default();
         if matches!(text.as_bytes().get(column), Some(b'[' | b'{')) {

@@ -11,7 +11,7 @@ use crate::load::LoadedPolicy;
 
 /// One labelled message of a corpus (a JSON line).
 #[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase", remote = "Self")]
 pub struct CorpusEntry {
     /// The message.
     pub text: String,
@@ -59,20 +59,19 @@ pub fn parse_corpus(text: &str, file: &str) -> Result<Vec<(usize, CorpusEntry)>,
                 }
                 out.push((i + 1, e));
             }
-            Err(e) => diagnostics.push(
-                PolicyDiagnostic::error(
-                    DiagnosticCode::Syntax,
-                    file,
-                    // serde_json ends with "at line 1 column N"; the diagnostic has the
-                    // real position.
-                    e.to_string()
-                        .split(" at line ")
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned(),
-                )
-                .at(text, i + 1, e.column()),
-            ),
+            Err(e) => {
+                // serde_json ends with "at line 1 column N"; the diagnostic has the real
+                // position.
+                let message = smslint_core::snapshot::strip_position(&e.to_string());
+                let column = smslint_core::snapshot::value_column(line, 1, e.column(), &message);
+                diagnostics.push(
+                    PolicyDiagnostic::error(DiagnosticCode::Syntax, file, message).at(
+                        text,
+                        i + 1,
+                        column.max(1),
+                    ),
+                );
+            }
         }
     }
     if diagnostics.is_empty() {
@@ -391,6 +390,8 @@ pub fn evaluate(loaded: &LoadedPolicy, corpus: &[(usize, CorpusEntry)]) -> EvalR
     }
 }
 
+smslint_core::mapping_only!("an object", serialize; CorpusEntry);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,6 +406,8 @@ mod tests {
             "{\"text\":\"y\",\"useCases\":[]}\n",
             "{\"text\":\"z\",\"useCases\":[\"Marketing\"],\"label\":1}\n",
             "not json\n",
+            // As many values as an entry has fields: read as one before.
+            "[\"w\", [\"Marketing\"], []]\n",
         );
         let err = parse_corpus(corpus, "c.jsonl")
             .err()
@@ -417,9 +420,17 @@ mod tests {
                 (Some(4), DiagnosticCode::MissingField),
                 (Some(5), DiagnosticCode::Syntax),
                 (Some(6), DiagnosticCode::Syntax),
+                (Some(7), DiagnosticCode::Syntax),
             ]
         );
         assert!(err.diagnostics[2].message.contains("unknown field `label`"));
+        assert_eq!(
+            (
+                err.diagnostics[4].column,
+                err.diagnostics[4].message.as_str()
+            ),
+            (Some(1), "invalid type: sequence, expected an object")
+        );
     }
 
     #[test]

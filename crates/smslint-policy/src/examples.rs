@@ -163,7 +163,7 @@ pub fn fired_rules_with(
 
 /// A policy test case of a test file: a message and what the policy must make of it.
 #[derive(Clone, Debug, serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct TestCase {
     /// A name for the case, shown when it fails.
     #[serde(default)]
@@ -176,7 +176,7 @@ pub struct TestCase {
 
 /// Expectations of a test case; each one given must hold.
 #[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct Expect {
     /// The top use case, or `Unknown` when none may be detected.
     #[serde(default)]
@@ -340,3 +340,5 @@ pub fn run_cases(
     }
     failures
 }
+
+smslint_core::mapping_only!("a mapping", serialize; TestCase, Expect);
