@@ -1,8 +1,9 @@
 //! Structs read from a JSON object or YAML mapping only. `serde`'s derived structs also take a
 //! sequence of their fields in order, so `["2008", "C8VLZXY", "Confirmed", ...]` of the right
-//! length was read as a campaign (and one of another length refused as "invalid length"); the
-//! snapshot's, the consent export's and the policy's structs are read through [`mapping_only!`]
-//! instead, and a sequence where one belongs is "invalid type: sequence, expected ...".
+//! length was read as a campaign (and one of another length refused as "invalid length"). The
+//! structs of snapshots, consent exports, policies, `policy test` files and `policy eval` corpora
+//! are read through [`mapping_only!`] instead, and a sequence where one belongs is "invalid type:
+//! sequence, expected ...".
 
 /// `Deserialize` (and with `serialize`, `Serialize`) for structs derived with
 /// `#[serde(remote = "Self")]`, which leaves the derived code as the types' own `deserialize`
