@@ -906,6 +906,22 @@ mod properties {
         }
     }
 
+    /// What `lazy` finds in `text` with the whole set's budget spent first, so that the groups
+    /// walk it: whether it could tell, and the patterns found.
+    fn grouped(
+        lazy: &PatternMatcher,
+        cache: &mut MatcherCache,
+        text: &str,
+    ) -> (Result<(), Untold>, Found) {
+        let MatcherCache::Lazy(caches) = &mut *cache else {
+            panic!("a lazy set");
+        };
+        caches.spend_budget();
+        let mut got = Found::new(lazy.pattern_len());
+        let told = lazy.which_match(cache, text.as_bytes(), &mut got);
+        (told, got)
+    }
+
     proptest! {
         /// A walk whose budget is spent gives way to the groups at its first new transition;
         /// they find what the meta search finds, from the first text on and with caches warm.
@@ -917,12 +933,8 @@ mod properties {
             let mut cache = lazy.create_cache();
             let mut meta_cache = meta.create_cache();
             for text in &texts {
-                let MatcherCache::Lazy(caches) = &mut cache else {
-                    panic!("a lazy set");
-                };
-                caches.spend_budget();
-                let mut got = Found::new(lazy.pattern_len());
-                prop_assert!(lazy.which_match(&mut cache, text.as_bytes(), &mut got).is_ok());
+                let (told, mut got) = grouped(&lazy, &mut cache, text);
+                prop_assert!(told.is_ok());
                 let got = got.sorted().to_vec();
                 let want = meta_found(&meta, &mut meta_cache, text);
                 prop_assert_eq!(got, want, "{:?}", text);
@@ -957,12 +969,7 @@ mod properties {
             let mut cache = lazy.create_cache();
             let mut meta_cache = meta.create_cache();
             for text in &texts {
-                let MatcherCache::Lazy(caches) = &mut cache else {
-                    panic!("a lazy set");
-                };
-                caches.spend_budget();
-                let mut got = Found::new(lazy.pattern_len());
-                let told = lazy.which_match(&mut cache, text.as_bytes(), &mut got);
+                let (told, mut got) = grouped(&lazy, &mut cache, text);
                 let untold: Vec<usize> = match told {
                     Ok(()) => Vec::new(),
                     Err(untold) => lazy.untold(untold).collect(),
