@@ -464,6 +464,34 @@ fn the_message_shown_keeps_its_carets_under_control_characters_and_tabs() {
 }
 
 #[test]
+fn bidirectional_controls_in_the_message_are_shown_and_keep_its_carets() {
+    // A right-to-left override shows what follows it backwards: a reviewer would read
+    // "FREE cash, limited offer" where the text says "reffo detimil", and the carets would
+    // fall under other characters.
+    let text = "FREE cash, \u{202e}reffo detimil\u{202c} sale \u{2067}now\u{2069}";
+    let r = run(&["classify", "--text", text, "--color", "never"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        !r.stdout
+            .contains(['\u{202e}', '\u{202c}', '\u{2067}', '\u{2069}']),
+        "{:?}",
+        r.stdout
+    );
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == "  | FREE cash, \u{fffd}reffo detimil\u{fffd} sale \u{fffd}now\u{fffd}")
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    // "sale now" marked where it is shown (before, two columns to the left of it).
+    assert_eq!(
+        lines[at + 1],
+        "  | ^^^^ ^^^^                  ^^^^^^^^^",
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn the_message_shown_keeps_its_carets_under_wide_characters_and_combining_marks() {
     // A terminal shows `🎉` and `限` two columns wide and a combining mark in no column of its
     // own; a caret a character put "FREE"'s carets under the characters before it, and the

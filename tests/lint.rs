@@ -271,6 +271,41 @@ fn catalog_values_that_open_with_a_wide_character_are_located() {
 }
 
 #[test]
+fn bidirectional_controls_in_template_lines_are_shown() {
+    // An isolate and an override would show the rest of the line in another order than the
+    // text linted, and the carets under other characters.
+    let dir = TempDir::new("lint-bidi");
+    let path = write_in(
+        &dir,
+        "bidi.txt",
+        "FREE \u{2067}cash\u{2069}! \u{202e}Win now at bit.ly/x\n",
+    );
+    let r = run(&["lint", &path.display().to_string(), "--color", "never"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        !r.stdout.contains(['\u{2067}', '\u{2069}', '\u{202e}']),
+        "{:?}",
+        r.stdout
+    );
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let shown = lines
+        .iter()
+        .position(|l| l.contains("FREE \u{fffd}cash\u{fffd}! \u{fffd}Win now at bit.ly/x"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    let carets = lines
+        .iter()
+        .skip(shown + 1)
+        .find(|l| l.contains("^^^^^^"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert_eq!(
+        lines[shown].chars().position(|c| c == 'b'),
+        carets.chars().position(|c| c == '^'),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn control_characters_in_template_lines_are_shown_as_pictures() {
     // A lone CR printed as it is sends the terminal's cursor back to the start of the line, so
     // the line shown and its carets no longer match.

@@ -182,15 +182,20 @@ impl fmt::Display for PolicyDiagnostic {
 }
 
 /// `c` as a one-line excerpt with a caret under it shows it: a control character other than tab
-/// as its Unicode picture (`\r` as `␍`; a C1 control, which has none, as `�`), which takes one
-/// column as it does. Printed as it is, it would move the terminal's cursor, and the caret would
-/// point elsewhere.
+/// as its Unicode picture (`\r` as `␍`; a C1 control, which has none, as `�`), and a
+/// bidirectional embedding, override or isolate as `�`, each taking one column. Printed as it
+/// is, a control would move the terminal's cursor, and the caret would point elsewhere; a
+/// bidirectional control would reorder what follows it on the line, so that a reviewer reads
+/// text other than the text checked (as Unicode's "Trojan Source" warns).
 pub fn shown(c: char) -> char {
     match c {
         '\0'..='\x08' | '\x0a'..='\x1f' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
         '\x7f' => '\u{2421}',
-        // C1 controls (`\u{9b}` starts an escape sequence in some terminals) have no pictures.
-        '\u{80}'..='\u{9f}' => '\u{fffd}',
+        // C1 controls (`\u{9b}` starts an escape sequence in some terminals) have no pictures,
+        // nor have LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI and PDI. The direction marks (LRM,
+        // RLM, ALM) move no letters, only neutral characters beside them, and Arabic and
+        // Hebrew text uses them: as they are.
+        '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => '\u{fffd}',
         _ => c,
     }
 }
@@ -391,6 +396,34 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn bidirectional_controls_are_shown_and_keep_the_caret_under_its_token() {
+        // An override that would show `refund` read backwards, and an isolate.
+        let text = "ok \u{202e}dnufer\u{202c} \u{2067}x\u{2069} \u{200f}!";
+        assert_eq!(
+            shown_text(text),
+            "ok \u{fffd}dnufer\u{fffd} \u{fffd}x\u{fffd} \u{200f}!"
+        );
+        for c in ['\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}'] {
+            assert_eq!((shown(c), columns(c)), ('\u{fffd}', 1));
+        }
+        for c in ['\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}'] {
+            assert_eq!((shown(c), columns(c)), ('\u{fffd}', 1));
+        }
+        let line = "text: \"\u{202e}x\u{202c}\", weight: y";
+        let column = line.chars().position(|c| c == 'y').map_or(0, |i| i + 1);
+        let d =
+            PolicyDiagnostic::error(DiagnosticCode::Syntax, "p.yaml", "bad").at(line, 1, column);
+        let text = d.to_string();
+        assert!(!text.contains('\u{202e}'), "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[3].chars().position(|c| c == 'y'),
+            lines[4].chars().position(|c| c == '^'),
+            "{text}"
+        );
     }
 
     #[test]
