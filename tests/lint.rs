@@ -402,6 +402,11 @@ fn catalog_entries_without_a_text_are_refused_at_their_line() {
             "twice-text.yaml:4:3: .[0]: duplicate entry with key \"text\"",
         ),
         (
+            "twice-flow.yaml",
+            "- {id: a, text: \"x, y\",\n   text: z}\n",
+            "twice-flow.yaml:2:4: .[0]: duplicate entry with key \"text\"",
+        ),
+        (
             "lines.jsonl",
             "{\"id\": \"a\", \"text\": \"x\"}\n{\"id\": \"b\"}\n",
             "lines.jsonl:2:1: the line has no \"text\" or \"body\" string",

@@ -259,7 +259,7 @@ fn catalog(file: usize, shown: &str, path: &Path, text: &str) -> Result<Vec<Temp
                 // line to fix.
                 if let Some(second) = duplicate_key(&message).and_then(|key| {
                     let start = smslint_policy::locate::offset_of(text, line, column);
-                    second_key(text, start, column - 1, key)
+                    smslint_policy::locate::second_yaml_key(text, start, key)
                 }) {
                     (line, column) = LineIndex::new(text).line_col(text, second);
                 }
@@ -379,43 +379,6 @@ impl<'de> serde::Deserialize<'de> for JsonCatalog {
 fn duplicate_key(message: &str) -> Option<&str> {
     let key = message.rsplit_once("duplicate entry with key ")?.1;
     Some(key.strip_prefix('"')?.strip_suffix('"').unwrap_or(key))
-}
-
-/// The offset of the second `key:` of the block mapping that starts at `start`, its keys
-/// indented by `indent` columns; `None` past the mapping's end or for keys written otherwise.
-fn second_key(text: &str, start: usize, indent: usize, key: &str) -> Option<usize> {
-    let spellings = [key.to_owned(), format!("\"{key}\""), format!("'{key}'")];
-    let is_key = |content: &str| {
-        spellings
-            .iter()
-            .filter_map(|k| content.strip_prefix(k.as_str()))
-            .any(|rest| rest.trim_start_matches([' ', '\t']).starts_with(':'))
-    };
-    let start = ceil_boundary(text, start);
-    // The mapping's first line from its first key (a list item's `- ` comes before it).
-    let first_end = text[start..]
-        .find('\n')
-        .map_or(text.len(), |i| start + i + 1);
-    let mut seen = usize::from(is_key(&text[start..first_end]));
-    let mut at = first_end;
-    for line in text[first_end..].split_inclusive('\n') {
-        let body = line.trim_end_matches(['\n', '\r']);
-        let content = body.trim_start_matches(' ');
-        let depth = body.len() - content.len();
-        if !content.is_empty() && !content.starts_with('#') {
-            if depth < indent {
-                return None;
-            }
-            if depth == indent && is_key(content) {
-                seen += 1;
-                if seen == 2 {
-                    return Some(at + depth);
-                }
-            }
-        }
-        at += line.len();
-    }
-    None
 }
 
 /// One entry of a catalog or a JSON Lines file, or what is wrong with it.

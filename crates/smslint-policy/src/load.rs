@@ -278,6 +278,51 @@ mod tests {
     }
 
     #[test]
+    fn a_key_written_twice_is_placed_on_the_second() {
+        // A field of a use case or a keyword (serde's check) and a use case (the map's own),
+        // in block and flow YAML and in JSON. YAML marks the mapping's start, and JSON the
+        // second key's closing quote: both were shown there, and a field as `policy.syntax`.
+        let cases = [
+            (
+                "version: 1\nuse_cases:\n  Marketing:\n    threshold: 2\n    description: threshold\n    threshold: 3\n",
+                Format::Yaml,
+                (6, 5),
+            ),
+            (
+                "version: 1\nuse_cases:\n  Marketing: {threshold: 2, keywords: [{phrase: threshold, weight: 3}], threshold: 3}\n",
+                Format::Yaml,
+                (3, 73),
+            ),
+            (
+                "version: 1\nuse_cases:\n  Marketing:\n    threshold: 2\n    keywords: [{phrase: sale, weight: 3, phrase: x}]\n",
+                Format::Yaml,
+                (5, 42),
+            ),
+            (
+                "version: 1\nuse_cases:\n  Marketing: {threshold: 2}\n  Marketing: {threshold: 3}\n",
+                Format::Yaml,
+                (4, 3),
+            ),
+            (
+                "{\"version\": 1, \"use_cases\": {\"Marketing\": {\"threshold\": 2,\n  \"threshold\": 3}}}",
+                Format::Json,
+                (2, 3),
+            ),
+            (
+                "{\"version\": 1, \"use_cases\": {\"Marketing\": {\"threshold\": 2},\n  \"Marketing\": {\"threshold\": 3}}}",
+                Format::Json,
+                (2, 3),
+            ),
+        ];
+        for (text, format, at) in cases {
+            let err = load_str(text, "p", format).unwrap_err();
+            let d = &err.diagnostics[0];
+            assert_eq!(d.code, DiagnosticCode::DuplicateKey, "{err}");
+            assert_eq!((d.line, d.column), (Some(at.0), Some(at.1)), "{err}");
+        }
+    }
+
+    #[test]
     fn the_default_policy_loads_without_warnings() {
         let loaded = load_default().unwrap();
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);

@@ -301,15 +301,23 @@ pub fn refine(
     detail: &Detail,
 ) -> (usize, usize) {
     let mark = offset_of(text, line, column);
+    let mut skip = detail.skip;
     let start = if json {
         // The value ends at the mark: its key is the last one before it.
         match detail.key.as_deref() {
             Some(key) => text[..mark].rfind(&format!("\"{key}\"")).unwrap_or(mark),
-            None => detail
-                .token
-                .as_deref()
-                .and_then(|t| text[..mark].rfind(&format!("\"{t}\"")))
-                .unwrap_or(mark),
+            // A key's error (an unknown or a duplicate one) is marked on its closing quote,
+            // which the search takes in.
+            None => match (detail.token.as_deref())
+                .and_then(|t| text[..ceil_boundary(text, mark + 1)].rfind(&format!("\"{t}\"")))
+            {
+                // The last one up to the mark is the one a duplicate key's error is about.
+                Some(at) => {
+                    skip = 0;
+                    at
+                }
+                None => mark,
+            },
         }
     } else {
         mark
@@ -320,18 +328,24 @@ pub fn refine(
         end -= 1;
     }
     let window = &text[..end];
-    let found = detail
-        .key
-        .as_deref()
-        .and_then(|key| find_key(window, start, key, 0).map(|k| value_start(text, k)))
-        .or_else(|| {
-            detail
-                .token
-                .as_deref()
-                .and_then(|token| find_token(window, start, token, detail.skip))
-        })
-        // A value without a key (a list item) starts at the mark itself.
-        .or_else(|| detail.offset_in_value.map(|_| mark));
+    // A key written twice (`skip` 1): YAML marks its mapping, whose second such key is the one.
+    let second = (!json && detail.skip == 1)
+        .then(|| second_yaml_key(text, mark, detail.token.as_deref()?))
+        .flatten();
+    let found = second.or_else(|| {
+        detail
+            .key
+            .as_deref()
+            .and_then(|key| find_key(window, start, key, 0).map(|k| value_start(text, k)))
+            .or_else(|| {
+                detail
+                    .token
+                    .as_deref()
+                    .and_then(|token| find_token(window, start, token, skip))
+            })
+            // A value without a key (a list item) starts at the mark itself.
+            .or_else(|| detail.offset_in_value.map(|_| mark))
+    });
     let Some(mut at) = found else {
         return (line, column);
     };
@@ -339,6 +353,125 @@ pub fn refine(
         at = inside_value(text, at, offset);
     }
     line_col(text, at)
+}
+
+/// The offset of the second `key:` of the YAML mapping that starts at `start` (its `{`, or the
+/// first key of a block mapping, whose keys are indented as that one is), where YAML marks an
+/// error about a key written twice: the one to point at. Keys of the mappings inside it, and
+/// text in quoted values and comments, are passed over; `None` past the mapping's end or for a
+/// key written otherwise.
+pub fn second_yaml_key(text: &str, start: usize, key: &str) -> Option<usize> {
+    let start = ceil_boundary(text, start);
+    if text[start..].starts_with('{') {
+        return second_flow_key(text, start, key);
+    }
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    second_block_key(text, start, text[line_start..start].chars().count(), key)
+}
+
+/// The offset of the second `key:` of the flow mapping (`{a: 1, a: 2}`) whose `{` is at
+/// `start`: a key of its own, not of a mapping inside it nor inside a quoted value or a comment;
+/// `None` past its `}` or for keys written otherwise.
+fn second_flow_key(text: &str, start: usize, key: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut seen) = (0usize, 0usize);
+    // Whether the mapping's next key starts at the next token, and the last byte before this
+    // one that is not a space: a quote opens a quoted scalar only where a token starts
+    // (`don't` is a plain scalar).
+    let (mut key_next, mut last) = (false, b'{');
+    let mut i = start;
+    while let Some(&b) = bytes.get(i) {
+        let space = matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+        if key_next && depth == 1 && !space && b != b'#' {
+            key_next = false;
+            if opens_with_key(&text[i..], key) {
+                seen += 1;
+                if seen == 2 {
+                    return Some(i);
+                }
+            }
+        }
+        match b {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return None;
+                }
+            }
+            b',' => key_next = depth == 1,
+            // A quoted scalar, to its closing quote (`\\"` and `''` stay inside it).
+            b'"' | b'\'' if matches!(last, b'{' | b'[' | b',' | b':') => {
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    if c == b && !(b == b'\'' && bytes.get(i + 1) == Some(&b'\'')) {
+                        break;
+                    }
+                    let pair = (b == b'"' && c == b'\\') || (b == b'\'' && c == b'\'');
+                    i += if pair { 2 } else { 1 };
+                }
+            }
+            // A comment, after a space, to the line's end.
+            b'#' if matches!(bytes.get(i.wrapping_sub(1)), Some(b' ' | b'\t' | b'\n')) => {
+                i = bytes[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(bytes.len(), |n| i + n);
+                continue;
+            }
+            _ => {}
+        }
+        if i == start {
+            key_next = true;
+        }
+        if !space {
+            last = b;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The offset of the second `key:` of the block mapping that starts at `start`, its keys
+/// indented by `indent` columns; `None` past the mapping's end or for keys written otherwise.
+fn second_block_key(text: &str, start: usize, indent: usize, key: &str) -> Option<usize> {
+    let is_key = |content: &str| opens_with_key(content, key);
+    let start = ceil_boundary(text, start);
+    // The mapping's first line from its first key (a list item's `- ` comes before it).
+    let first_end = text[start..]
+        .find('\n')
+        .map_or(text.len(), |i| start + i + 1);
+    let mut seen = usize::from(is_key(&text[start..first_end]));
+    let mut at = first_end;
+    for line in text[first_end..].split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let content = body.trim_start_matches(' ');
+        let depth = body.len() - content.len();
+        if !content.is_empty() && !content.starts_with('#') {
+            if depth < indent {
+                return None;
+            }
+            if depth == indent && is_key(content) {
+                seen += 1;
+                if seen == 2 {
+                    return Some(at + depth);
+                }
+            }
+        }
+        at += line.len();
+    }
+    None
+}
+
+/// Whether `rest` opens with `key` written as a mapping key: plain, `"key"` or `'key'`, then `:`.
+fn opens_with_key(rest: &str, key: &str) -> bool {
+    let after = match rest.as_bytes().first() {
+        Some(&quote @ (b'"' | b'\'')) => rest[1..]
+            .strip_prefix(key)
+            .and_then(|r| r.strip_prefix(char::from(quote))),
+        _ => rest.strip_prefix(key),
+    };
+    after.is_some_and(|r| r.trim_start_matches([' ', '\t']).starts_with(':'))
 }
 
 /// The offset of `key` used as a mapping key (`key:` or `"key":`) at or after `from`.
@@ -654,6 +787,35 @@ mod tests {
             for offset in 0..=text.len() + 2 {
                 let at = inside_value(text, 0, offset);
                 assert!(text.is_char_boundary(at), "{text:?} {offset} {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_second_key_of_a_flow_mapping_is_found_past_quotes_comments_and_inner_mappings() {
+        let cases = [
+            ("{id: a, text: x, text: y}", Some(17)),
+            ("{\"text\": \"a, text: b\", 'text' : y}", Some(23)),
+            ("{text: don't, text: y}", Some(14)),
+            ("{text: 'it''s, text: z', text: y}", Some(25)),
+            ("{meta: {text: a, x: 1}, text: b, text: c}", Some(33)),
+            (
+                "{list: [text, b], text: 1, # text: old\n text: 2}",
+                Some(40),
+            ),
+            ("{text: a}\ntext: b", None),
+            ("{text: a, other: {text: b}}", None),
+            ("{text: \"unclosed", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(second_flow_key(text, 0, "text"), want, "{text}");
+            if let Some(at) = want {
+                assert!(
+                    text[at..]
+                        .trim_start_matches(['"', '\''])
+                        .starts_with("text"),
+                    "{text}"
+                );
             }
         }
     }

@@ -211,6 +211,20 @@ fn classify(
         };
         return (DiagnosticCode::UnknownField, Some(detail), help);
     }
+    // A field written twice (serde's own check, where a key of a map is `OrderedMap`'s): the
+    // second is the one to fix, and YAML marks the mapping's start.
+    if let Some(field) = message
+        .split("duplicate field `")
+        .nth(1)
+        .and_then(|rest| rest.rfind('`').map(|end| &rest[..end]))
+    {
+        let detail = Detail {
+            token: Some(field.to_owned()),
+            skip: 1,
+            ..Detail::default()
+        };
+        return (DiagnosticCode::DuplicateKey, Some(detail), None);
+    }
     let code = if has("unknown use case") {
         DiagnosticCode::UnknownUseCase
     } else if has("invalid regex") {
