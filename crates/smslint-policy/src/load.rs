@@ -323,6 +323,30 @@ mod tests {
     }
 
     #[test]
+    fn a_json_error_names_the_path_of_its_value_as_yaml_does() {
+        let uc =
+            |body: &str| format!("{{\"version\": 1, \"use_cases\": {{\"Marketing\": {body}}}}}");
+        let cases = [
+            (
+                uc(
+                    r#"{"threshold": 2, "keywords": [{"phrase": "x", "weight": 1}, {"phrase": "y", "weight": "z"}]}"#,
+                ),
+                "use_cases.Marketing.keywords[1].weight: invalid type: string \"z\", expected f64",
+            ),
+            (
+                uc(r#"{"threshold": 2, "treshold": 3}"#),
+                "use_cases.Marketing: unknown field `treshold`, expected one of",
+            ),
+            // A syntax error is in no value.
+            (uc(r#"{"threshold": 2,}"#), "trailing comma"),
+        ];
+        for (text, want) in cases {
+            let err = load_str(&text, "p.json", Format::Json).unwrap_err();
+            assert!(err.diagnostics[0].message.starts_with(want), "{err}");
+        }
+    }
+
+    #[test]
     fn the_default_policy_loads_without_warnings() {
         let loaded = load_default().unwrap();
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);

@@ -76,7 +76,13 @@ impl Source {
                 let position = scanning_position(&message)
                     .map(|(line, column)| locate::yaml_position(&self.text, line, column))
                     .or(position);
-                let message = strip_positions(&message);
+                let mut message = strip_positions(&message);
+                if self.format == Format::Json {
+                    // serde_json says where, not in what: its path, as YAML's messages give.
+                    if let Some(path) = self.json_error_path() {
+                        message = format!("{path}: {message}");
+                    }
+                }
                 let (code, detail, help) = classify(&message, detail);
                 let mut d = PolicyDiagnostic::error(code, &self.name, message);
                 if let Some(help) = help {
@@ -98,6 +104,35 @@ impl Source {
                 Err(Box::new(d))
             }
         }
+    }
+
+    /// The path of the value a JSON policy fails at (`use_cases.Marketing.threshold`), by a
+    /// second parse that keeps track of it: only once the first has failed, so a policy that
+    /// loads pays nothing for it. `None` at the top level.
+    fn json_error_path(&self) -> Option<String> {
+        let mut de = serde_json::Deserializer::from_str(&self.text);
+        let result = locate::with_trust(self.is_embedded(), || {
+            serde_path_to_error::deserialize::<_, RawPolicy>(&mut de)
+        });
+        // What the second parse left for the locator is the first's again.
+        drop(locate::take_detail());
+        let e = result.err()?;
+        // A syntax error is in no value (its path would end in `?`).
+        if e.inner().classify() != serde_json::error::Category::Data {
+            return None;
+        }
+        let path = e.path().to_string();
+        // An unknown key is in the path as a value of its own; the message names it.
+        let message = e.inner().to_string();
+        let path = match message.strip_prefix("unknown field `") {
+            Some(rest) => rest
+                .find("`, expected")
+                .or_else(|| rest.rfind('`'))
+                .and_then(|end| path.strip_suffix(&format!(".{}", &rest[..end])))
+                .map_or(path.clone(), str::to_owned),
+            None => path,
+        };
+        (path != ".").then_some(path)
     }
 
     /// Parse, returning the error message and the parser's position (1-based line, column in
