@@ -121,17 +121,13 @@ impl Source {
         if e.inner().classify() != serde_json::error::Category::Data {
             return None;
         }
-        let path = e.path().to_string();
+        let mut path = e.path().to_string();
         // An unknown key is in the path as a value of its own; the message names it.
-        let message = e.inner().to_string();
-        let path = match message.strip_prefix("unknown field `") {
-            Some(rest) => rest
-                .find("`, expected")
-                .or_else(|| rest.rfind('`'))
-                .and_then(|end| path.strip_suffix(&format!(".{}", &rest[..end])))
-                .map_or(path.clone(), str::to_owned),
-            None => path,
-        };
+        if let Some((field, _)) = unknown_field(&e.inner().to_string()) {
+            if let Some(up) = path.strip_suffix(&format!(".{field}")).map(str::len) {
+                path.truncate(up);
+            }
+        }
         (path != ".").then_some(path)
     }
 
@@ -222,18 +218,24 @@ impl Source {
     }
 }
 
+/// The field a parser message says is unknown, and the message from it on.
+fn unknown_field(message: &str) -> Option<(&str, &str)> {
+    let rest = message.split("unknown field `").nth(1)?;
+    // The name itself may hold a backtick: it ends where the list of expected names starts.
+    let field = rest
+        .find("`, expected")
+        .or_else(|| rest.rfind('`'))
+        .map_or(rest, |end| &rest[..end]);
+    Some((field, rest))
+}
+
 /// Code and, for unknown fields, the detail and a suggestion, from a parser message.
 fn classify(
     message: &str,
     detail: Option<Detail>,
 ) -> (DiagnosticCode, Option<Detail>, Option<String>) {
     let has = |s: &str| message.contains(s);
-    if let Some(rest) = message.split("unknown field `").nth(1) {
-        // The name itself may hold a backtick: it ends where the list of expected names starts.
-        let field = rest
-            .find("`, expected")
-            .or_else(|| rest.rfind('`'))
-            .map_or(rest, |end| &rest[..end]);
+    if let Some((field, rest)) = unknown_field(message) {
         let expected: Vec<&str> = rest
             .split("expected ")
             .nth(1)
