@@ -344,6 +344,11 @@ mod tests {
             let err = load_str(&text, "p.json", Format::Json).unwrap_err();
             assert!(err.diagnostics[0].message.starts_with(want), "{err}");
         }
+        // An unknown key is placed on its opening quote (serde_json marks its closing one).
+        let text = uc(r#"{"threshold": 2, "treshold": 3}"#);
+        let err = load_str(&text, "p.json", Format::Json).unwrap_err();
+        let d = &err.diagnostics[0];
+        assert_eq!((d.line, d.column), (Some(1), Some(60)), "{err}");
     }
 
     #[test]
