@@ -222,6 +222,35 @@ fn failing_cases_of_the_same_text_are_each_on_their_own_line() {
 }
 
 #[test]
+fn a_test_case_key_written_twice_is_placed_on_the_second() {
+    // Placed at its mapping's `{` as a syntax error before, under a doubled "error: error[".
+    let dir = TempDir::new("cases-twice");
+    let path = dir.join("twice.tests.yaml");
+    let cases = "- text: \"Sale this weekend\"\n  expect: { top: Marketing, detected: [Marketing], top: Unknown }\n";
+    std::fs::write(&path, cases).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let shown = path.display().to_string();
+    let r = run(&[
+        "policy",
+        "test",
+        "tests/fixtures/policies/extends/child.yaml",
+        &shown,
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.starts_with(
+            "error: the test cases cannot be used:\nerror[policy.duplicate_key]: .[0].expect: duplicate field `top`"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!("--> {shown}:2:52")),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn policy_explain_prints_the_resolved_policy() {
     let r = run(&[
         "policy",

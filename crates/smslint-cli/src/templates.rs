@@ -257,10 +257,12 @@ fn catalog(file: usize, shown: &str, path: &Path, text: &str) -> Result<Vec<Temp
                     smslint_policy::locate::yaml_position(text, l.line(), l.column());
                 // A duplicate key is reported where its mapping starts; the second one is the
                 // line to fix.
-                if let Some(second) = duplicate_key(&message).and_then(|key| {
-                    let start = smslint_policy::locate::offset_of(text, line, column);
-                    smslint_policy::locate::second_yaml_key(text, start, key)
-                }) {
+                if let Some(second) =
+                    smslint_policy::locate::duplicate_key(&message).and_then(|key| {
+                        let start = smslint_policy::locate::offset_of(text, line, column);
+                        smslint_policy::locate::second_yaml_key(text, start, key)
+                    })
+                {
                     (line, column) = LineIndex::new(text).line_col(text, second);
                 }
                 format!("{line}:{column}:")
@@ -373,12 +375,6 @@ impl<'de> serde::Deserialize<'de> for JsonCatalog {
         }
         d.deserialize_any(Top).map(JsonCatalog)
     }
-}
-
-/// The key of YAML's "duplicate entry with key" error, unquoted.
-fn duplicate_key(message: &str) -> Option<&str> {
-    let key = message.rsplit_once("duplicate entry with key ")?.1;
-    Some(key.strip_prefix('"')?.strip_suffix('"').unwrap_or(key))
 }
 
 /// One entry of a catalog or a JSON Lines file, or what is wrong with it.

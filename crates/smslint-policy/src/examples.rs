@@ -226,11 +226,25 @@ pub fn parse_cases(text: &str, file: &str) -> Result<Vec<TestCase>, crate::Polic
         let message = message
             .rfind(" at line ")
             .map_or(message.clone(), |i| message[..i].to_owned());
-        let d = crate::PolicyDiagnostic::error(crate::DiagnosticCode::Syntax, file, message);
+        let twice = crate::locate::duplicate_key(&message);
+        let code = if twice.is_some() {
+            crate::DiagnosticCode::DuplicateKey
+        } else {
+            crate::DiagnosticCode::Syntax
+        };
+        let d = crate::PolicyDiagnostic::error(code, file, message.clone());
         crate::PolicyError {
             diagnostics: vec![match e.location() {
                 Some(l) => {
-                    let (line, column) = crate::locate::yaml_position(text, l.line(), l.column());
+                    let (mut line, mut column) =
+                        crate::locate::yaml_position(text, l.line(), l.column());
+                    // A key written twice is marked at its mapping; the second is the one.
+                    let start = crate::locate::offset_of(text, line, column);
+                    if let Some(at) =
+                        twice.and_then(|key| crate::locate::second_yaml_key(text, start, key))
+                    {
+                        (line, column) = crate::locate::line_col(text, at);
+                    }
                     d.at(text, line, column)
                 }
                 None => d,

@@ -355,6 +355,16 @@ pub fn refine(
     line_col(text, at)
 }
 
+/// The key a parser's message says is written twice: serde's ``duplicate field `key` `` (a
+/// struct's field) or YAML's `duplicate entry with key "key"` (a map's key), unquoted.
+pub fn duplicate_key(message: &str) -> Option<&str> {
+    if let Some(rest) = message.split("duplicate field `").nth(1) {
+        return rest.rfind('`').map(|end| &rest[..end]);
+    }
+    let key = message.rsplit_once("duplicate entry with key ")?.1;
+    Some(key.strip_prefix('"')?.strip_suffix('"').unwrap_or(key))
+}
+
 /// The offset of the second `key:` of the YAML mapping that starts at `start` (its `{`, or the
 /// first key of a block mapping, whose keys are indented as that one is), where YAML marks an
 /// error about a key written twice: the one to point at. Keys of the mappings inside it, and

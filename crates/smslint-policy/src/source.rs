@@ -251,9 +251,9 @@ fn classify(
     // A field written twice (serde's own check, where a key of a map is `OrderedMap`'s): the
     // second is the one to fix, and YAML marks the mapping's start.
     if let Some(field) = message
-        .split("duplicate field `")
-        .nth(1)
-        .and_then(|rest| rest.rfind('`').map(|end| &rest[..end]))
+        .contains("duplicate field `")
+        .then(|| locate::duplicate_key(message))
+        .flatten()
     {
         let detail = Detail {
             token: Some(field.to_owned()),

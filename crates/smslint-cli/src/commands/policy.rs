@@ -187,7 +187,8 @@ fn test_one(
     let mut total = report.total;
     let mut failures = report.failures.len();
     for (file, text) in tests {
-        let cases: Vec<TestCase> = parse_cases(text, file).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let cases: Vec<TestCase> = parse_cases(text, file)
+            .map_err(|e| anyhow::anyhow!("the test cases cannot be used:\n{e}"))?;
         total += cases.len();
         let case_failures = run_cases(loaded, &cases, file, text);
         failures += case_failures.len();
