@@ -230,7 +230,14 @@ pub(crate) fn general(
             .ok()
             .and_then(|i| i.id)
             .filter(|&id| id_problem(id).is_none());
-        let message = e.to_string().replace(" at line 1 column ", " at column ");
+        // A key written twice is placed on its opening quote, as in a snapshot.
+        let message = smslint_core::snapshot::strip_position(&e.to_string());
+        let message = if e.line() == 0 {
+            message
+        } else {
+            let column = smslint_core::snapshot::value_column(text, 1, e.column(), &message);
+            format!("{message} at column {column}")
+        };
         let code = if e.is_data() {
             "input.invalid_field"
         } else {
@@ -463,6 +470,21 @@ mod tests {
         assert_eq!(missing.map(|e| e.code), Some("input.missing_text"));
         let wrong = parse(1, Some(br#"{"text":5}"#), 1 << 20).err();
         assert_eq!(wrong.map(|e| e.code), Some("input.invalid_field"));
+    }
+
+    #[test]
+    fn a_field_written_twice_is_placed_on_the_second() {
+        // Two texts: a pipeline's JSON reader may send either, so neither is checked. serde_json
+        // marks the second key's closing quote (column 44).
+        let line = br#"{"id":"a","text":"Your order shipped","text":"FREE cash"}"#;
+        let e = parse(1, Some(line), 1 << 20).err();
+        assert_eq!(
+            e.map(|e| (e.code, e.message)),
+            Some((
+                "input.invalid_field",
+                "duplicate field `text` at column 39".to_owned()
+            ))
+        );
     }
 
     /// A record's fields, comparable: the id's raw text, each string and whether it borrows.

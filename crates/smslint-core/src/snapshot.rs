@@ -853,12 +853,23 @@ pub(crate) fn from_json<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, Snap
 
 /// The byte column (1-based) of a `serde_json` error at `line` and `column` of `json` with
 /// `message`: an array or object where another type belongs is placed on the byte before it,
-/// and is moved onto it.
+/// and is moved onto it; a key written twice is placed on its closing quote, and is moved to
+/// its opening one.
 pub fn value_column(json: &str, line: usize, column: usize, message: &str) -> usize {
-    if message.starts_with("invalid type: sequence") || message.starts_with("invalid type: map") {
-        let text = json.lines().nth(line.saturating_sub(1)).unwrap_or_default();
-        if matches!(text.as_bytes().get(column), Some(b'[' | b'{')) {
-            return column + 1;
+    let text = json.lines().nth(line.saturating_sub(1)).unwrap_or_default();
+    let container =
+        message.starts_with("invalid type: sequence") || message.starts_with("invalid type: map");
+    if container && matches!(text.as_bytes().get(column), Some(b'[' | b'{')) {
+        return column + 1;
+    }
+    if let Some(rest) = message.strip_prefix("duplicate field `") {
+        let key = rest.rfind('`').map_or(rest, |end| &rest[..end]);
+        let quoted = format!("\"{key}\"");
+        if let Some(at) = text
+            .get(..column)
+            .and_then(|t| t.strip_suffix(quoted.as_str()))
+        {
+            return at.len() + 1;
         }
     }
     column
@@ -979,6 +990,25 @@ mod tests {
             parse_error(r#"{"smsRecipients": {"smsRecipients": [["1"]]}}"#).2,
             "smsRecipients.smsRecipients[0]"
         );
+    }
+
+    #[test]
+    fn a_field_written_twice_is_placed_on_the_second() {
+        // serde_json marks the second key's closing quote.
+        let json =
+            r#"{"records": [{"phoneNumber": "+16501112345", "phoneNumber": "+16501112346"}]}"#;
+        assert_eq!(
+            parse_error(json),
+            (
+                1,
+                46,
+                "records[0]".into(),
+                "duplicate field `phoneNumber`".into()
+            )
+        );
+        let json = "{\"phoneNumber\": \"+16501112345\",\n  \"smsCampaignInfo\": {\"status\": \"Confirmed\",\n    \"status\": \"Expired\"}}";
+        let (line, column, path, _) = parse_error(json);
+        assert_eq!((line, column, path.as_str()), (3, 5, "smsCampaignInfo"));
     }
 
     #[test]
