@@ -352,6 +352,26 @@ mod tests {
     }
 
     #[test]
+    fn a_tab_that_indents_yaml_says_so() {
+        let err = load_str(
+            "version: 1\nuse_cases:\n\tMarketing:\n    threshold: 2\n",
+            "p.yaml",
+            Format::Yaml,
+        )
+        .unwrap_err();
+        let d = &err.diagnostics[0];
+        assert_eq!((d.line, d.column), (Some(3), Some(1)), "{err}");
+        assert_eq!(
+            d.help.as_deref(),
+            Some("YAML indents with spaces; a tab cannot start a token"),
+            "{err}"
+        );
+        // Elsewhere, no such help.
+        let err = load_str("version: 1\nuse_cases: {\n", "p.yaml", Format::Yaml).unwrap_err();
+        assert_eq!(err.diagnostics[0].help, None, "{err}");
+    }
+
+    #[test]
     fn the_default_policy_loads_without_warnings() {
         let loaded = load_default().unwrap();
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);

@@ -89,6 +89,14 @@ impl Source {
                     d = d.with_help(help);
                 }
                 if let Some((line, column)) = position {
+                    // libyaml's words for a tab where YAML takes only spaces, as editors insert.
+                    let tab = self.format == Format::Yaml
+                        && d.message.contains("cannot start any token")
+                        && self.text[locate::offset_of(&self.text, line, column)..]
+                            .starts_with('\t');
+                    if tab && d.help.is_none() {
+                        d = d.with_help("YAML indents with spaces; a tab cannot start a token");
+                    }
                     let (line, column) = match &detail {
                         Some(detail) => refine(
                             &self.text,
