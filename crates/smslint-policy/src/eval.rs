@@ -64,13 +64,16 @@ pub fn parse_corpus(text: &str, file: &str) -> Result<Vec<(usize, CorpusEntry)>,
                 // position.
                 let message = smslint_core::snapshot::strip_position(&e.to_string());
                 let column = smslint_core::snapshot::value_column(line, 1, e.column(), &message);
-                diagnostics.push(
-                    PolicyDiagnostic::error(DiagnosticCode::Syntax, file, message).at(
-                        text,
-                        i + 1,
-                        column.max(1),
-                    ),
-                );
+                let code = if crate::locate::duplicate_key(&message).is_some() {
+                    DiagnosticCode::DuplicateKey
+                } else {
+                    DiagnosticCode::Syntax
+                };
+                diagnostics.push(PolicyDiagnostic::error(code, file, message).at(
+                    text,
+                    i + 1,
+                    column.max(1),
+                ));
             }
         }
     }
@@ -408,6 +411,7 @@ mod tests {
             "not json\n",
             // As many values as an entry has fields: read as one before.
             "[\"w\", [\"Marketing\"], []]\n",
+            "{\"text\":\"v\",\"useCases\":[\"Marketing\"],\"text\":\"u\"}\n",
         );
         let err = parse_corpus(corpus, "c.jsonl")
             .err()
@@ -421,8 +425,11 @@ mod tests {
                 (Some(5), DiagnosticCode::Syntax),
                 (Some(6), DiagnosticCode::Syntax),
                 (Some(7), DiagnosticCode::Syntax),
+                (Some(8), DiagnosticCode::DuplicateKey),
             ]
         );
+        // On the second key (serde_json marks its closing quote).
+        assert_eq!(err.diagnostics[5].column, Some(38));
         assert!(err.diagnostics[2].message.contains("unknown field `label`"));
         assert_eq!(
             (
