@@ -402,6 +402,11 @@ fn catalog_entries_without_a_text_are_refused_at_their_line() {
             "twice-text.yaml:4:3: .[0]: duplicate entry with key \"text\"",
         ),
         (
+            "tab.yaml",
+            "\twelcome: hi\n",
+            "tab.yaml:1:1: found character that cannot start any token, while scanning for the next token (YAML indents with spaces; a tab cannot start a token)",
+        ),
+        (
             "twice-flow.yaml",
             "- {id: a, text: \"x, y\",\n   text: z}\n",
             "twice-flow.yaml:2:4: .[0]: duplicate entry with key \"text\"",

@@ -251,6 +251,33 @@ fn a_test_case_key_written_twice_is_placed_on_the_second() {
 }
 
 #[test]
+fn a_test_file_indented_with_a_tab_says_so() {
+    let dir = TempDir::new("cases-tab");
+    let path = dir.join("tab.tests.yaml");
+    std::fs::write(&path, "- text: \"x\"\n\texpect: {top: Marketing}\n")
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let shown = path.display().to_string();
+    let r = run(&[
+        "policy",
+        "test",
+        "tests/fixtures/policies/extends/child.yaml",
+        &shown,
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains(&format!("--> {shown}:2:1")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("= help: YAML indents with spaces; a tab cannot start a token"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn policy_explain_prints_the_resolved_policy() {
     let r = run(&[
         "policy",

@@ -251,7 +251,15 @@ fn catalog(file: usize, shown: &str, path: &Path, text: &str) -> Result<Vec<Temp
             bail!("{shown}:{line}:{column}: {}", refusal.message());
         }
         let v: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
-            let message = smslint_core::snapshot::strip_position(&e.to_string());
+            let mut message = smslint_core::snapshot::strip_position(&e.to_string());
+            if let Some(help) = e.location().and_then(|l| {
+                let (line, column) =
+                    smslint_policy::locate::yaml_position(text, l.line(), l.column());
+                let offset = smslint_policy::locate::offset_of(text, line, column);
+                smslint_policy::locate::tab_help(text, offset, &message)
+            }) {
+                message = format!("{message} ({help})");
+            }
             let at = e.location().map_or_else(String::new, |l| {
                 let (mut line, mut column) =
                     smslint_policy::locate::yaml_position(text, l.line(), l.column());

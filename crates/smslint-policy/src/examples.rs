@@ -245,7 +245,10 @@ pub fn parse_cases(text: &str, file: &str) -> Result<Vec<TestCase>, crate::Polic
                     {
                         (line, column) = crate::locate::line_col(text, at);
                     }
-                    d.at(text, line, column)
+                    match crate::locate::tab_help(text, start, &message) {
+                        Some(help) => d.with_help(help).at(text, line, column),
+                        None => d.at(text, line, column),
+                    }
                 }
                 None => d,
             }],

@@ -355,6 +355,14 @@ pub fn refine(
     line_col(text, at)
 }
 
+/// A help for libyaml's error at byte `offset` of `text` when a tab stands where YAML takes
+/// only spaces, as editors insert: libyaml says only that a character cannot start a token.
+pub fn tab_help(text: &str, offset: usize, message: &str) -> Option<&'static str> {
+    (message.contains("cannot start any token")
+        && text.get(offset..).is_some_and(|t| t.starts_with('\t')))
+    .then_some("YAML indents with spaces; a tab cannot start a token")
+}
+
 /// The key a parser's message says is written twice: serde's ``duplicate field `key` `` (a
 /// struct's field) or YAML's `duplicate entry with key "key"` (a map's key), unquoted.
 pub fn duplicate_key(message: &str) -> Option<&str> {

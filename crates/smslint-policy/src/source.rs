@@ -89,13 +89,11 @@ impl Source {
                     d = d.with_help(help);
                 }
                 if let Some((line, column)) = position {
-                    // libyaml's words for a tab where YAML takes only spaces, as editors insert.
-                    let tab = self.format == Format::Yaml
-                        && d.message.contains("cannot start any token")
-                        && self.text[locate::offset_of(&self.text, line, column)..]
-                            .starts_with('\t');
-                    if tab && d.help.is_none() {
-                        d = d.with_help("YAML indents with spaces; a tab cannot start a token");
+                    let offset = locate::offset_of(&self.text, line, column);
+                    if let (Format::Yaml, None) = (self.format, &d.help) {
+                        if let Some(help) = locate::tab_help(&self.text, offset, &d.message) {
+                            d = d.with_help(help);
+                        }
                     }
                     let (line, column) = match &detail {
                         Some(detail) => refine(
