@@ -270,35 +270,26 @@ fn catalog_values_that_open_with_a_wide_character_are_located() {
     }
 }
 
-#[test]
-fn bidirectional_controls_in_template_lines_are_shown() {
-    // An isolate and an override would show the rest of the line in another order than the
-    // text linted, and the carets under other characters.
-    let dir = TempDir::new("lint-bidi");
-    let path = write_in(
-        &dir,
-        "bidi.txt",
-        "FREE \u{2067}cash\u{2069}! \u{202e}Win now at bit.ly/x\n",
-    );
+/// `lint` of a text file holding `line`, in the temporary folder `name`: its output must show
+/// the line as `shown`, free of `hidden`, with the carets of its link under the link's `b`.
+fn line_shown_with_its_carets(name: &str, line: &str, shown: &str, hidden: &[char]) {
+    let dir = TempDir::new(name);
+    let path = write_in(&dir, "t.txt", line);
     let r = run(&["lint", &path.display().to_string(), "--color", "never"]);
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        !r.stdout.contains(['\u{2067}', '\u{2069}', '\u{202e}']),
-        "{:?}",
-        r.stdout
-    );
+    assert!(!r.stdout.contains(hidden), "{:?}", r.stdout);
     let lines: Vec<&str> = r.stdout.lines().collect();
-    let shown = lines
+    let at = lines
         .iter()
-        .position(|l| l.contains("FREE \u{fffd}cash\u{fffd}! \u{fffd}Win now at bit.ly/x"))
+        .position(|l| l.contains(shown))
         .unwrap_or_else(|| panic!("{}", r.stdout));
     let carets = lines
         .iter()
-        .skip(shown + 1)
+        .skip(at + 1)
         .find(|l| l.contains("^^^^^^"))
         .unwrap_or_else(|| panic!("{}", r.stdout));
     assert_eq!(
-        lines[shown].chars().position(|c| c == 'b'),
+        lines[at].chars().position(|c| c == 'b'),
         carets.chars().position(|c| c == '^'),
         "{}",
         r.stdout
@@ -306,29 +297,26 @@ fn bidirectional_controls_in_template_lines_are_shown() {
 }
 
 #[test]
+fn bidirectional_controls_in_template_lines_are_shown() {
+    // An isolate and an override would show the rest of the line in another order than the
+    // text linted, and the carets under other characters.
+    line_shown_with_its_carets(
+        "lint-bidi",
+        "FREE \u{2067}cash\u{2069}! \u{202e}Win now at bit.ly/x\n",
+        "FREE \u{fffd}cash\u{fffd}! \u{fffd}Win now at bit.ly/x",
+        &['\u{2067}', '\u{2069}', '\u{202e}'],
+    );
+}
+
+#[test]
 fn control_characters_in_template_lines_are_shown_as_pictures() {
     // A lone CR printed as it is sends the terminal's cursor back to the start of the line, so
     // the line shown and its carets no longer match.
-    let dir = TempDir::new("lint-control");
-    let path = write_in(&dir, "cr.txt", "FREE cash!\rWin now at bit.ly/x\tok\n");
-    let r = run(&["lint", &path.display().to_string(), "--color", "never"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(!r.stdout.contains('\r'), "{:?}", r.stdout);
-    let lines: Vec<&str> = r.stdout.lines().collect();
-    let shown = lines
-        .iter()
-        .position(|l| l.contains("cash!\u{240d}Win now at bit.ly/x\tok"))
-        .unwrap_or_else(|| panic!("{}", r.stdout));
-    let carets = lines
-        .iter()
-        .skip(shown + 1)
-        .find(|l| l.contains("^^^^^^"))
-        .unwrap_or_else(|| panic!("{}", r.stdout));
-    assert_eq!(
-        lines[shown].chars().position(|c| c == 'b'),
-        carets.chars().position(|c| c == '^'),
-        "{}",
-        r.stdout
+    line_shown_with_its_carets(
+        "lint-control",
+        "FREE cash!\rWin now at bit.ly/x\tok\n",
+        "cash!\u{240d}Win now at bit.ly/x\tok",
+        &['\r'],
     );
 }
 

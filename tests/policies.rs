@@ -5,7 +5,7 @@
 
 use smslint_core::{NormalizedText, UseCase};
 use smslint_policy::{load_path, DiagnosticCode};
-use smslint_tests::{fixture, root, run, TempDir};
+use smslint_tests::{fixture, root, run, Run, TempDir};
 
 #[test]
 fn every_invalid_policy_is_refused_with_a_located_diagnostic() {
@@ -221,12 +221,11 @@ fn failing_cases_of_the_same_text_are_each_on_their_own_line() {
     );
 }
 
-#[test]
-fn a_test_case_key_written_twice_is_placed_on_the_second() {
-    // Placed at its mapping's `{` as a syntax error before, under a doubled "error: error[".
-    let dir = TempDir::new("cases-twice");
-    let path = dir.join("twice.tests.yaml");
-    let cases = "- text: \"Sale this weekend\"\n  expect: { top: Marketing, detected: [Marketing], top: Unknown }\n";
+/// `policy test` of child.yaml with a test file `cases`, written in the temporary folder
+/// `name`: the run and the file's path as shown.
+fn test_cases_file(name: &str, cases: &str) -> (Run, String) {
+    let dir = TempDir::new(name);
+    let path = dir.join("cases.tests.yaml");
     std::fs::write(&path, cases).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let shown = path.display().to_string();
     let r = run(&[
@@ -235,6 +234,16 @@ fn a_test_case_key_written_twice_is_placed_on_the_second() {
         "tests/fixtures/policies/extends/child.yaml",
         &shown,
     ]);
+    (r, shown)
+}
+
+#[test]
+fn a_test_case_key_written_twice_is_placed_on_the_second() {
+    // Placed at its mapping's `{` as a syntax error before, under a doubled "error: error[".
+    let (r, shown) = test_cases_file(
+        "cases-twice",
+        "- text: \"Sale this weekend\"\n  expect: { top: Marketing, detected: [Marketing], top: Unknown }\n",
+    );
     assert_eq!(r.code, 2, "{r:?}");
     assert!(
         r.stderr.starts_with(
@@ -252,17 +261,7 @@ fn a_test_case_key_written_twice_is_placed_on_the_second() {
 
 #[test]
 fn a_test_file_indented_with_a_tab_says_so() {
-    let dir = TempDir::new("cases-tab");
-    let path = dir.join("tab.tests.yaml");
-    std::fs::write(&path, "- text: \"x\"\n\texpect: {top: Marketing}\n")
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let shown = path.display().to_string();
-    let r = run(&[
-        "policy",
-        "test",
-        "tests/fixtures/policies/extends/child.yaml",
-        &shown,
-    ]);
+    let (r, shown) = test_cases_file("cases-tab", "- text: \"x\"\n\texpect: {top: Marketing}\n");
     assert_eq!(r.code, 2, "{r:?}");
     assert!(
         r.stderr.contains(&format!("--> {shown}:2:1")),

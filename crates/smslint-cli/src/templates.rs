@@ -251,31 +251,24 @@ fn catalog(file: usize, shown: &str, path: &Path, text: &str) -> Result<Vec<Temp
             bail!("{shown}:{line}:{column}: {}", refusal.message());
         }
         let v: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+            use smslint_policy::locate;
             let mut message = smslint_core::snapshot::strip_position(&e.to_string());
-            if let Some(help) = e.location().and_then(|l| {
-                let (line, column) =
-                    smslint_policy::locate::yaml_position(text, l.line(), l.column());
-                let offset = smslint_policy::locate::offset_of(text, line, column);
-                smslint_policy::locate::tab_help(text, offset, &message)
-            }) {
+            let Some(l) = e.location() else {
+                return anyhow!("{shown}: {message}");
+            };
+            let (mut line, mut column) = locate::yaml_position(text, l.line(), l.column());
+            let mark = locate::offset_of(text, line, column);
+            if let Some(help) = locate::tab_help(text, mark, &message) {
                 message = format!("{message} ({help})");
             }
-            let at = e.location().map_or_else(String::new, |l| {
-                let (mut line, mut column) =
-                    smslint_policy::locate::yaml_position(text, l.line(), l.column());
-                // A duplicate key is reported where its mapping starts; the second one is the
-                // line to fix.
-                if let Some(second) =
-                    smslint_policy::locate::duplicate_key(&message).and_then(|key| {
-                        let start = smslint_policy::locate::offset_of(text, line, column);
-                        smslint_policy::locate::second_yaml_key(text, start, key)
-                    })
-                {
-                    (line, column) = LineIndex::new(text).line_col(text, second);
-                }
-                format!("{line}:{column}:")
-            });
-            anyhow!("{shown}:{at} {message}")
+            // A duplicate key is reported where its mapping starts; the second one is the
+            // line to fix.
+            if let Some(second) = locate::duplicate_key(&message)
+                .and_then(|key| locate::second_yaml_key(text, mark, key))
+            {
+                (line, column) = LineIndex::new(text).line_col(text, second);
+            }
+            anyhow!("{shown}:{line}:{column}: {message}")
         })?;
         serde_json::to_value(v).map_err(|e| anyhow!("{shown}: {e}"))?
     };

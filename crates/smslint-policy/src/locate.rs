@@ -454,7 +454,6 @@ fn second_flow_key(text: &str, start: usize, key: &str) -> Option<usize> {
 /// indented by `indent` columns; `None` past the mapping's end or for keys written otherwise.
 fn second_block_key(text: &str, start: usize, indent: usize, key: &str) -> Option<usize> {
     let is_key = |content: &str| opens_with_key(content, key);
-    let start = ceil_boundary(text, start);
     // The mapping's first line from its first key (a list item's `- ` comes before it).
     let first_end = text[start..]
         .find('\n')
