@@ -105,17 +105,27 @@ pub struct DecisionScratch {
     strings: Vec<String>,
 }
 
-/// Move half the difference between two pools of buffers from the larger to the smaller.
-pub fn even_out_pools<T>(a: &mut Vec<T>, b: &mut Vec<T>) {
-    let (from, to) = if a.len() > b.len() { (a, b) } else { (b, a) };
-    let surplus = (from.len() - to.len()) / 2;
-    to.extend(from.drain(from.len() - surplus..));
+/// Move the buffers of the pool `from` beyond its first `keep` to the pool `to`.
+pub fn hand_over_pool<T>(from: &mut Vec<T>, to: &mut Vec<T>, keep: usize) {
+    if from.len() > keep {
+        to.extend(from.drain(keep..));
+    }
+}
+
+/// Move buffers from the pool `from` to the pool `to` until `to` holds `want` (or `from` is
+/// empty).
+pub fn top_up_pool<T>(to: &mut Vec<T>, from: &mut Vec<T>, want: usize) {
+    let missing = want.saturating_sub(to.len()).min(from.len());
+    to.extend(from.drain(from.len() - missing..));
 }
 
 /// Reason lists a [`DecisionScratch`] keeps at most: the verdicts of a batch worker's share
 /// of a chunk of lines, all in flight until the chunk is written (a 256 KiB chunk of typical
 /// messages holds about 1,500 lines).
 const SPARE_LISTS: usize = 4096;
+/// Strings a [`DecisionScratch`] counts on for each message it decides: a rejection's message,
+/// and a content rule's code (most rejections give one reason).
+const STRINGS_A_LINE: usize = 2;
 /// Strings a [`DecisionScratch`] keeps at most: a few for each spare list. A bound, not a
 /// budget: every string handed back was taken from here, so the pool only holds what the
 /// verdicts in flight held.
@@ -136,12 +146,29 @@ impl DecisionScratch {
         }
     }
 
-    /// Share the spare buffers of `self` and `other` out evenly: the writer hands a verdict's
-    /// buffers back to the worker that decided it, and a worker that takes more of the next
-    /// chunk than of the last would otherwise allocate for the difference.
-    pub fn even_out(&mut self, other: &mut DecisionScratch) {
-        even_out_pools(&mut self.lists, &mut other.lists);
-        even_out_pools(&mut self.strings, &mut other.strings);
+    /// Whether fewer spare buffers are at hand than deciding `lines` messages may take.
+    pub fn short_of(&self, lines: usize) -> bool {
+        self.lists.len() < lines || self.strings.len() < lines * STRINGS_A_LINE
+    }
+
+    /// Whether more spare buffers are at hand than deciding `lines` messages may take.
+    pub fn beyond(&self, lines: usize) -> bool {
+        self.lists.len() > lines || self.strings.len() > lines * STRINGS_A_LINE
+    }
+
+    /// Move the spare buffers beyond what deciding `keep` messages may take to `to`: a batch's
+    /// writer takes back the buffers of every verdict, whichever worker decided it, and hands
+    /// the surplus on to the workers, which would otherwise allocate for the lines they take.
+    pub fn hand_over(&mut self, to: &mut DecisionScratch, keep: usize) {
+        hand_over_pool(&mut self.lists, &mut to.lists, keep);
+        hand_over_pool(&mut self.strings, &mut to.strings, keep * STRINGS_A_LINE);
+    }
+
+    /// Take spare buffers from `from` until deciding `lines` messages may take no more (or
+    /// `from` runs out).
+    pub fn top_up(&mut self, from: &mut DecisionScratch, lines: usize) {
+        top_up_pool(&mut self.lists, &mut from.lists, lines);
+        top_up_pool(&mut self.strings, &mut from.strings, lines * STRINGS_A_LINE);
     }
 
     fn give(&mut self, mut s: String) {
@@ -1206,28 +1233,40 @@ mod tests {
     }
 
     #[test]
-    fn pools_are_evened_out_by_halving_the_difference() {
+    fn pools_hand_over_what_is_beyond_the_buffers_kept() {
         let strings = |n: usize| vec![String::from("x"); n];
-        for (a, b, want) in [
-            (10, 2, (6, 6)),
-            (2, 11, (6, 7)),
-            (0, 1, (0, 1)),
-            (5, 5, (5, 5)),
+        for (a, b, keep, want) in [
+            (10, 2, 4, (4, 8)),
+            (3, 2, 4, (3, 2)),
+            (0, 1, 0, (0, 1)),
+            (5, 0, 0, (0, 5)),
         ] {
             let (mut x, mut y) = (strings(a), strings(b));
-            even_out_pools(&mut x, &mut y);
-            assert_eq!((x.len(), y.len()), want, "{a} {b}");
+            hand_over_pool(&mut x, &mut y, keep);
+            assert_eq!((x.len(), y.len()), want, "{a} {b} {keep}");
         }
         let mut full = DecisionScratch {
             lists: (0..8).map(|_| Vec::with_capacity(1)).collect(),
             strings: strings(30),
         };
+        assert!(full.beyond(7) && !full.beyond(15) && !full.short_of(8) && full.short_of(9));
         let mut empty = DecisionScratch::default();
-        empty.even_out(&mut full);
-        assert_eq!((empty.lists.len(), empty.strings.len()), (4, 15));
-        assert_eq!((full.lists.len(), full.strings.len()), (4, 15));
+        assert!(empty.short_of(1) && !empty.short_of(0) && !empty.beyond(0));
+        full.hand_over(&mut empty, 3);
+        assert_eq!((full.lists.len(), full.strings.len()), (3, 6));
+        assert_eq!((empty.lists.len(), empty.strings.len()), (5, 24));
+        full.top_up(&mut empty, 4);
+        assert_eq!((full.lists.len(), full.strings.len()), (4, 8));
+        assert_eq!((empty.lists.len(), empty.strings.len()), (4, 22));
+        full.top_up(&mut empty, 100);
+        assert_eq!((full.lists.len(), full.strings.len()), (8, 30));
+        assert!(empty.lists.is_empty() && empty.strings.is_empty());
+        for (to, from, want, after) in [(1, 5, 3, (3, 3)), (4, 5, 3, (4, 5)), (0, 2, 9, (2, 0))] {
+            let (mut x, mut y) = (strings(to), strings(from));
+            top_up_pool(&mut x, &mut y, want);
+            assert_eq!((x.len(), y.len()), after, "{to} {from} {want}");
+        }
     }
-
     #[test]
     fn approves_registered_content() {
         let v = verdict(&policy(false), OK, "Your order shipped");

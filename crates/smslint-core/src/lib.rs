@@ -103,8 +103,9 @@ pub use classify::{Classification, ClauseHit, Detail, Evidence, UseCaseScore};
 pub use consent::{ConsentRecord, ConsentRecords, OptStatus};
 pub use decision::{
     assess_number, cap_exceeded, content_fit, daily_cap, decide, decide_reusing, decide_with,
-    even_out_pools, fmt_score, ledger_unavailable, volume_key, volume_reason, DailyCap,
-    DecisionScratch, Message, NumberAssessment, Outcome, SendContext, Verdict, MAX_TEXT_UTF16,
+    fmt_score, hand_over_pool, ledger_unavailable, top_up_pool, volume_key, volume_reason,
+    DailyCap, DecisionScratch, Message, NumberAssessment, Outcome, SendContext, Verdict,
+    MAX_TEXT_UTF16,
 };
 pub use error::{CompileError, SnapshotError};
 pub use normalize::NormalizedText;

@@ -9,10 +9,10 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use smslint_core::{
-    daily_cap, decide_reusing, even_out_pools, is_e164, segments, volume_key, BrandMatcher,
-    Classification, Code, ConsentRecords, DailyCap, DecisionScratch, Detail, Evidence, Finding,
-    LintContext, Message, NormalizedText, NumberAssessment, NumberProfile, Policy, SegmentInfo,
-    SendContext, SenderIndex, Verdict,
+    daily_cap, decide_reusing, hand_over_pool, is_e164, segments, top_up_pool, volume_key,
+    BrandMatcher, Classification, Code, ConsentRecords, DailyCap, DecisionScratch, Detail,
+    Evidence, Finding, LintContext, Message, NormalizedText, NumberAssessment, NumberProfile,
+    Policy, SegmentInfo, SendContext, SenderIndex, Verdict,
 };
 
 use crate::args::{BatchArgs, Format};
@@ -202,14 +202,24 @@ impl Processor for CheckBatch<'_> {
     type Scratch = Scratch;
     type Out<'a> = CheckOut<'a>;
 
-    fn even_out(scratch: &mut [Scratch]) {
-        // Each with the first: with two workers, exactly even.
-        if let Some((first, others)) = scratch.split_first_mut() {
-            for other in others {
-                first.decision.even_out(&mut other.decision);
-                even_out_pools(&mut first.spare_categories, &mut other.spare_categories);
-            }
-        }
+    // The buffers of the lines that go to the writer with their verdicts (with `--sent-today`
+    // and `--ledger`): reason lists and their strings, and lists of use cases.
+    fn short_of(&self, s: &Scratch, lines: usize) -> bool {
+        !self.write_in_workers && (s.decision.short_of(lines) || s.spare_categories.len() < lines)
+    }
+
+    fn beyond(&self, s: &Scratch, lines: usize) -> bool {
+        !self.write_in_workers && (s.decision.beyond(lines) || s.spare_categories.len() > lines)
+    }
+
+    fn hand_over(from: &mut Scratch, to: &mut Scratch, keep: usize) {
+        from.decision.hand_over(&mut to.decision, keep);
+        hand_over_pool(&mut from.spare_categories, &mut to.spare_categories, keep);
+    }
+
+    fn top_up(to: &mut Scratch, from: &mut Scratch, lines: usize) {
+        to.decision.top_up(&mut from.decision, lines);
+        top_up_pool(&mut to.spare_categories, &mut from.spare_categories, lines);
     }
 
     fn process<'a>(
