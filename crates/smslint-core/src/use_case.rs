@@ -73,6 +73,15 @@ impl UseCase {
     /// RingCentral's spelling of this use case.
     pub fn as_str(&self) -> &str {
         match self {
+            UseCase::Unrecognized(s) => s,
+            known => known.known_name().unwrap_or_default(),
+        }
+    }
+
+    /// RingCentral's spelling of a known use case, as a constant (`None` for an unrecognized
+    /// one).
+    pub fn known_name(&self) -> Option<&'static str> {
+        Some(match self {
             UseCase::AccountNotification => "AccountNotification",
             UseCase::ConversationsInternal => "ConversationsInternal",
             UseCase::ConversationsExternal => "ConversationsExternal",
@@ -88,8 +97,8 @@ impl UseCase {
             UseCase::PublicServiceAnnouncement => "PublicServiceAnnouncement",
             UseCase::SecurityAlert => "SecurityAlert",
             UseCase::Unknown => "Unknown",
-            UseCase::Unrecognized(s) => s,
-        }
+            UseCase::Unrecognized(_) => return None,
+        })
     }
 
     /// Whether this is one of the 15 values RingCentral defines.

@@ -694,27 +694,10 @@ impl<K: JsonSchema, V: JsonSchema> JsonSchema for OrderedMap<K, V> {
 }
 
 fn use_case_names() -> Vec<&'static str> {
-    let mut v = Vec::new();
-    for u in UseCase::KNOWN {
-        v.push(match u {
-            UseCase::AccountNotification => "AccountNotification",
-            UseCase::ConversationsInternal => "ConversationsInternal",
-            UseCase::ConversationsExternal => "ConversationsExternal",
-            UseCase::CustomerCare => "CustomerCare",
-            UseCase::DeliveryNotification => "DeliveryNotification",
-            UseCase::FraudAlert => "FraudAlert",
-            UseCase::HigherEducation => "HigherEducation",
-            UseCase::K12Education => "K12Education",
-            UseCase::MachineToMachine => "MachineToMachine",
-            UseCase::Marketing => "Marketing",
-            UseCase::Mixed => "Mixed",
-            UseCase::PollingVoting => "PollingVoting",
-            UseCase::PublicServiceAnnouncement => "PublicServiceAnnouncement",
-            UseCase::SecurityAlert => "SecurityAlert",
-            UseCase::Unknown | UseCase::Unrecognized(_) => "Unknown",
-        });
-    }
-    v
+    UseCase::KNOWN
+        .iter()
+        .filter_map(UseCase::known_name)
+        .collect()
 }
 
 fn parse_use_case<E: de::Error>(s: &str) -> Result<UseCase, E> {
