@@ -67,23 +67,25 @@ for run in "check 1" "check 2" "classify 1"; do
     "$command" "$jobs" "$rate" "${rates[*]}" "$(awk -v r="$rate" -v b="$bytes" -v n="$messages" 'BEGIN {print r * b / n / 1e6}')" \
     "$(awk -v k="$peak" 'BEGIN {print k / 1024}')"
 done
-# A long stream: `check --jobs 1` of four times as many messages (the corpus is their first
-# quarter), each run paired with one of the corpus; the rate of the extra messages is what a
-# pipeline that keeps one process running sees, without the start-up and the lazy DFA's state
-# building that a run pays mostly in its first messages.
+# A long stream: `check` of four times as many messages (the corpus is their first quarter),
+# each run paired with one of the corpus; the rate of the extra messages is what a pipeline that
+# keeps one process running sees, without the start-up and the lazy DFA's state building that a
+# run pays mostly in its first messages. With one worker, and with two (the default here).
 long_messages=$((messages * 4))
 long="$out/corpus-$long_messages.jsonl"
 [ -s "$long" ] || python3 bench/gen_corpus.py "$long_messages" > "$long"
-marginal=(); long_rss=()
-for _ in $(seq "$runs"); do
-  short_secs=$(timed check --config "$snapshot" --batch "$corpus" --format json --jobs 1)
-  long_secs=$(timed check --config "$snapshot" --batch "$long" --format json --jobs 1)
-  long_rss+=("$(cat "$out/rss")")
-  marginal+=("$(awk -v n="$((long_messages - messages))" -v l="$long_secs" -v s="$short_secs" 'BEGIN {printf "%.0f", n / (l - s)}')")
+for jobs in 1 2; do
+  marginal=(); long_rss=()
+  for _ in $(seq "$runs"); do
+    short_secs=$(timed check --config "$snapshot" --batch "$corpus" --format json --jobs "$jobs")
+    long_secs=$(timed check --config "$snapshot" --batch "$long" --format json --jobs "$jobs")
+    long_rss+=("$(cat "$out/rss")")
+    marginal+=("$(awk -v n="$((long_messages - messages))" -v l="$long_secs" -v s="$short_secs" 'BEGIN {printf "%.0f", n / (l - s)}')")
+  done
+  printf 'check --batch --jobs %s, a long stream: %s msgs/s for messages %s-%s (runs: %s), peak RSS %.1f MB\n' \
+    "$jobs" "$(median "${marginal[@]}")" "$((messages + 1))" "$long_messages" "${marginal[*]}" \
+    "$(awk -v k="$(median "${long_rss[@]}")" 'BEGIN {print k / 1024}')"
 done
-printf 'check --batch --jobs 1, a long stream: %s msgs/s for messages %s-%s (runs: %s), peak RSS %.1f MB\n' \
-  "$(median "${marginal[@]}")" "$((messages + 1))" "$long_messages" "${marginal[*]}" \
-  "$(awk -v k="$(median "${long_rss[@]}")" 'BEGIN {print k / 1024}')"
 # Trigger-dense text, each message new (bench/gen_dense.py): the worst case for the pattern
 # set's lazy DFA, whose new states are paid for from a budget and, once it is spent, left to the
 # patterns' groups.
