@@ -288,6 +288,51 @@ fn policy_explain_prints_the_resolved_policy() {
 }
 
 #[test]
+fn policy_explain_escapes_bidirectional_controls_and_reads_back_the_same() {
+    // A phrase with a right-to-left override reads `abcfed` on a terminal where the policy
+    // matches `abc`, the override, then `def`; the description has an isolate. A phrase that
+    // spells the marker the escaping uses must stay as it is.
+    let dir = TempDir::new("explain-bidi");
+    let policy = dir.join("bidi.yaml");
+    let source = "version: 1\ndescription: \"see \\u2066note\\u2069, \\\"q\\\" \\\\ end\"\n\
+                  use_cases:\n  Marketing:\n    threshold: 1\n    keywords:\n\
+                  \x20     - phrase: \"abc\\u202Edef\"\n\
+                  \x20     - phrase: smslint-escaped-0-\n";
+    std::fs::write(&policy, source).unwrap_or_else(|e| panic!("{}: {e}", policy.display()));
+    let r = run(&["policy", "explain", &policy.display().to_string()]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        !r.stdout.contains(['\u{202e}', '\u{2066}', '\u{2069}']),
+        "{}",
+        r.stdout
+    );
+    for line in [
+        "description: \"see \\u2066note\\u2069, \\\"q\\\" \\\\ end\"",
+        "- phrase: \"abc\\u202Edef\"",
+        "- phrase: smslint-escaped-0-",
+    ] {
+        assert!(r.stdout.lines().any(|l| l.trim() == line), "{line}\n{}", r.stdout);
+    }
+    // The output is a policy that holds the same strings: explained again, the same text.
+    let again = dir.join("again.yaml");
+    std::fs::write(&again, &r.stdout).unwrap_or_else(|e| panic!("{}: {e}", again.display()));
+    let r2 = run(&["policy", "explain", &again.display().to_string()]);
+    assert_eq!(r2.code, 0, "{r2:?}");
+    let body = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&r2.stdout), body(&r.stdout));
+    let loaded = load_path(&again).unwrap_or_else(|e| panic!("{e}"));
+    let phrases: Vec<&str> = loaded
+        .raw
+        .use_cases
+        .0
+        .iter()
+        .flat_map(|(_, u)| &u.keywords)
+        .map(|k| k.phrase.as_str())
+        .collect();
+    assert_eq!(phrases, ["abc\u{202e}def", "smslint-escaped-0-"]);
+}
+
+#[test]
 fn policy_explain_with_text_shows_rules_and_distances() {
     let r = run(&[
         "policy",

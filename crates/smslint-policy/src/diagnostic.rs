@@ -195,9 +195,16 @@ pub fn shown(c: char) -> char {
         // nor have LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI and PDI. The direction marks (LRM,
         // RLM, ALM) move no letters, only neutral characters beside them, and Arabic and
         // Hebrew text uses them: as they are.
-        '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => '\u{fffd}',
+        '\u{80}'..='\u{9f}' => '\u{fffd}',
+        c if is_bidi_control(c) => '\u{fffd}',
         _ => c,
     }
+}
+
+/// Whether `c` is an embedding, override or isolate (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI,
+/// PDI): a character that shows the text after it in another order than it is stored.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// `text`, a value shown on one line, with its control characters as pictures, a tab too

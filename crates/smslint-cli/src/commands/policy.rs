@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use smslint_core::{fmt_score, NormalizedText, Severity};
-use smslint_policy::diagnostic::text_columns;
+use smslint_policy::diagnostic::{is_bidi_control, text_columns};
 use smslint_policy::examples::{parse_cases, run_cases, TestCase};
 use smslint_policy::learn::{Folds, Method};
 use smslint_policy::{
@@ -232,13 +232,106 @@ fn explain(args: &ExplainArgs, p: Painter, out: &mut dyn Write) -> Result<ExitSt
         None => {
             let resolved = resolved_for_display(&loaded.raw);
             let yaml =
-                serde_yaml::to_string(&resolved).context("cannot print the policy as YAML")?;
+                yaml_with_bidi_escaped(&resolved).context("cannot print the policy as YAML")?;
             writeln!(out, "# {} after extends", loaded.name)?;
             out.write_all(yaml.as_bytes())?;
         }
         Some(text) => out.write_all(explain_text(p, &loaded, text).as_bytes())?,
     }
     Ok(ExitStatus::Success)
+}
+
+/// `value` as YAML, with each string that holds a bidirectional control written in double
+/// quotes, the controls escaped (`"abc\u202Edef"`). The YAML writer keeps them as they are, and
+/// a terminal then shows the text around an override in another order than the policy holds:
+/// a reviewer reading `explain` would read a phrase other than the one that is matched.
+fn yaml_with_bidi_escaped(value: &impl Serialize) -> Result<String, serde_yaml::Error> {
+    let plain = serde_yaml::to_string(value)?;
+    if !plain.chars().any(is_bidi_control) {
+        return Ok(plain);
+    }
+    // Each such string is written as a marker that no string of the policy holds, which the
+    // writer leaves plain, and the marker is then replaced by the string in double quotes.
+    let mut tree = serde_yaml::to_value(value)?;
+    let mut prefix = String::from("smslint-escaped-");
+    while mentions(&tree, &prefix) {
+        prefix.push('x');
+    }
+    let mut taken = Vec::new();
+    swap_out(&mut tree, &prefix, &mut taken);
+    let mut yaml = serde_yaml::to_string(&tree)?;
+    for (n, text) in taken.iter().enumerate() {
+        yaml = yaml.replace(&format!("{prefix}{n}-"), &double_quoted(text));
+    }
+    Ok(yaml)
+}
+
+/// Whether a string of `v` (a key or a value, at any depth) holds `needle`.
+fn mentions(v: &serde_yaml::Value, needle: &str) -> bool {
+    use serde_yaml::Value;
+    match v {
+        Value::String(s) => s.contains(needle),
+        Value::Sequence(items) => items.iter().any(|i| mentions(i, needle)),
+        Value::Mapping(m) => m
+            .iter()
+            .any(|(k, v)| mentions(k, needle) || mentions(v, needle)),
+        Value::Tagged(t) => mentions(&t.value, needle),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
+/// Replace each string of `v` that holds a bidirectional control by the marker `prefix`, its
+/// number in `taken` and `-`, and push the string onto `taken`.
+fn swap_out(v: &mut serde_yaml::Value, prefix: &str, taken: &mut Vec<String>) {
+    use serde_yaml::Value;
+    match v {
+        Value::String(s) => {
+            if s.chars().any(is_bidi_control) {
+                let marker = format!("{prefix}{}-", taken.len());
+                taken.push(std::mem::replace(s, marker));
+            }
+        }
+        Value::Sequence(items) => {
+            for item in items {
+                swap_out(item, prefix, taken);
+            }
+        }
+        Value::Mapping(m) => {
+            *m = std::mem::take(m)
+                .into_iter()
+                .map(|(mut key, mut value)| {
+                    swap_out(&mut key, prefix, taken);
+                    swap_out(&mut value, prefix, taken);
+                    (key, value)
+                })
+                .collect();
+        }
+        Value::Tagged(t) => swap_out(&mut t.value, prefix, taken),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// `text` as a YAML double-quoted scalar, with the characters a terminal would act on, line
+/// breaks and the bidirectional controls escaped.
+fn double_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if is_bidi_control(c)
+                || matches!(c, '\0'..='\x1f' | '\x7f'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}') =>
+            {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The merged policy with its decision spelled out in full.
