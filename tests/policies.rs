@@ -311,7 +311,11 @@ fn policy_explain_escapes_bidirectional_controls_and_reads_back_the_same() {
         "- phrase: \"abc\\u202Edef\"",
         "- phrase: smslint-escaped-0-",
     ] {
-        assert!(r.stdout.lines().any(|l| l.trim() == line), "{line}\n{}", r.stdout);
+        assert!(
+            r.stdout.lines().any(|l| l.trim() == line),
+            "{line}\n{}",
+            r.stdout
+        );
     }
     // The output is a policy that holds the same strings: explained again, the same text.
     let again = dir.join("again.yaml");
