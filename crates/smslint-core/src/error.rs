@@ -7,13 +7,15 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum SnapshotError {
     /// The JSON is malformed, or a field has the wrong type.
-    #[error("line {line}, column {column}: {message} (at `{path}`)")]
+    #[error("line {line}, column {column}: {message}{}", at_path(.path))]
     Parse {
         /// 1-based line.
         line: usize,
         /// 1-based column.
         column: usize,
-        /// The JSON path of the offending value, for example `smsCampaignInfo.status`.
+        /// The JSON path of the offending value, for example `smsCampaignInfo.status`; empty
+        /// when the JSON itself is malformed (the position says where) or the value is the
+        /// whole document.
         path: String,
         /// What was wrong.
         message: String,
@@ -24,6 +26,15 @@ pub enum SnapshotError {
         /// What was wrong.
         message: String,
     },
+}
+
+/// ` (at `PATH`)`, or nothing for an empty path.
+fn at_path(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!(" (at `{path}`)")
+    }
 }
 
 /// A policy model that cannot be compiled into an engine.

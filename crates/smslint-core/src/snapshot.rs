@@ -823,13 +823,19 @@ pub(crate) fn from_json<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, Snap
         return Err(SnapshotError::Parse {
             line,
             column,
-            path: ".".into(),
+            path: String::new(),
             message: format!("arrays and objects are nested more than {MAX_JSON_DEPTH} deep"),
         });
     }
     let mut de = serde_json::Deserializer::from_str(json);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
+        // A path only where a value is at fault: in malformed JSON it ends in `?` (a key not
+        // yet read) and says nothing the position does not.
+        let path = match e.inner().classify() {
+            serde_json::error::Category::Data => e.path().to_string(),
+            _ => String::new(),
+        };
+        let path = if path == "." { String::new() } else { path };
         let inner = e.into_inner();
         let message = strip_position(&inner.to_string());
         // serde_json puts the end of a text that ends with a newline at column 0 of the line
@@ -845,7 +851,7 @@ pub(crate) fn from_json<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, Snap
     de.end().map_err(|e| SnapshotError::Parse {
         line: e.line(),
         column: e.column().max(1),
-        path: ".".into(),
+        path: String::new(),
         message: strip_position(&e.to_string()),
     })?;
     Ok(value)
@@ -1054,6 +1060,31 @@ mod tests {
         };
         assert_eq!(*line, 2);
         assert_eq!(path, "smsCampaignInfo.status");
+    }
+
+    #[test]
+    fn malformed_json_and_the_whole_document_name_no_path() {
+        // serde_path_to_error gave `smsCampaignInfo.?`, `.` and `.`.
+        for (json, message) in [
+            (
+                "{\"smsCampaignInfo\": {\"status\": \"Confirmed\"\n",
+                "line 2, column 1: EOF while parsing an object",
+            ),
+            ("{\"a\": 1} x", "line 1, column 10: trailing characters"),
+            (
+                "5",
+                "line 1, column 1: invalid type: integer `5`, expected an object",
+            ),
+        ] {
+            let err = parse_snapshot(json).unwrap_err();
+            assert_eq!(err.to_string(), message, "{json}");
+        }
+        let err = parse_snapshot("{\"smsCampaignInfo\": {\"status\": 5}}").unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("expected a string (at `smsCampaignInfo.status`)"),
+            "{err}"
+        );
     }
 
     #[test]
