@@ -859,8 +859,8 @@ pub(crate) fn from_json<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, Snap
 
 /// The byte column (1-based) of a `serde_json` error at `line` and `column` of `json` with
 /// `message`: an array or object where another type belongs is placed on the byte before it,
-/// and is moved onto it; a key written twice is placed on its closing quote, and is moved to
-/// its opening one.
+/// and is moved onto it; a key written twice or not known is placed on its closing quote, and
+/// is moved to its opening one.
 pub fn value_column(json: &str, line: usize, column: usize, message: &str) -> usize {
     let text = json.lines().nth(line.saturating_sub(1)).unwrap_or_default();
     let container =
@@ -868,17 +868,33 @@ pub fn value_column(json: &str, line: usize, column: usize, message: &str) -> us
     if container && matches!(text.as_bytes().get(column), Some(b'[' | b'{')) {
         return column + 1;
     }
-    if let Some(rest) = message.strip_prefix("duplicate field `") {
-        let key = rest.rfind('`').map_or(rest, |end| &rest[..end]);
-        let quoted = format!("\"{key}\"");
-        if let Some(at) = text
-            .get(..column)
-            .and_then(|t| t.strip_suffix(quoted.as_str()))
-        {
-            return at.len() + 1;
+    let key = message.starts_with("duplicate field `") || message.starts_with("unknown field `");
+    if key {
+        if let Some(open) = opening_quote(text.as_bytes(), column.wrapping_sub(1)) {
+            return open + 1;
         }
     }
     column
+}
+
+/// The index of the quote that opens the JSON string whose closing quote is at `close` in
+/// `line`, read backwards: a quote after an odd number of backslashes is escaped, part of the
+/// string (so is a key spelled with escapes, `"te\u0078t"`, which the message spells `text`).
+fn opening_quote(line: &[u8], close: usize) -> Option<usize> {
+    if line.get(close) != Some(&b'"') {
+        return None;
+    }
+    let mut at = close;
+    while at > 0 {
+        at -= 1;
+        if line[at] == b'"' {
+            let backslashes = line[..at].iter().rev().take_while(|&&b| b == b'\\').count();
+            if backslashes % 2 == 0 {
+                return Some(at);
+            }
+        }
+    }
+    None
 }
 
 /// A `serde_json` error message without the " at line L column C" it ends with, for errors
@@ -1015,6 +1031,23 @@ mod tests {
         let json = "{\"phoneNumber\": \"+16501112345\",\n  \"smsCampaignInfo\": {\"status\": \"Confirmed\",\n    \"status\": \"Expired\"}}";
         let (line, column, path, _) = parse_error(json);
         assert_eq!((line, column, path.as_str()), (3, 5, "smsCampaignInfo"));
+        // Spelled with escapes, and with an escaped quote in it: still its opening quote.
+        let json = r#"{"phoneNumber": "+1", "phone\u004eumber": "+2"}"#;
+        assert_eq!(parse_error(json).1, 23);
+    }
+
+    #[test]
+    fn an_unknown_field_is_placed_on_its_opening_quote() {
+        let message = "unknown field `label`, expected one of `text`, `useCases`";
+        for (line, column, want) in [
+            (r#"{"text": "hi", "label": "x"}"#, 22, 16),
+            (r#"{"text": "hi", "la\"bel": "x"}"#, 24, 16),
+            (r#"{"text": "hi", "la\\": "x"}"#, 21, 16),
+            // Not on a closing quote: left where it is.
+            (r#"{"text": "hi", "label": "x"}"#, 21, 21),
+        ] {
+            assert_eq!(value_column(line, 1, column, message), want, "{line}");
+        }
     }
 
     #[test]
