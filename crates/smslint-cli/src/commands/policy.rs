@@ -749,3 +749,32 @@ fn eval_human(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    proptest! {
+        /// Any strings, as keys and values: what is written reads back as the same strings, and
+        /// holds no bidirectional control as it is.
+        #[test]
+        fn yaml_with_bidi_escaped_reads_back_the_same(
+            entries in proptest::collection::btree_map(
+                "([a-z:# -]|\"|'|\\\\|\n|\t|\u{7}|\u{85}|\u{202e}|\u{2066}|\u{2069}|\u{200f}|é|smslint-escaped-[0-9]-){0,12}",
+                proptest::collection::vec(
+                    "([a-z:# -]|\"|'|\\\\|\n|\u{1b}|\u{202a}|\u{202e}|\u{feff}|\u{2028}|smslint-escaped-x?[0-9]-){0,12}",
+                    0..3,
+                ),
+                0..4,
+            )
+        ) {
+            let yaml = yaml_with_bidi_escaped(&entries).unwrap_or_else(|e| panic!("{e}"));
+            prop_assert!(!yaml.chars().any(is_bidi_control), "{yaml}");
+            let back: BTreeMap<String, Vec<String>> =
+                serde_yaml::from_str(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+            prop_assert_eq!(back, entries);
+        }
+    }
+}
