@@ -207,6 +207,9 @@ pub trait Processor: Sync {
 /// A block's results, each with the range of its bytes.
 type Results<'a, P> = Vec<(<P as Processor>::Out<'a>, Range<usize>)>;
 
+/// Written blocks' output buffers and result lists, kept for the next blocks.
+type Spare<P> = Vec<(Vec<u8>, Results<'static, P>)>;
+
 /// A finished block: each line's result with the range of its bytes, and the bytes.
 type Done<'a, P> = (Results<'a, P>, Vec<u8>);
 
@@ -277,8 +280,7 @@ pub fn run<R: Read, P: Processor, W: Write>(
     // reallocation, on fresh pages, 64 lines at a time, and a fresh list was an allocation a
     // block. At most one a worker and two more: kept for every block a worker ran ahead of
     // the writer, they would hold as much as a chunk's output.
-    #[allow(clippy::type_complexity)]
-    let spare: Mutex<Vec<(Vec<u8>, Results<'static, P>)>> = Mutex::new(Vec::new());
+    let spare: Mutex<Spare<P>> = Mutex::new(Vec::new());
     let keep = jobs + 2;
     // The buffers the writer got back beyond its own needs, for the workers short of them.
     let depot: Mutex<P::Scratch> = Mutex::new(P::Scratch::default());

@@ -869,12 +869,11 @@ pub fn value_column(json: &str, line: usize, column: usize, message: &str) -> us
         return column + 1;
     }
     let key = message.starts_with("duplicate field `") || message.starts_with("unknown field `");
-    if key {
-        if let Some(open) = opening_quote(text.as_bytes(), column.wrapping_sub(1)) {
-            return open + 1;
-        }
-    }
-    column
+    let open = key
+        .then(|| column.checked_sub(1))
+        .flatten()
+        .and_then(|close| opening_quote(text.as_bytes(), close));
+    open.map_or(column, |at| at + 1)
 }
 
 /// The index of the quote that opens the JSON string whose closing quote is at `close` in

@@ -254,11 +254,21 @@ fn yaml_with_bidi_escaped(value: &impl Serialize) -> Result<String, serde_yaml::
     // writer leaves plain, and the marker is then replaced by the string in double quotes.
     let mut tree = serde_yaml::to_value(value)?;
     let mut prefix = String::from("smslint-escaped-");
-    while mentions(&tree, &prefix) {
+    loop {
+        let mut held = false;
+        each_string(&mut tree, &mut |s| held |= s.contains(prefix.as_str()));
+        if !held {
+            break;
+        }
         prefix.push('x');
     }
     let mut taken = Vec::new();
-    swap_out(&mut tree, &prefix, &mut taken);
+    each_string(&mut tree, &mut |s| {
+        if s.chars().any(is_bidi_control) {
+            let marker = format!("{prefix}{}-", taken.len());
+            taken.push(std::mem::replace(s, marker));
+        }
+    });
     let mut yaml = serde_yaml::to_string(&tree)?;
     for (n, text) in taken.iter().enumerate() {
         yaml = yaml.replace(&format!("{prefix}{n}-"), &double_quoted(text));
@@ -266,47 +276,28 @@ fn yaml_with_bidi_escaped(value: &impl Serialize) -> Result<String, serde_yaml::
     Ok(yaml)
 }
 
-/// Whether a string of `v` (a key or a value, at any depth) holds `needle`.
-fn mentions(v: &serde_yaml::Value, needle: &str) -> bool {
+/// Call `f` on every string of `v`, keys and values, at any depth, in document order.
+fn each_string(v: &mut serde_yaml::Value, f: &mut impl FnMut(&mut String)) {
     use serde_yaml::Value;
     match v {
-        Value::String(s) => s.contains(needle),
-        Value::Sequence(items) => items.iter().any(|i| mentions(i, needle)),
-        Value::Mapping(m) => m
-            .iter()
-            .any(|(k, v)| mentions(k, needle) || mentions(v, needle)),
-        Value::Tagged(t) => mentions(&t.value, needle),
-        Value::Null | Value::Bool(_) | Value::Number(_) => false,
-    }
-}
-
-/// Replace each string of `v` that holds a bidirectional control by the marker `prefix`, its
-/// number in `taken` and `-`, and push the string onto `taken`.
-fn swap_out(v: &mut serde_yaml::Value, prefix: &str, taken: &mut Vec<String>) {
-    use serde_yaml::Value;
-    match v {
-        Value::String(s) => {
-            if s.chars().any(is_bidi_control) {
-                let marker = format!("{prefix}{}-", taken.len());
-                taken.push(std::mem::replace(s, marker));
-            }
-        }
+        Value::String(s) => f(s),
         Value::Sequence(items) => {
             for item in items {
-                swap_out(item, prefix, taken);
+                each_string(item, f);
             }
         }
         Value::Mapping(m) => {
+            // A key is reached only by rebuilding the mapping (keys are not mutable in place).
             *m = std::mem::take(m)
                 .into_iter()
                 .map(|(mut key, mut value)| {
-                    swap_out(&mut key, prefix, taken);
-                    swap_out(&mut value, prefix, taken);
+                    each_string(&mut key, f);
+                    each_string(&mut value, f);
                     (key, value)
                 })
                 .collect();
         }
-        Value::Tagged(t) => swap_out(&mut t.value, prefix, taken),
+        Value::Tagged(t) => each_string(&mut t.value, f),
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }
