@@ -16,6 +16,15 @@ const READ_SIZE: usize = 256 << 10;
 /// Lines a thread takes at a time when a chunk is shared out.
 const BLOCK: usize = 64;
 
+/// Lines the main thread processes alone at the start of a run with several workers, before
+/// the others start from its scratch ([`Processor::warm`]).
+// The default policy's pattern set builds three quarters of a 50,000-message run's lazy DFA
+// states in the first 1,000 benchmark messages; each helper built them all again.
+const WARM_UP: usize = 1_000;
+
+/// Below this many lines, a chunk's threads would cost more than they save.
+const FEW: usize = 256;
+
 /// One input line of a chunk.
 #[derive(Debug, Clone)]
 pub enum LineBytes {
@@ -202,6 +211,10 @@ pub trait Processor: Sync {
     /// Take spare buffers from `from` into `to` until `lines` results may take no more (or
     /// `from` runs out): no more, so that no worker keeps what another one lacks.
     fn top_up(_to: &mut Self::Scratch, _from: &mut Self::Scratch, _lines: usize) {}
+
+    /// Give `to`, a worker's scratch before its first line, what `from` has built that makes
+    /// later lines cheaper (search states), so that it need not build it again.
+    fn warm(_from: &Self::Scratch, _to: &mut Self::Scratch) {}
 }
 
 /// A block's results, each with the range of its bytes.
@@ -261,8 +274,9 @@ impl<T> Drop for FailOnPanic<'_, T> {
     }
 }
 
-/// Read every chunk, process its lines on up to `jobs` threads, and hand the results, each with
-/// the bytes its worker wrote and a scratch to take back the result's buffers (the main
+/// Read every chunk, process its lines on up to `jobs` threads (the first [`WARM_UP`] on the
+/// main thread alone, the others' scratch then warmed from its), and hand the results, each
+/// with the bytes its worker wrote and a scratch to take back the result's buffers (the main
 /// thread's, when a chunk is shared out), to `emit` in input order; `flush_each` flushes `out`
 /// after every chunk (input from a pipe).
 pub fn run<R: Read, P: Processor, W: Write>(
@@ -288,17 +302,37 @@ pub fn run<R: Read, P: Processor, W: Write>(
     // One buffer for the lines of one thread's turn, reused: a buffer per line cost an
     // allocation, its growth and its release for every message.
     let mut written = Vec::new();
+    // Lines the main thread has processed alone, and whether the others have started.
+    let mut alone = 0;
+    let mut started = false;
     while reader.next_chunk(&mut chunk)? {
-        let lines = &chunk.lines;
-        // Below a few hundred lines, threads cost more than they save.
-        if jobs == 1 || lines.len() < 256 {
-            let s = &mut scratch[0];
-            for (number, line) in lines {
-                written.clear();
-                let result = processor.process(*number, chunk.bytes(line), s, &mut written);
-                emit(result, &written, out, s)?;
-            }
+        let all = &chunk.lines;
+        // The main thread alone takes a chunk of a few lines, and the first lines of a run;
+        // the others then start from a copy of what it built.
+        let mut first = if jobs == 1 {
+            all.len()
         } else {
+            WARM_UP.saturating_sub(alone).min(all.len())
+        };
+        if all.len() - first < FEW {
+            first = all.len();
+        }
+        let (own, lines) = all.split_at(first);
+        alone += own.len();
+        let s = &mut scratch[0];
+        for (number, line) in own {
+            written.clear();
+            let result = processor.process(*number, chunk.bytes(line), s, &mut written);
+            emit(result, &written, out, s)?;
+        }
+        if !lines.is_empty() {
+            if !started {
+                started = true;
+                let (main, others) = scratch.split_at_mut(1);
+                for s in others {
+                    P::warm(&main[0], s);
+                }
+            }
             // Lines go out in blocks, one at a time, to the main thread and `jobs - 1` others:
             // a thread that gets less of the machine (other tenants share its cores) takes
             // fewer blocks instead of holding up the chunk, as an even split would. The main
@@ -571,6 +605,75 @@ mod tests {
             assert_eq!(expected, 40_001);
             let made = pooled.made.load(Ordering::Relaxed);
             assert!(made <= 2 * 1024, "jobs {jobs}: {made} buffers made");
+        }
+    }
+
+    /// What a worker has done: the lines it processed, and, when it was warmed, the lines the
+    /// scratch it was warmed from had processed and its own at that moment.
+    #[derive(Default)]
+    struct Noted {
+        lines: usize,
+        warmed: Option<(usize, usize)>,
+    }
+
+    /// Tells, for each line, what the scratch that processed it had done before.
+    struct Warmed;
+
+    impl Processor for Warmed {
+        type Scratch = Noted;
+        type Out<'a> = (usize, usize, Option<(usize, usize)>);
+
+        fn process(
+            &self,
+            number: usize,
+            _: Option<&[u8]>,
+            noted: &mut Noted,
+            _: &mut Vec<u8>,
+        ) -> (usize, usize, Option<(usize, usize)>) {
+            // A pause now and then, so that the helpers take blocks whatever the machine.
+            if number % 64 == 0 {
+                std::thread::sleep(std::time::Duration::from_micros(100));
+            }
+            noted.lines += 1;
+            (number, noted.lines - 1, noted.warmed)
+        }
+
+        fn warm(from: &Noted, to: &mut Noted) {
+            to.warmed = Some((from.lines, to.lines));
+        }
+    }
+
+    #[test]
+    fn the_main_thread_takes_the_first_lines_alone_and_the_others_start_from_its_scratch() {
+        let input = numbered_lines(20_000);
+        for jobs in [2, 3] {
+            let mut reader = LineReader::with_read_size(&input[..], 100, 8 << 10);
+            let (mut expected, mut by_helpers) = (1, 0);
+            run(
+                &mut reader,
+                &Warmed,
+                jobs,
+                &mut Vec::new(),
+                false,
+                |(number, before, warmed), _, _, _| {
+                    assert_eq!(number, expected);
+                    expected += 1;
+                    if number <= WARM_UP {
+                        // One scratch, never warmed, took every line so far.
+                        assert_eq!((before, warmed), (number - 1, None), "line {number}");
+                    }
+                    if let Some((from, own)) = warmed {
+                        // A helper, warmed before its first line by a scratch past the first
+                        // lines.
+                        assert!(from >= WARM_UP && own == 0, "line {number}: {warmed:?}");
+                        by_helpers += 1;
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(expected, 20_001);
+            assert!(by_helpers > 0, "jobs {jobs}: no helper took a line");
         }
     }
 

@@ -168,6 +168,12 @@ impl LazyCaches {
     pub(crate) fn groups_walked(&self) -> bool {
         self.grouped
     }
+
+    /// The heap the whole set's states take (for tests).
+    #[cfg(test)]
+    pub(crate) fn memory_usage(&self) -> usize {
+        self.all.memory_usage()
+    }
 }
 
 /// Pay for a new transition of `set`'s whole DFA from `budget`; false when it cannot, and the

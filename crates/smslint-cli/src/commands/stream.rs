@@ -90,6 +90,12 @@ pub struct Scratch {
 const SPARE_CATEGORIES: usize = 4096;
 
 impl Scratch {
+    /// Start from the search states `from` has built ([`Processor::warm`]).
+    fn warm(from: &Scratch, to: &mut Scratch) {
+        to.classification
+            .copy_search_states_from(&from.classification);
+    }
+
     /// Take back the buffers of a line the writer has written.
     fn recycle(&mut self, decided: Decided<'_>) {
         self.decision.recycle(decided.verdict);
@@ -220,6 +226,10 @@ impl Processor for CheckBatch<'_> {
     fn top_up(to: &mut Scratch, from: &mut Scratch, lines: usize) {
         to.decision.top_up(&mut from.decision, lines);
         top_up_pool(&mut to.spare_categories, &mut from.spare_categories, lines);
+    }
+
+    fn warm(from: &Scratch, to: &mut Scratch) {
+        Scratch::warm(from, to);
     }
 
     fn process<'a>(
@@ -708,6 +718,10 @@ enum ClassifyOut<'a> {
 impl Processor for ClassifyBatch<'_> {
     type Scratch = Scratch;
     type Out<'a> = ClassifyOut<'a>;
+
+    fn warm(from: &Scratch, to: &mut Scratch) {
+        Scratch::warm(from, to);
+    }
 
     fn process<'a>(
         &self,
