@@ -352,6 +352,66 @@ mod tests {
     }
 
     #[test]
+    fn a_mistake_reads_the_same_in_json_and_in_yaml() {
+        // A value the policy's own checks refuse names its key in the message, and is placed
+        // at the mapping that holds it; a value of the wrong type, at itself; an unknown key,
+        // at its mapping (none at the top).
+        let uc = |body: serde_json::Value| serde_json::json!({"version": 1, "use_cases": {"Marketing": body}});
+        let pattern = |id: &str, regex: &str| {
+            uc(
+                serde_json::json!({"threshold": 3, "patterns": [{"id": id, "regex": regex, "weight": 1}]}),
+            )
+        };
+        let cases = [
+            (
+                serde_json::json!({"version": 2, "use_cases": {}}),
+                "unsupported policy version 2; this smslint reads version 1",
+            ),
+            (
+                serde_json::json!({"version": 1, "extends": "", "use_cases": {}}),
+                "extends is empty;",
+            ),
+            (
+                serde_json::json!({"version": 1, "use_cases": {}, "nmae": "x"}),
+                "unknown field `nmae`",
+            ),
+            (
+                uc(serde_json::json!({"threshold": -1})),
+                "use_cases.Marketing: threshold -1 must be",
+            ),
+            (
+                uc(serde_json::json!({"threshold": "high"})),
+                "use_cases.Marketing.threshold: invalid type: string \"high\"",
+            ),
+            (
+                uc(serde_json::json!({"threshold": 3, "keywords": [{"phrase": " ", "weight": 1}]})),
+                "use_cases.Marketing.keywords[0]: keyword \" \" is empty once normalised",
+            ),
+            (
+                pattern("A B", "x"),
+                "use_cases.Marketing.patterns[0]: pattern id \"A B\" must be",
+            ),
+            (
+                pattern("a.b", "("),
+                "use_cases.Marketing.patterns[0]: invalid regex:",
+            ),
+            (
+                pattern("a.b", "x*"),
+                "use_cases.Marketing.patterns[0]: regex \"x*\" matches the empty string",
+            ),
+        ];
+        for (value, want) in cases {
+            let json = serde_json::to_string(&value).unwrap();
+            let yaml = serde_yaml::to_string(&value).unwrap();
+            let json = load_str(&json, "p.json", Format::Json).unwrap_err();
+            let yaml = load_str(&yaml, "p.yaml", Format::Yaml).unwrap_err();
+            let (j, y) = (&json.diagnostics[0], &yaml.diagnostics[0]);
+            assert!(j.message.starts_with(want), "{json}");
+            assert_eq!((&j.message, j.code), (&y.message, y.code), "{json}{yaml}");
+        }
+    }
+
+    #[test]
     fn a_tab_that_indents_yaml_says_so() {
         let err = load_str(
             "version: 1\nuse_cases:\n\tMarketing:\n    threshold: 2\n",

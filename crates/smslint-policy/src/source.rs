@@ -79,7 +79,8 @@ impl Source {
                 let mut message = strip_positions(&message);
                 if self.format == Format::Json {
                     // serde_json says where, not in what: its path, as YAML's messages give.
-                    if let Some(path) = self.json_error_path() {
+                    let key = detail.as_ref().and_then(|d| d.key.as_deref());
+                    if let Some(path) = self.json_error_path(key) {
                         message = format!("{path}: {message}");
                     }
                 }
@@ -114,8 +115,10 @@ impl Source {
 
     /// The path of the value a JSON policy fails at (`use_cases.Marketing.threshold`), by a
     /// second parse that keeps track of it: only once the first has failed, so a policy that
-    /// loads pays nothing for it. `None` at the top level.
-    fn json_error_path(&self) -> Option<String> {
+    /// loads pays nothing for it. A value the policy's own checks refuse under `key`, whose
+    /// message names it, is placed at the mapping that holds it, as YAML's messages place it
+    /// (`use_cases.Marketing: threshold -1 must be ...`). `None` at the top level.
+    fn json_error_path(&self, key: Option<&str>) -> Option<String> {
         let mut de = serde_json::Deserializer::from_str(&self.text);
         let result = locate::with_trust(self.is_embedded(), || {
             serde_path_to_error::deserialize::<_, RawPolicy>(&mut de)
@@ -129,7 +132,11 @@ impl Source {
         }
         let mut path = e.path().to_string();
         // An unknown key is in the path as a value of its own; the message names it.
-        if let Some((field, _)) = unknown_field(&e.inner().to_string()) {
+        let named = unknown_field(&e.inner().to_string()).map(|(field, _)| field.to_owned());
+        if let Some(field) = named.as_deref().or(key) {
+            if path == field {
+                return None;
+            }
             if let Some(up) = path.strip_suffix(&format!(".{field}")).map(str::len) {
                 path.truncate(up);
             }
