@@ -6,8 +6,8 @@
 #
 # Builds the release binary, writes the corpus (bench/gen_corpus.py, fixed seed), then runs
 # `check --batch --format json` with --jobs 1 and --jobs 2, and `classify --batch --jobs 1`
-# (scores with their evidence), RUNS times each (default 5), under
-# /usr/bin/time -v, and prints the median msgs/s, MB/s of input and peak RSS; then the rate of a
+# (scores with their evidence), RUNS times each (default 5), under /usr/bin/time -v, and
+# prints the median msgs/s, MB/s of input, CPU time and peak RSS; then the rate of a
 # long stream's later messages, trigger-dense traffic, the peak RSS of the traffic that needs
 # the most memory, the start-up (a check of an empty batch) and the library's
 # classification rate and latency. This machine is noisy: compare variants within one run of
@@ -30,13 +30,14 @@ elapsed() { awk -v s="${1/,/.}" -v e="${2/,/.}" 'BEGIN {printf "%.6f", e - s}'; 
 # Run smslint with ARGS, its output dropped, under /usr/bin/time -v; print the seconds it took,
 # timed here to the microsecond (with `time`'s own start, about a millisecond: `time -v` gives the
 # wall clock in hundredths of a second, steps of 3% on a run of 0.3 s), and leave its peak RSS in
-# KB in "$out/rss".
+# KB in "$out/rss" and the CPU seconds it used (user and system, in hundredths) in "$out/cpu".
 timed() {
   local start end
   start=$EPOCHREALTIME
   /usr/bin/time -v -o "$out/time" target/release/smslint "$@" > /dev/null || true
   end=$EPOCHREALTIME
   awk -F': ' '/Maximum resident set size/ {print $2}' "$out/time" > "$out/rss"
+  awk -F': ' '/(User|System) time \(seconds\)/ {t += $2} END {printf "%.2f\n", t}' "$out/time" > "$out/cpu"
   elapsed "$start" "$end"
 }
 printf 'corpus: %s messages, %s bytes (%s)\n' "$messages" "$bytes" "$corpus"
@@ -55,17 +56,20 @@ for run in "check 1" "check 2" "classify 1"; do
   else
     args=(classify --batch "$corpus" --jobs "$jobs")
   fi
-  rates=(); rss=()
+  rates=(); rss=(); cpu=()
   for _ in $(seq "$runs"); do
     secs=$(timed "${args[@]}")
     rates+=("$(awk -v n="$messages" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')")
     rss+=("$(cat "$out/rss")")
+    cpu+=("$(cat "$out/cpu")")
   done
   rate=$(median "${rates[@]}")
   peak=$(median "${rss[@]}")
-  printf '%s --batch --jobs %s: %s msgs/s (runs: %s), %.1f MB/s, peak RSS %.1f MB\n' \
+  # The CPU time as well as the wall clock: with several workers, what the machine spends on
+  # the batch, beside how long it takes.
+  printf '%s --batch --jobs %s: %s msgs/s (runs: %s), %.1f MB/s, CPU %s s, peak RSS %.1f MB\n' \
     "$command" "$jobs" "$rate" "${rates[*]}" "$(awk -v r="$rate" -v b="$bytes" -v n="$messages" 'BEGIN {print r * b / n / 1e6}')" \
-    "$(awk -v k="$peak" 'BEGIN {print k / 1024}')"
+    "$(median "${cpu[@]}")" "$(awk -v k="$peak" 'BEGIN {print k / 1024}')"
 done
 # A long stream: `check` of four times as many messages (the corpus is their first quarter),
 # each run paired with one of the corpus; the rate of the extra messages is what a pipeline that
