@@ -132,8 +132,8 @@ impl Source {
         }
         let mut path = e.path().to_string();
         // An unknown key is in the path as a value of its own; the message names it.
-        let named = unknown_field(&e.inner().to_string()).map(|(field, _)| field.to_owned());
-        if let Some(field) = named.as_deref().or(key) {
+        let message = e.inner().to_string();
+        if let Some(field) = unknown_field(&message).map(|(field, _)| field).or(key) {
             if path == field {
                 return None;
             }
