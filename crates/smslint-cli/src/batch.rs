@@ -245,6 +245,14 @@ struct Shared<T> {
     ready: Condvar,
     /// Whether a helper panicked, leaving a block unfinished.
     failed: AtomicBool,
+    /// Blocks the writer has written.
+    written: AtomicUsize,
+    /// Signalled when the writer has written a block, or stopped, if any helper waits.
+    room: Condvar,
+    /// Helpers waiting for room.
+    waiting: AtomicUsize,
+    /// Whether the writer has stopped (every block written, or a failure).
+    stopped: AtomicBool,
 }
 
 impl<T> Shared<T> {
@@ -257,6 +265,42 @@ impl<T> Shared<T> {
 /// blocks, spare buffers) is whole between any two statements.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Whether a helper may go on to `block`: once no more than `ahead` blocks are taken past the
+/// ones written, so that the blocks finished and waiting for the writer hold a few blocks'
+/// output, whatever runs behind (a thread the system left waiting held up the writer while
+/// the others ran 20 blocks ahead with 4 or 8 workers). False when the writer has stopped.
+fn room_for<T>(shared: &Shared<T>, block: usize, ahead: usize) -> bool {
+    // Sequentially consistent, with `made_room`: a helper that counts itself waiting and then
+    // finds no room, and a writer that counts a block written and then finds no helper
+    // waiting, cannot both happen.
+    let full = || shared.written.load(Ordering::SeqCst) + ahead <= block;
+    if !full() {
+        return true;
+    }
+    let mut finished = shared.lock();
+    shared.waiting.fetch_add(1, Ordering::SeqCst);
+    while full() && !shared.stopped.load(Ordering::SeqCst) {
+        finished = shared
+            .room
+            .wait(finished)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+    shared.waiting.fetch_sub(1, Ordering::SeqCst);
+    !full()
+}
+
+/// Tell the helpers waiting for room, if any, that `written` blocks are written (a signal for
+/// every block cost a system call each).
+fn made_room<T>(shared: &Shared<T>, written: usize) {
+    shared.written.store(written, Ordering::SeqCst);
+    if shared.waiting.load(Ordering::SeqCst) > 0 {
+        // Under the lock, so that a waiting helper cannot miss the signal between its test
+        // and its wait.
+        drop(shared.lock());
+        shared.room.notify_all();
+    }
 }
 
 /// Tells the writer, should a helper panic, that it is not to wait for the helper's block.
@@ -348,6 +392,10 @@ pub fn run<R: Read, P: Processor, W: Write>(
                 finished: Mutex::new((0..blocks).map(|_| None).collect()),
                 ready: Condvar::new(),
                 failed: AtomicBool::new(false),
+                written: AtomicUsize::new(0),
+                room: Condvar::new(),
+                waiting: AtomicUsize::new(0),
+                stopped: AtomicBool::new(false),
             };
             let chunk_ref = &chunk;
             let work_on = |block: usize, s: &mut P::Scratch| {
@@ -375,7 +423,7 @@ pub fn run<R: Read, P: Processor, W: Write>(
                         let _guard = FailOnPanic(shared);
                         loop {
                             let block = shared.next.fetch_add(1, Ordering::Relaxed);
-                            if block >= blocks {
+                            if block >= blocks || !room_for(shared, block, keep) {
                                 return;
                             }
                             let done = work_on(block, s);
@@ -420,20 +468,28 @@ pub fn run<R: Read, P: Processor, W: Write>(
                     if let Some(done) = ahead {
                         result = write(done, out, main_scratch);
                         written += 1;
+                        made_room(shared, written);
                         continue;
                     }
-                    let block = shared.next.fetch_add(1, Ordering::Relaxed);
+                    // The main thread too takes no block past the room the helpers have.
+                    let block = if shared.next.load(Ordering::Relaxed) < written + keep {
+                        shared.next.fetch_add(1, Ordering::Relaxed)
+                    } else {
+                        blocks
+                    };
                     if block < blocks {
                         let done = work_on(block, main_scratch);
                         if block == written {
                             result = write(done, out, main_scratch);
                             written += 1;
+                            made_room(shared, written);
                         } else if let Some(slot) = shared.lock().get_mut(block) {
                             *slot = Some(done);
                         }
                         continue;
                     }
-                    // Every block is taken: wait for the next one to write.
+                    // Every block is taken, or as many as there is room for: wait for the next
+                    // one to write.
                     let mut finished = shared.lock();
                     while finished.get(written).is_some_and(Option::is_none)
                         && !shared.failed.load(Ordering::Relaxed)
@@ -452,6 +508,11 @@ pub fn run<R: Read, P: Processor, W: Write>(
                     // The output failed: no helper needs to take another block.
                     shared.next.store(blocks, Ordering::Relaxed);
                 }
+                // A helper waiting for room (the output failed, or another helper panicked)
+                // is not to wait any longer.
+                shared.stopped.store(true, Ordering::SeqCst);
+                drop(shared.lock());
+                shared.room.notify_all();
                 for h in handles {
                     h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
                 }
@@ -716,6 +777,61 @@ mod tests {
         // Reads of 8 KiB are chunks of 1,024 lines of 8 bytes: 16 blocks, work for the main
         // thread and 15 others (the first chunk is the main thread's alone).
         assert_eq!(WARMS.load(Ordering::Relaxed), 15);
+    }
+
+    /// Pauses on line `slow`, and notes the highest line processed so far, in a counter of its
+    /// own (tests run side by side).
+    struct SlowLine {
+        slow: usize,
+    }
+
+    static HIGHEST: AtomicUsize = AtomicUsize::new(0);
+
+    impl Processor for SlowLine {
+        type Scratch = ();
+        type Out<'a> = usize;
+
+        fn process(&self, number: usize, _: Option<&[u8]>, (): &mut (), _: &mut Vec<u8>) -> usize {
+            if number == self.slow {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            HIGHEST.fetch_max(number, Ordering::Relaxed);
+            number
+        }
+    }
+
+    #[test]
+    fn the_threads_run_no_more_than_a_few_blocks_ahead_of_the_writer() {
+        // One chunk: the first 1,000 lines alone, then blocks of 64 from line 1,001; the slow
+        // line starts block 10.
+        let input = numbered_lines(20_000);
+        let slow = WARM_UP + 1 + 10 * BLOCK;
+        let jobs = 4;
+        let mut reader = LineReader::new(&input[..], 100);
+        let mut highest_then = 0;
+        run(
+            &mut reader,
+            &SlowLine { slow },
+            jobs,
+            &mut Vec::new(),
+            false,
+            |number, _, _, ()| {
+                if number == slow {
+                    highest_then = HIGHEST.load(Ordering::Relaxed);
+                }
+                Ok(())
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        // While block 10 was held up, the helpers took blocks 11 to 15 at most (`jobs + 2`
+        // past the 10 written), and the main thread one more, which a race with the helpers'
+        // claims (one each) can put up to 3 further: in the 200 ms, they would have done the
+        // rest of the chunk.
+        let limit = WARM_UP + (10 + (jobs + 2) + (jobs - 1) + 1) * BLOCK;
+        assert!(
+            highest_then > 0 && highest_then <= limit,
+            "line {highest_then} processed before line {slow} was written"
+        );
     }
 
     #[test]
