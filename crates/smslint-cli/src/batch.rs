@@ -303,6 +303,26 @@ fn made_room<T>(shared: &Shared<T>, written: usize) {
     }
 }
 
+/// Releases the helpers waiting for room once the writer stops, however it stops: should the
+/// main thread panic, the scope waits for every helper before it unwinds.
+struct StopOnExit<'a, T>(&'a Shared<T>);
+
+impl<T> StopOnExit<'_, T> {
+    fn now(&self) {
+        self.0.stopped.store(true, Ordering::SeqCst);
+        // Under the lock, so that a helper cannot miss the signal between its test and its
+        // wait.
+        drop(self.0.lock());
+        self.0.room.notify_all();
+    }
+}
+
+impl<T> Drop for StopOnExit<'_, T> {
+    fn drop(&mut self) {
+        self.now();
+    }
+}
+
 /// Tells the writer, should a helper panic, that it is not to wait for the helper's block.
 struct FailOnPanic<'a, T>(&'a Shared<T>);
 
@@ -416,6 +436,7 @@ pub fn run<R: Read, P: Processor, W: Write>(
             let main_scratch = &mut main_scratch[0];
             let written_all = std::thread::scope(|scope| -> io::Result<()> {
                 let (shared, work_on) = (&shared, &work_on);
+                let stop = StopOnExit(shared);
                 let mut handles = Vec::new();
                 for s in others.iter_mut().take(helpers) {
                     let thread = std::thread::Builder::new().spawn_scoped(scope, move || {
@@ -510,9 +531,7 @@ pub fn run<R: Read, P: Processor, W: Write>(
                 }
                 // A helper waiting for room (the output failed, or another helper panicked)
                 // is not to wait any longer.
-                shared.stopped.store(true, Ordering::SeqCst);
-                drop(shared.lock());
-                shared.room.notify_all();
+                stop.now();
                 for h in handles {
                     h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
                 }
@@ -850,6 +869,26 @@ mod tests {
     struct Echo {
         slow: usize,
         panic_at: usize,
+        /// A line held up for 200 ms (0: none), so that the other threads run out of room.
+        held: usize,
+        /// Lines past this one panic on the run's main thread (0: none).
+        main_panics_past: usize,
+    }
+
+    impl Echo {
+        fn new(slow: usize, panic_at: usize) -> Echo {
+            Echo {
+                slow,
+                panic_at,
+                held: 0,
+                main_panics_past: 0,
+            }
+        }
+    }
+
+    thread_local! {
+        /// Whether this thread is the one `run_echo` calls `run` on.
+        static RUN_MAIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }
 
     impl Processor for Echo {
@@ -864,6 +903,15 @@ mod tests {
             written: &mut Vec<u8>,
         ) -> usize {
             assert_ne!(number, self.panic_at, "line {number}");
+            assert!(
+                self.main_panics_past == 0
+                    || number <= self.main_panics_past
+                    || !RUN_MAIN.with(std::cell::Cell::get),
+                "line {number} on the main thread"
+            );
+            if number == self.held {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
             if number % self.slow == 0 {
                 std::thread::sleep(std::time::Duration::from_micros(200));
             }
@@ -890,6 +938,7 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let input = numbered_lines(lines);
+            RUN_MAIN.with(|main| main.set(true));
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let mut reader = LineReader::with_read_size(&input[..], 100, 8 << 10);
                 let mut out = Vec::new();
@@ -927,7 +976,7 @@ mod tests {
         let input = numbered_lines(5000);
         for jobs in [2, 3, 4] {
             for slow in [7, 64, 101] {
-                let echo = Echo { slow, panic_at: 0 };
+                let echo = Echo::new(slow, 0);
                 let out = run_echo(5000, jobs, echo, 0)
                     .unwrap_or_else(|e| panic!("{e}"))
                     .unwrap_or_else(|e| panic!("{e}"));
@@ -940,10 +989,7 @@ mod tests {
     fn a_worker_that_panics_stops_the_run_with_its_panic() {
         // Line 3,000 is in the middle of a chunk of about 1,100 lines, whichever thread takes it.
         for jobs in [2, 4] {
-            let echo = Echo {
-                slow: 13,
-                panic_at: 3000,
-            };
+            let echo = Echo::new(13, 3000);
             let failed = run_echo(5000, jobs, echo, 0).err();
             assert!(
                 failed.as_deref().is_some_and(|m| m.contains("line 3000")),
@@ -955,13 +1001,41 @@ mod tests {
     #[test]
     fn a_failed_write_stops_the_run_with_its_error() {
         for jobs in [1, 2, 4] {
-            let echo = Echo {
-                slow: 13,
-                panic_at: 0,
-            };
+            let echo = Echo::new(13, 0);
             let result = run_echo(5000, jobs, echo, 2500).unwrap_or_else(|e| panic!("{e}"));
             let error = result.err().map(|e| e.to_string());
             assert_eq!(error.as_deref(), Some("the output is gone"), "jobs {jobs}");
         }
+    }
+
+    /// Line 2,113 starts the second block of the third chunk (chunks of 1,024 lines): while it
+    /// is held up, the other threads take the room there is and wait.
+    const HELD: usize = 2113;
+
+    #[test]
+    fn a_failed_write_releases_the_threads_waiting_for_room() {
+        let echo = Echo {
+            held: HELD,
+            ..Echo::new(13, 0)
+        };
+        let result = run_echo(5000, 4, echo, HELD).unwrap_or_else(|e| panic!("{e}"));
+        let error = result.err().map(|e| e.to_string());
+        assert_eq!(error.as_deref(), Some("the output is gone"));
+    }
+
+    #[test]
+    fn a_panic_on_the_main_thread_releases_the_threads_waiting_for_room() {
+        let echo = Echo {
+            held: HELD,
+            main_panics_past: HELD,
+            ..Echo::new(13, 0)
+        };
+        let failed = run_echo(5000, 4, echo, 0).err();
+        assert!(
+            failed
+                .as_deref()
+                .is_some_and(|m| m.contains("on the main thread")),
+            "{failed:?}"
+        );
     }
 }
