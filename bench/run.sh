@@ -110,6 +110,8 @@ printf 'check --batch --jobs 1, %s trigger-dense messages of 120-900 bytes: %s m
 # labelled corpus ten times over: each message meets words the lazy DFA has no states for, and
 # then comes back), trigger-dense text, and trigger-dense lines as long as a batch takes by
 # default (65536 bytes; each byte of a text costs about 30 while it is checked). Medians of 3.
+# Diverse text also with 4 and 8 workers, the default on machines of 4 and 8 cores: each
+# worker that runs keeps states of its own.
 diverse="$out/labelled-x10.jsonl"
 [ -s "$diverse" ] || for _ in $(seq 10); do cat tests/corpus/dev.jsonl; done > "$diverse"
 longest="$out/dense-400-65536.jsonl"
@@ -117,7 +119,9 @@ longest="$out/dense-400-65536.jsonl"
 for set in "diverse $diverse" "trigger-dense $dense" "longest-lines $longest"; do
   read -r name file <<< "$set"
   line="peak RSS, $name ($(wc -l < "$file") lines):"
-  for jobs in 1 2; do
+  workers=(1 2)
+  [ "$name" = diverse ] && workers+=(4 8)
+  for jobs in "${workers[@]}"; do
     for command in check classify; do
       if [ "$command" = check ]; then
         args=(check --config "$snapshot" --batch "$file" --format json --jobs "$jobs")
