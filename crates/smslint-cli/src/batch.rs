@@ -983,6 +983,17 @@ mod tests {
                 assert!(out == input, "jobs {jobs}, slow {slow}");
             }
         }
+        // With a block held up while the others fill the room ahead of the writer.
+        for jobs in [2, 4, 8] {
+            let echo = Echo {
+                held: HELD,
+                ..Echo::new(7, 0)
+            };
+            let out = run_echo(5000, jobs, echo, 0)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(out == input, "jobs {jobs}, line {HELD} held");
+        }
     }
 
     #[test]
