@@ -56,8 +56,10 @@ impl Chunk {
 /// Splits a byte stream into chunks of complete lines.
 pub struct LineReader<R> {
     reader: R,
-    buf: Vec<u8>,
-    pending: Vec<u8>,
+    read_size: usize,
+    /// The incomplete line the last read ended in, which opens the next chunk.
+    carry: Vec<u8>,
+    /// Whether the current line is past the limit: its bytes are dropped up to its newline.
     discarding: bool,
     next_line: usize,
     eof: bool,
@@ -75,8 +77,8 @@ impl<R: Read> LineReader<R> {
     pub fn with_read_size(reader: R, max_line: usize, read_size: usize) -> Self {
         LineReader {
             reader,
-            buf: vec![0; read_size.max(1)],
-            pending: Vec::new(),
+            read_size: read_size.max(1),
+            carry: Vec::new(),
             discarding: false,
             next_line: 1,
             eof: false,
@@ -84,95 +86,88 @@ impl<R: Read> LineReader<R> {
         }
     }
 
-    /// The next chunk of complete lines into `chunk` (cleared first); false at the end.
+    /// The next chunk of complete lines into `chunk` (its lines cleared first); false at the
+    /// end.
+    // The reader reads straight into the chunk, whose lines are ranges of what it read: only
+    // the incomplete line a read ends in is copied, to open the next chunk. (A read buffer
+    // whose lines were copied into a line buffer and then into the chunk copied every byte
+    // twice, and held a read's worth more.) The chunk's bytes past what was read are kept as
+    // they are, so that its buffer is cleared once, when it grows.
     pub fn next_chunk(&mut self, chunk: &mut Chunk) -> io::Result<bool> {
-        chunk.data.clear();
         chunk.lines.clear();
+        let mut filled = self.carry.len();
+        if chunk.data.len() < filled {
+            chunk.data.resize(filled, 0);
+        }
+        chunk.data[..filled].copy_from_slice(&self.carry);
+        self.carry.clear();
+        // Where the line not yet complete starts.
+        let mut start = 0;
         while chunk.lines.is_empty() {
             if self.eof {
                 return Ok(false);
             }
-            // The read buffer is taken out while its bytes are split, so the line helpers can
-            // borrow the reader mutably; it is put back before the next read.
-            let mut buf = std::mem::take(&mut self.buf);
-            let n = match self.reader.read(&mut buf) {
+            let room = filled + self.read_size;
+            if chunk.data.len() < room {
+                chunk.data.resize(room, 0);
+            }
+            let n = match self.reader.read(&mut chunk.data[filled..room]) {
                 Ok(n) => n,
-                Err(e) => {
-                    self.buf = buf;
-                    if e.kind() == io::ErrorKind::Interrupted {
-                        continue;
-                    }
-                    return Err(e);
-                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
             };
             if n == 0 {
-                self.buf = buf;
                 self.eof = true;
                 // A last line without a newline is a line all the same.
                 if self.discarding {
                     self.push_too_long(chunk);
-                } else if !self.pending.is_empty() {
-                    self.push_pending(chunk);
+                } else if filled > start {
+                    self.push_line(chunk, start..filled);
                 }
+                start = filled;
                 continue;
             }
-            let mut rest = &buf[..n];
-            while !rest.is_empty() {
-                // `memchr` tests many bytes a step: a byte loop cost about 850 instructions a
-                // message (callgrind).
-                let newline = memchr::memchr(b'\n', rest);
-                let (segment, more) = match newline {
-                    Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-                    None => (rest, None),
-                };
-                if !self.discarding {
-                    if self.pending.len() + segment.len() > self.max_line {
-                        self.discarding = true;
-                        self.pending.clear();
-                    } else {
-                        self.pending.extend_from_slice(segment);
-                    }
+            let end = filled + n;
+            let mut at = filled;
+            // `memchr` tests many bytes a step: a byte loop cost about 850 instructions a
+            // message (callgrind).
+            while let Some(i) = memchr::memchr(b'\n', &chunk.data[at..end]) {
+                let newline = at + i;
+                if self.discarding || newline - start > self.max_line {
+                    self.push_too_long(chunk);
+                } else {
+                    self.push_line(chunk, start..newline);
                 }
-                match more {
-                    Some(after) => {
-                        if self.discarding {
-                            self.push_too_long(chunk);
-                        } else {
-                            let pending = std::mem::take(&mut self.pending);
-                            self.push_line(chunk, &pending);
-                            self.pending = pending;
-                            self.pending.clear();
-                        }
-                        rest = after;
-                    }
-                    None => rest = &[],
-                }
+                start = newline + 1;
+                at = start;
             }
-            self.buf = buf;
+            // The rest is the start of a line: dropped once it is past the limit, so that a
+            // long line is never held.
+            filled = end;
+            if self.discarding || filled - start > self.max_line {
+                self.discarding = true;
+                filled = start;
+            }
         }
+        self.carry.extend_from_slice(&chunk.data[start..filled]);
         Ok(true)
     }
 
-    fn push_line(&mut self, chunk: &mut Chunk, line: &[u8]) {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let start = chunk.data.len();
-        chunk.data.extend_from_slice(line);
+    fn push_line(&mut self, chunk: &mut Chunk, line: Range<usize>) {
+        let mut end = line.end;
+        if end > line.start && chunk.data[end - 1] == b'\r' {
+            end -= 1;
+        }
         chunk
             .lines
-            .push((self.next_line, LineBytes::Ok(start..chunk.data.len())));
+            .push((self.next_line, LineBytes::Ok(line.start..end)));
         self.next_line += 1;
-    }
-
-    fn push_pending(&mut self, chunk: &mut Chunk) {
-        let pending = std::mem::take(&mut self.pending);
-        self.push_line(chunk, &pending);
     }
 
     fn push_too_long(&mut self, chunk: &mut Chunk) {
         chunk.lines.push((self.next_line, LineBytes::TooLong));
         self.next_line += 1;
         self.discarding = false;
-        self.pending.clear();
     }
 }
 
