@@ -37,7 +37,7 @@ pub enum LineBytes {
 /// Complete lines, with their 1-based numbers.
 #[derive(Debug, Default)]
 pub struct Chunk {
-    /// The bytes of the lines.
+    /// The bytes read, which the lines are ranges of (bytes past the last read are stale).
     pub data: Vec<u8>,
     /// Each line: its number and where its bytes are.
     pub lines: Vec<(usize, LineBytes)>,
@@ -262,10 +262,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Whether a helper may go on to `block`: once no more than `ahead` blocks are taken past the
-/// ones written, so that the blocks finished and waiting for the writer hold a few blocks'
-/// output, whatever runs behind (a thread the system left waiting held up the writer while
-/// the others ran 20 blocks ahead with 4 or 8 workers). False when the writer has stopped.
+/// Whether a helper may process `block`, which it has taken: at once when it is fewer than
+/// `ahead` past the blocks written, else once the writer has caught up, so that the blocks
+/// finished and waiting for the writer hold a few blocks' output whatever runs behind (a
+/// thread the system left waiting held up the writer while the others ran 20 blocks ahead
+/// with 4 or 8 workers). False when the writer has stopped first.
 fn room_for<T>(shared: &Shared<T>, block: usize, ahead: usize) -> bool {
     // Sequentially consistent, with `made_room`: a helper that counts itself waiting and then
     // finds no room, and a writer that counts a block written and then finds no helper
@@ -352,7 +353,8 @@ pub fn run<R: Read, P: Processor, W: Write>(
     // thread takes them, kept from chunk to chunk: a fresh buffer for every block grew by
     // reallocation, on fresh pages, 64 lines at a time, and a fresh list was an allocation a
     // block. At most one a worker and two more: kept for every block a worker ran ahead of
-    // the writer, they would hold as much as a chunk's output.
+    // the writer, they would hold as much as a chunk's output. No thread takes a block more
+    // than as many past the ones written either ([`room_for`]).
     let spare: Mutex<Spare<P>> = Mutex::new(Vec::new());
     let keep = jobs + 2;
     // The buffers the writer got back beyond its own needs, for the workers short of them.

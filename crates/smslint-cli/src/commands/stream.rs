@@ -341,7 +341,7 @@ impl Processor for CheckBatch<'_> {
 }
 
 /// One decided message as its JSON line: the bytes `serde_json` would write for
-/// [`CheckLine`] (a test holds it to that), with strings that need no escaping copied whole,
+/// `CheckLine` (a test holds it to that), with strings that need no escaping copied whole,
 /// since escaping byte by byte was a twentieth of the work per message.
 fn write_line(
     quoted: &Quoted,
