@@ -251,6 +251,20 @@ struct Shared<T> {
 }
 
 impl<T> Shared<T> {
+    /// The state of a chunk of `blocks` blocks, none taken.
+    fn new(blocks: usize) -> Shared<T> {
+        Shared {
+            next: AtomicUsize::new(0),
+            finished: Mutex::new((0..blocks).map(|_| None).collect()),
+            ready: Condvar::new(),
+            failed: AtomicBool::new(false),
+            written: AtomicUsize::new(0),
+            room: Condvar::new(),
+            waiting: AtomicUsize::new(0),
+            stopped: AtomicBool::new(false),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Vec<Option<T>>> {
         lock(&self.finished)
     }
@@ -404,16 +418,7 @@ pub fn run<R: Read, P: Processor, W: Write>(
             // fewer blocks instead of holding up the chunk, as an even split would. The main
             // thread also writes the finished blocks in order as soon as the ones before them
             // are written, so only the few blocks ahead of the writer are held, not the chunk.
-            let shared = Shared {
-                next: AtomicUsize::new(0),
-                finished: Mutex::new((0..blocks).map(|_| None).collect()),
-                ready: Condvar::new(),
-                failed: AtomicBool::new(false),
-                written: AtomicUsize::new(0),
-                room: Condvar::new(),
-                waiting: AtomicUsize::new(0),
-                stopped: AtomicBool::new(false),
-            };
+            let shared = Shared::new(blocks);
             let chunk_ref = &chunk;
             let work_on = |block: usize, s: &mut P::Scratch| {
                 let part = &lines[block * BLOCK..lines.len().min((block + 1) * BLOCK)];
