@@ -949,7 +949,9 @@ impl Policy {
     /// several to 3 MiB together, 1 MiB each at least.
     // With two threads on diverse text, caches of 1.5 MiB held 2.5-3 MB less than 2 MiB in the
     // same time; one thread took 7% more instructions on such text with 1.5 MiB, and the
-    // benchmark corpus's 400,000 messages the same time either way (bench/LOG.md).
+    // benchmark corpus's 400,000 messages the same time either way (bench/LOG.md). The floor
+    // is not lower because the benchmark corpus's states take about 1 MB: with 896 KiB a
+    // worker its cache clears and 4 workers ran 1.9 times the instructions (bench/LOG.md).
     pub fn share_among_threads(&mut self, threads: usize) {
         let bytes = (3 * LAZY_DFA_CACHE / 2 / threads.max(1)).clamp(1 << 20, LAZY_DFA_CACHE);
         if let Some(set) = &mut self.pattern_set {
